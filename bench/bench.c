@@ -1,0 +1,249 @@
+/* make bench: speed of ntk.h, as ratios side by side with OpenBLAS (when built with
+   -DNTK_BENCH_OPENBLAS, which the Makefile does if libopenblas-dev is installed) and with a
+   plain -O2 build of the same header (bench_o2.c). Every case is validated against a slow
+   reference on sampled entries before it is timed; timings are medians after a warm-up.
+
+   usage: bench [filter]   runs the rows whose name contains `filter` */
+#define NTK_IMPLEMENTATION
+#include "../ntk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#ifdef NTK_BENCH_OPENBLAS
+#include <cblas.h>
+#endif
+
+int bench_o2_sgemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *A,
+                   size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc);
+int bench_o2_dgemm(int ta, int tb, size_t m, size_t n, size_t k, double alpha, const double *A,
+                   size_t lda, const double *B, size_t ldb, double beta, double *C, size_t ldc);
+const char *bench_o2_simd(void);
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void set_threads(int t) {
+#ifdef _OPENMP
+  omp_set_num_threads(t);
+#endif
+#ifdef NTK_BENCH_OPENBLAS
+  openblas_set_num_threads(t);
+#endif
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* median seconds of `reps` timed runs after one warm-up; reps shrink for slow cases */
+typedef void (*bench_fn)(void *ctx);
+static double time_median(bench_fn f, void *ctx, int reps) {
+  double t[31], t0 = now();
+  int r;
+  f(ctx);
+  if (now() - t0 > 2.0 && reps > 3) reps = 3;
+  if (reps > 31) reps = 31;
+  for (r = 0; r < reps; r++) {
+    t0 = now();
+    f(ctx);
+    t[r] = now() - t0;
+  }
+  qsort(t, (size_t)reps, sizeof(double), cmp_double);
+  return t[reps / 2];
+}
+
+static unsigned long long rng_state = 0x9E3779B97F4A7C15ull;
+static double urand(void) {
+  rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+  return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0;
+}
+
+static int reps_default = 7;
+static const char *filter = NULL;
+static int want(const char *name) { return !filter || strstr(name, filter) != NULL; }
+
+/* ---- GEMM rows -------------------------------------------------------------------------- */
+typedef struct {
+  int dbl, which; /* which: 0 ours, 1 openblas, 2 ours plain -O2, 3 ours syrk, 4 openblas syrk */
+  int ta, tb;
+  size_t m, n, k;
+  void *A, *B, *C;
+} gemm_ctx;
+
+static void gemm_call(void *p) {
+  gemm_ctx *g = (gemm_ctx *)p;
+  size_t lda = g->ta ? g->m : g->k, ldb = g->tb ? g->k : g->n;
+  if (g->dbl) {
+    const double *A = (const double *)g->A, *B = (const double *)g->B;
+    double *C = (double *)g->C;
+    switch (g->which) {
+    case 0: ntk_dgemm((ntk_trans)g->ta, (ntk_trans)g->tb, g->m, g->n, g->k, 1.0, A, lda, B, ldb, 0.0, C, g->n); break;
+    case 2: bench_o2_dgemm(g->ta, g->tb, g->m, g->n, g->k, 1.0, A, lda, B, ldb, 0.0, C, g->n); break;
+    case 3: ntk_dsyrk(NTK_LOWER, NTK_NO_TRANS, g->m, g->k, 1.0, A, lda, 0.0, C, g->n); break;
+#ifdef NTK_BENCH_OPENBLAS
+    case 1: cblas_dgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, (int)g->m, (int)g->n, (int)g->k, 1.0, A, (int)lda, B, (int)ldb, 0.0, C, (int)g->n); break;
+    case 4: cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)g->m, (int)g->k, 1.0, A, (int)lda, 0.0, C, (int)g->n); break;
+#endif
+    default: break;
+    }
+  } else {
+    const float *A = (const float *)g->A, *B = (const float *)g->B;
+    float *C = (float *)g->C;
+    switch (g->which) {
+    case 0: ntk_sgemm((ntk_trans)g->ta, (ntk_trans)g->tb, g->m, g->n, g->k, 1.0f, A, lda, B, ldb, 0.0f, C, g->n); break;
+    case 2: bench_o2_sgemm(g->ta, g->tb, g->m, g->n, g->k, 1.0f, A, lda, B, ldb, 0.0f, C, g->n); break;
+    case 3: ntk_ssyrk(NTK_LOWER, NTK_NO_TRANS, g->m, g->k, 1.0f, A, lda, 0.0f, C, g->n); break;
+#ifdef NTK_BENCH_OPENBLAS
+    case 1: cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, (int)g->m, (int)g->n, (int)g->k, 1.0f, A, (int)lda, B, (int)ldb, 0.0f, C, (int)g->n); break;
+    case 4: cblas_ssyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)g->m, (int)g->k, 1.0f, A, (int)lda, 0.0f, C, (int)g->n); break;
+#endif
+    default: break;
+    }
+  }
+}
+
+/* max scaled error of 64 sampled entries (lower triangle for syrk) against a double dot product */
+static double gemm_check(gemm_ctx *g) {
+  size_t lda = g->ta ? g->m : g->k, ldb = g->tb ? g->k : g->n, s, p;
+  double worst = 0;
+  for (s = 0; s < 64; s++) {
+    size_t i = (size_t)((urand() + 1) * 0.5 * (double)g->m) % g->m;
+    size_t j = (size_t)((urand() + 1) * 0.5 * (double)g->n) % g->n;
+    double ref = 0, mag = 0, got, err;
+    if (g->which >= 3 && j > i) { size_t t = i; i = j; j = t; }
+    for (p = 0; p < g->k; p++) {
+      size_t ia = g->ta ? p * lda + i : i * lda + p, ib = g->tb ? j * ldb + p : p * ldb + j;
+      double a = g->dbl ? ((double *)g->A)[ia] : ((float *)g->A)[ia];
+      double b = g->dbl ? ((double *)g->B)[ib] : ((float *)g->B)[ib];
+      ref += a * b;
+      mag += fabs(a * b);
+    }
+    got = g->dbl ? ((double *)g->C)[i * g->n + j] : ((float *)g->C)[i * g->n + j];
+    err = fabs(got - ref) / (mag * (g->dbl ? DBL_EPSILON : FLT_EPSILON) * (double)g->k + 1e-300);
+    if (err > worst) worst = err;
+  }
+  return worst;
+}
+
+static int n_failed_checks = 0;
+
+static void gemm_validate(gemm_ctx *g, int which) {
+  g->which = which;
+  memset(g->C, 0, g->m * g->n * (g->dbl ? 8 : 4));
+  gemm_call(g);
+  if (gemm_check(g) > 1.0) {
+    printf("  !! validation failed for variant %d\n", which);
+    n_failed_checks++;
+  }
+}
+
+/* Medians of interleaved runs of up to 3 variants (one rep of each in turn, so that the
+   machine's background load hits all of them alike). t[v] = 0 for a variant not run. */
+static void gemm_times(gemm_ctx *g, const int *which, int nv, double *t) {
+  double s[3][31], t0;
+  int v, r, reps = reps_default;
+  for (v = 0; v < nv; v++) gemm_validate(g, which[v]);
+  t0 = now();
+  g->which = which[0];
+  gemm_call(g);
+  if (now() - t0 > 1.0 && reps > 3) reps = 3;
+  if (reps > 31) reps = 31;
+  for (r = 0; r < reps; r++)
+    for (v = 0; v < nv; v++) {
+      g->which = which[v];
+      t0 = now();
+      gemm_call(g);
+      s[v][r] = now() - t0;
+    }
+  for (v = 0; v < nv; v++) {
+    qsort(s[v], (size_t)reps, sizeof(double), cmp_double);
+    t[v] = s[v][reps / 2];
+  }
+}
+
+static void gemm_row(const char *label, int dbl, int ta, int tb, size_t m, size_t n, size_t k,
+                     int threads, int syrk) {
+  char name[128];
+  gemm_ctx g;
+  size_t es = dbl ? 8 : 4, i;
+  double flops = syrk ? (double)m * (double)(m + 1) * (double)k : 2.0 * (double)m * (double)n * (double)k;
+  double t_ours, t_o2 = 0, t_ob = 0;
+  snprintf(name, sizeof name, "%s %s %zux%zux%zu %dT", label, dbl ? "d" : "s", m, n, k, threads);
+  if (!want(name)) return;
+  set_threads(threads);
+  g.dbl = dbl, g.ta = ta, g.tb = tb, g.m = m, g.n = n, g.k = k;
+  g.A = malloc(m * k * es), g.B = malloc(k * n * es), g.C = malloc(m * n * es);
+  for (i = 0; i < m * k; i++) { if (dbl) ((double *)g.A)[i] = urand(); else ((float *)g.A)[i] = (float)urand(); }
+  for (i = 0; i < k * n; i++) { if (dbl) ((double *)g.B)[i] = urand(); else ((float *)g.B)[i] = (float)urand(); }
+  if (syrk) { free(g.B); g.B = g.A; } /* syrk: op(B) = op(A)ᵀ, validated as A·Aᵀ */
+  {
+    int which[3], nv = 0;
+    double t[3] = {0, 0, 0};
+    which[nv++] = syrk ? 3 : 0;
+#ifdef NTK_BENCH_OPENBLAS
+    which[nv++] = syrk ? 4 : 1;
+#endif
+    if (!syrk) which[nv++] = 2;
+    gemm_times(&g, which, nv, t);
+    t_ours = t[0];
+#ifdef NTK_BENCH_OPENBLAS
+    t_ob = t[1];
+    t_o2 = syrk ? 0 : t[2];
+#else
+    t_o2 = syrk ? 0 : t[1];
+#endif
+  }
+  printf("| %-34s | %8.1f |", name, flops / t_ours * 1e-9);
+  if (t_ob > 0) printf(" %8.1f | %5.2f |", flops / t_ob * 1e-9, t_ob / t_ours); else printf("        - |     - |");
+  if (t_o2 > 0) printf(" %8.1f | %5.2f |\n", flops / t_o2 * 1e-9, t_ours / t_o2); else printf("        - |     - |\n");
+  fflush(stdout);
+  free(g.A), free(g.C);
+  if (!syrk) free(g.B);
+}
+
+static void bench_gemm(void) {
+  static const size_t sq[] = {256, 512, 1024, 2048, 4096};
+  int dbl, t;
+  size_t i;
+  printf("\n### GEMM (GFLOP/s; ratio = ours / OpenBLAS by time; O2 = plain -O2 build, ratio O2/native)\n\n");
+  printf("| %-34s | %8s | %8s | %5s | %8s | %5s |\n", "case", "ntk.h", "OpenBLAS", "ratio", "ntk -O2", "O2/nat");
+  printf("|%s|---:|---:|---:|---:|---:|\n", "------------------------------------");
+  for (t = 1; t <= 2; t++)
+    for (dbl = 0; dbl <= 1; dbl++) {
+      for (i = 0; i < sizeof sq / sizeof sq[0]; i++)
+        gemm_row("gemm NN", dbl, 0, 0, sq[i], sq[i], sq[i], t, 0);
+      gemm_row("gemm NN", dbl, 0, 0, 4096, 4096, 256, t, 0);
+      gemm_row("gram X·Xᵀ gemm NT", dbl, 0, 1, 10000, 10000, 784, t, 0);
+      gemm_row("gram X·Xᵀ syrk", dbl, 0, 1, 10000, 10000, 784, t, 1);
+    }
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1) filter = argv[1];
+  if (getenv("NTK_BENCH_REPS")) reps_default = atoi(getenv("NTK_BENCH_REPS"));
+  printf("ntk.h %s bench: kernel set %s (plain -O2 build: %s)", ntk_version(), ntk_simd_name(), bench_o2_simd());
+#ifdef _OPENMP
+  printf(", OpenMP max %d threads", omp_get_max_threads());
+#endif
+#ifdef NTK_BENCH_OPENBLAS
+  printf(", OpenBLAS %s", openblas_get_config());
+#else
+  printf(", OpenBLAS not installed (no comparison column)");
+#endif
+  printf("\n");
+  bench_gemm();
+  if (n_failed_checks) {
+    printf("\n%d validation failures\n", n_failed_checks);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,29 @@
+/* make test: the whole suite in one binary. Last line: "N passed, M failed"; exit status 1 on
+   any failure. Usage: test [section-filter] */
+#define NTK_IMPLEMENTATION
+#include "../ntk.h"
+
+#include "test.h"
+
+#include "test_gemm.c"
+
+typedef struct {
+  const char *name;
+  void (*fn)(void);
+} t_entry;
+
+static const t_entry t_all[] = {
+    {"gemm_public", test_gemm_public},
+    {"gemm_sweeps", test_gemm_sweeps},
+    {"syrk", test_syrk},
+};
+
+int main(int argc, char **argv) {
+  size_t i;
+  const char *filter = argc > 1 ? argv[1] : NULL;
+  printf("ntk.h %s tests, kernel set %s\n", ntk_version(), ntk_simd_name());
+  for (i = 0; i < sizeof t_all / sizeof t_all[0]; i++)
+    if (!filter || strstr(t_all[i].name, filter)) t_all[i].fn();
+  printf("%ld passed, %ld failed\n", t_passed, t_failed);
+  return t_failed ? 1 : 0;
+}
