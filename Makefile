@@ -21,7 +21,7 @@ $(BUILD):
 # Tests are built without -march: run-time dispatch picks the SIMD kernels, and the tests run
 # every kernel set the CPU supports against the scalar reference.
 $(BUILD)/test: tests/*.c tests/*.h ntk.h | $(BUILD)
-	$(CC) $(CFLAGS) $(WARN) $(OPENMP) -g tests/test_main.c -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(WARN) $(OPENMP) -g tests/test_main.c tests/test_float.c -o $@ $(LDLIBS)
 
 $(BUILD)/demo: examples/demo.c ntk.h | $(BUILD)
 	$(CC) $(CFLAGS) -march=native $(OPENMP) examples/demo.c -o $@ $(LDLIBS)

@@ -65,7 +65,11 @@
 
 #ifndef NTKDEF
 #ifdef NTK_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define NTKDEF static __attribute__((unused))
+#else
 #define NTKDEF static
+#endif
 #else
 #define NTKDEF extern
 #endif
@@ -97,7 +101,8 @@ extern "C" {
     "matrix is not positive definite (add diag_reg to the kernel)")                           \
   X(NTK_ERR_NO_CONVERGENCE, -6, "iteration did not converge")                                 \
   X(NTK_ERR_BAD_LAYER, -7, "invalid layer (unknown kind or bad hyper-parameter)")             \
-  X(NTK_ERR_UNSUPPORTED, -8, "operation not supported for this configuration")
+  X(NTK_ERR_UNSUPPORTED, -8, "operation not supported for this configuration")              \
+  X(NTK_ERR_CANCELLED, -9, "cancelled by the progress callback")
 
 typedef enum ntk_status {
 #define NTK__STATUS_ENUM(name, value, text) name = value,
@@ -138,6 +143,93 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
                                 double alpha, const double *A, size_t lda, const double *B,
                                 size_t ldb, double beta, double *C, size_t ldc);
 
+
+/* ---- layers: the one description of a network ------------------------------------------- */
+/* A network is an array of layers applied in order, like stax.serial. Dense layers carry the
+   weight and bias scales (σ_w, σ_b; σ_b = 0 means no bias parameter) and a width, which only
+   finite networks use (and the 'standard' parameterisation's kernel, which depends on the
+   finite input width of each layer). Every activation must directly follow a Dense layer. */
+typedef enum ntk_layer_kind {
+  NTK_LAYER_DENSE = 1,
+  NTK_LAYER_IDENTITY,
+  NTK_LAYER_ABRELU,   /* a·min(x,0) + b·max(x,0): ReLU (0,1), leaky ReLU (α,1), abs (−1,1) */
+  NTK_LAYER_ERF,      /* a·erf(b·x) + c */
+  NTK_LAYER_GELU,     /* x·Φ(x) */
+  NTK_LAYER_SIN,      /* a·sin(b·x + c); cos = sin with c + π/2 */
+  NTK_LAYER_SIGN,     /* sign(x) (its NTK contribution is 0) */
+  NTK_LAYER_RBF,      /* exp(−a·x²)·…: neural-tangents' Rbf(γ = a) */
+  NTK_LAYER_EXP,      /* a·exp(b·x) */
+  NTK_LAYER_TANH,     /* Gauss–Hermite quadrature */
+  NTK_LAYER_SOFTPLUS, /* log(1 + eˣ), Gauss–Hermite quadrature */
+  NTK_LAYER_CUSTOM,   /* user φ and φ′, Gauss–Hermite quadrature */
+  NTK__LAYER_KIND_END
+} ntk_layer_kind;
+
+typedef enum ntk_param { NTK_PARAM_NTK = 0, NTK_PARAM_STANDARD = 1 } ntk_param;
+
+typedef struct ntk_layer {
+  ntk_layer_kind kind;
+  ntk_param param;       /* Dense: parameterisation */
+  size_t width;          /* Dense: output width (finite networks) */
+  double w_std, b_std;   /* Dense: σ_w > 0, σ_b ≥ 0 (0 = no bias) */
+  double a, b, c;        /* activation parameters, see ntk_layer_kind */
+  int quad_degree;       /* quadrature activations: Gauss–Hermite degree (0 = NTK_QUAD_DEGREE) */
+  double (*f)(double x, void *user);  /* NTK_LAYER_CUSTOM: φ */
+  double (*df)(double x, void *user); /* NTK_LAYER_CUSTOM: φ′ */
+  void *user;
+} ntk_layer;
+
+/* Default Gauss–Hermite degree for activations without a closed form. Measured (tests): tanh
+   and softplus kernels agree with degree 200 to ~1e-6 relative at unit pre-activation variance. */
+#define NTK_QUAD_DEGREE 64
+
+NTKDEF ntk_layer ntk_dense(size_t width, double w_std, double b_std);
+NTKDEF ntk_layer ntk_dense_standard(size_t width, double w_std, double b_std);
+NTKDEF ntk_layer ntk_identity(void);
+NTKDEF ntk_layer ntk_relu(void);
+NTKDEF ntk_layer ntk_leaky_relu(double alpha);
+NTKDEF ntk_layer ntk_abrelu(double a, double b);
+NTKDEF ntk_layer ntk_abs(void);
+NTKDEF ntk_layer ntk_erf(void);                          /* erf(x) */
+NTKDEF ntk_layer ntk_erf_scaled(double a, double b, double c); /* a·erf(b·x) + c */
+NTKDEF ntk_layer ntk_gelu(void);
+NTKDEF ntk_layer ntk_sin(void);
+NTKDEF ntk_layer ntk_sin_scaled(double a, double b, double c); /* a·sin(b·x + c) */
+NTKDEF ntk_layer ntk_cos(void);
+NTKDEF ntk_layer ntk_sign(void);
+NTKDEF ntk_layer ntk_rbf(double gamma);
+NTKDEF ntk_layer ntk_exp(double a, double b);
+NTKDEF ntk_layer ntk_tanh(void);
+NTKDEF ntk_layer ntk_softplus(void);
+NTKDEF ntk_layer ntk_custom(double (*f)(double, void *), double (*df)(double, void *), void *user);
+/* Fills out[0..] with depth × (Dense(width) + act) then Dense(outputs); returns the number of
+   layers (2·depth + 1), or 0 if cap is too small. */
+NTKDEF size_t ntk_mlp(ntk_layer *out, size_t cap, size_t depth, size_t width, ntk_layer act,
+                      double w_std, double b_std, size_t outputs);
+/* Checks a layer list: NTK_OK or NTK_ERR_BAD_LAYER (unknown kind, σ_w ≤ 0 or non-finite,
+   σ_b < 0, an activation not directly after a Dense layer, a missing φ/φ′, a bad degree). */
+NTKDEF ntk_status ntk_layers_check(const ntk_layer *layers, size_t n_layers);
+
+/* ---- infinite-width kernels ------------------------------------------------------------- */
+/* Progress: called with the fraction done in [0, 1]; return nonzero to cancel. */
+typedef int (*ntk_progress_fn)(const char *stage, double done, void *user);
+typedef struct ntk_kernel_desc {
+  ntk_progress_fn progress; /* NULL: none */
+  void *progress_user;
+  size_t tile;              /* rows per elementwise work unit (0 = 32) */
+  int threads;              /* 0 = omp_get_max_threads() */
+} ntk_kernel_desc;
+
+/* NNGP and NTK (n1, n2) of the network between the rows of x1 (n1, dim) and x2 (n2, dim),
+   per output unit (the kernel over k outputs is K ⊗ I_k). Either output may be NULL (then it
+   is not computed). x2 == NULL means x2 = x1: one triangle is computed and mirrored, and the
+   diagonal uses ρ = 1 exactly. Memory beyond the outputs: O((n1 + n2)·n_layers) plus a tile. */
+NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
+                             size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
+                             ntk_real *ntk);
+NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
+                                size_t n1, const ntk_real *x2, size_t n2, size_t dim,
+                                ntk_real *nngp, ntk_real *ntk, const ntk_kernel_desc *desc);
 #ifdef __cplusplus
 }
 #endif
@@ -848,6 +940,602 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
   if (s != NTK_OK) return s;
   ntk__gemm_ref_d((int)ta, (int)tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0);
   return NTK_OK;
+}
+
+
+/* ============================================================================================
+   [real] the pipeline's element type and its math
+   ============================================================================================ */
+#ifdef NTK_REAL_FLOAT
+#define NTK__SQRT sqrtf
+#define NTK__EXP expf
+#define NTK__COS cosf
+#define NTK__TANH tanhf
+#define NTK__GEMM ntk_sgemm
+#define NTK__SYRK ntk_ssyrk
+#define NTK__EPS FLT_EPSILON
+#else
+#define NTK__SQRT sqrt
+#define NTK__EXP exp
+#define NTK__COS cos
+#define NTK__TANH tanh
+#define NTK__GEMM ntk_dgemm
+#define NTK__SYRK ntk_dsyrk
+#define NTK__EPS DBL_EPSILON
+#endif
+#define NTK__PI 3.14159265358979323846
+
+static int ntk__finite(double x) { return x - x == 0; }
+
+/* asin on [0, 1/2] by its Taylor series, a_n = (2n)!/(4^n (n!)² (2n+1)), truncated where the
+   tail is below the type's epsilon (0.25^n·a_n): branch-free, so the loops that call it
+   vectorise. */
+static ntk_real ntk__asin_small(ntk_real t) {
+  static const double a[28] = {
+      1, 0.16666666666666666, 0.074999999999999997, 0.044642857142857144, 0.030381944444444444,
+      0.022372159090909092, 0.017352764423076924, 0.013964843750000001, 0.011551800896139705,
+      0.0097616095291940784, 0.0083903358096168151, 0.0073125258735988454,
+      0.0064472103118896487, 0.0057400376708419236, 0.0051533096823199046,
+      0.0046601434869150962, 0.0042409070936793632, 0.0038809645588376691,
+      0.0035692053938259347, 0.0032970595034734849, 0.0030578216492580306,
+      0.0028461784011089421, 0.0026578706382072901, 0.0024894486782468836,
+      0.002338091892111975, 0.0022014739737101384, 0.0020776610325181676,
+      0.0019650336162772837};
+#ifdef NTK_REAL_FLOAT
+  const int n = 12;
+#else
+  const int n = 28;
+#endif
+  ntk_real z = t * t, p = (ntk_real)a[n - 1];
+  int i;
+  for (i = n - 2; i >= 0; i--) p = p * z + (ntk_real)a[i];
+  return t * p;
+}
+/* acos on [−1, 1] with full relative accuracy near ±1 (θ small): 2·asin(√((1−|x|)/2)) there. */
+static ntk_real ntk__acos(ntk_real x) {
+  ntk_real ax = x < 0 ? -x : x;
+  int big = ax > (ntk_real)0.5;
+  ntk_real t = big ? NTK__SQRT(((ntk_real)1 - ax) * (ntk_real)0.5) : ax;
+  ntk_real p = ntk__asin_small(t);
+  ntk_real th = big ? 2 * p : (ntk_real)(NTK__PI / 2) - p;
+  return x < 0 ? (ntk_real)NTK__PI - th : th;
+}
+static ntk_real ntk__asin(ntk_real x) { return (ntk_real)(NTK__PI / 2) - ntk__acos(x); }
+static ntk_real ntk__clip1(ntk_real x) { return x > 1 ? 1 : x < -1 ? -1 : x; }
+
+/* ============================================================================================
+   [layers]
+   ============================================================================================ */
+static ntk_layer ntk__layer(ntk_layer_kind kind) {
+  ntk_layer l;
+  memset(&l, 0, sizeof l);
+  l.kind = kind;
+  return l;
+}
+NTKDEF ntk_layer ntk_dense(size_t width, double w_std, double b_std) {
+  ntk_layer l = ntk__layer(NTK_LAYER_DENSE);
+  l.width = width, l.w_std = w_std, l.b_std = b_std, l.param = NTK_PARAM_NTK;
+  return l;
+}
+NTKDEF ntk_layer ntk_dense_standard(size_t width, double w_std, double b_std) {
+  ntk_layer l = ntk_dense(width, w_std, b_std);
+  l.param = NTK_PARAM_STANDARD;
+  return l;
+}
+NTKDEF ntk_layer ntk_identity(void) { return ntk__layer(NTK_LAYER_IDENTITY); }
+NTKDEF ntk_layer ntk_abrelu(double a, double b) {
+  ntk_layer l = ntk__layer(NTK_LAYER_ABRELU);
+  l.a = a, l.b = b;
+  return l;
+}
+NTKDEF ntk_layer ntk_relu(void) { return ntk_abrelu(0, 1); }
+NTKDEF ntk_layer ntk_leaky_relu(double alpha) { return ntk_abrelu(alpha, 1); }
+NTKDEF ntk_layer ntk_abs(void) { return ntk_abrelu(-1, 1); }
+NTKDEF ntk_layer ntk_erf_scaled(double a, double b, double c) {
+  ntk_layer l = ntk__layer(NTK_LAYER_ERF);
+  l.a = a, l.b = b, l.c = c;
+  return l;
+}
+NTKDEF ntk_layer ntk_erf(void) { return ntk_erf_scaled(1, 1, 0); }
+NTKDEF ntk_layer ntk_gelu(void) { return ntk__layer(NTK_LAYER_GELU); }
+NTKDEF ntk_layer ntk_sin_scaled(double a, double b, double c) {
+  ntk_layer l = ntk__layer(NTK_LAYER_SIN);
+  l.a = a, l.b = b, l.c = c;
+  return l;
+}
+NTKDEF ntk_layer ntk_sin(void) { return ntk_sin_scaled(1, 1, 0); }
+NTKDEF ntk_layer ntk_cos(void) { return ntk_sin_scaled(1, 1, NTK__PI / 2); }
+NTKDEF ntk_layer ntk_sign(void) { return ntk__layer(NTK_LAYER_SIGN); }
+NTKDEF ntk_layer ntk_rbf(double gamma) {
+  ntk_layer l = ntk__layer(NTK_LAYER_RBF);
+  l.a = gamma;
+  return l;
+}
+NTKDEF ntk_layer ntk_exp(double a, double b) {
+  ntk_layer l = ntk__layer(NTK_LAYER_EXP);
+  l.a = a, l.b = b;
+  return l;
+}
+static double ntk__tanh_f(double x, void *u) { (void)u; return tanh(x); }
+static double ntk__tanh_df(double x, void *u) { double t = tanh(x); (void)u; return 1 - t * t; }
+static double ntk__softplus_f(double x, void *u) {
+  (void)u;
+  return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+static double ntk__softplus_df(double x, void *u) {
+  (void)u;
+  return x > 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x));
+}
+NTKDEF ntk_layer ntk_tanh(void) {
+  ntk_layer l = ntk__layer(NTK_LAYER_TANH);
+  l.f = ntk__tanh_f, l.df = ntk__tanh_df;
+  return l;
+}
+NTKDEF ntk_layer ntk_softplus(void) {
+  ntk_layer l = ntk__layer(NTK_LAYER_SOFTPLUS);
+  l.f = ntk__softplus_f, l.df = ntk__softplus_df;
+  return l;
+}
+NTKDEF ntk_layer ntk_custom(double (*f)(double, void *), double (*df)(double, void *), void *user) {
+  ntk_layer l = ntk__layer(NTK_LAYER_CUSTOM);
+  l.f = f, l.df = df, l.user = user;
+  return l;
+}
+NTKDEF size_t ntk_mlp(ntk_layer *out, size_t cap, size_t depth, size_t width, ntk_layer act,
+                      double w_std, double b_std, size_t outputs) {
+  size_t i, n = 2 * depth + 1;
+  if (!out || cap < n || depth > ((size_t)-1 - 1) / 2) return 0;
+  for (i = 0; i < depth; i++) {
+    out[2 * i] = ntk_dense(width, w_std, b_std);
+    out[2 * i + 1] = act;
+  }
+  out[2 * depth] = ntk_dense(outputs, w_std, b_std);
+  return n;
+}
+
+static int ntk__is_activation(ntk_layer_kind k) {
+  return k >= NTK_LAYER_IDENTITY && k < NTK__LAYER_KIND_END;
+}
+static int ntk__is_quadrature(ntk_layer_kind k) {
+  return k == NTK_LAYER_TANH || k == NTK_LAYER_SOFTPLUS || k == NTK_LAYER_CUSTOM;
+}
+
+NTKDEF ntk_status ntk_layers_check(const ntk_layer *layers, size_t n_layers) {
+  size_t i;
+  if (!layers || n_layers == 0) return NTK_ERR_INVALID_ARG;
+  for (i = 0; i < n_layers; i++) {
+    const ntk_layer *l = &layers[i];
+    if (l->kind == NTK_LAYER_DENSE) {
+      if (!ntk__finite(l->w_std) || !(l->w_std > 0) || !ntk__finite(l->b_std) || l->b_std < 0 ||
+          (l->param != NTK_PARAM_NTK && l->param != NTK_PARAM_STANDARD))
+        return NTK_ERR_BAD_LAYER;
+    } else if (ntk__is_activation(l->kind)) {
+      if (i == 0 || layers[i - 1].kind != NTK_LAYER_DENSE) return NTK_ERR_BAD_LAYER;
+      if (!ntk__finite(l->a) || !ntk__finite(l->b) || !ntk__finite(l->c)) return NTK_ERR_BAD_LAYER;
+      if (l->kind == NTK_LAYER_RBF && !(l->a > 0)) return NTK_ERR_BAD_LAYER;
+      if (ntk__is_quadrature(l->kind) &&
+          (!l->f || !l->df || l->quad_degree < 0 || l->quad_degree > 1000))
+        return NTK_ERR_BAD_LAYER;
+    } else {
+      return NTK_ERR_BAD_LAYER;
+    }
+  }
+  return NTK_OK;
+}
+
+/* ============================================================================================
+   [dual] activation dual kernels: for (u, v) ~ N(0, [[q11, q12], [q12, q22]])
+     q12 ← T = E[φ(u)φ(v)],   Θ ← Θ·Ṫ,  Ṫ = E[φ′(u)φ′(v)]
+   on a run of entries. Variances go through the same code with q11 = q22 = q12, so diagonal
+   entries (x = x′) come out with ρ = 1 exactly and bit-identical to the variances.
+   Formulas: neural-tangents' stax.elementwise (see research notes).
+   ============================================================================================ */
+typedef struct ntk__quad {
+  int deg;
+  double *x, *w; /* physicists' Gauss–Hermite nodes and weights (weight e^{−x²}) */
+} ntk__quad;
+
+static void ntk__dual(const ntk_layer *L, const ntk__quad *qd, size_t cnt,
+                      const ntk_real *NTK_RESTRICT q11, const ntk_real *NTK_RESTRICT q22,
+                      ntk_real *NTK_RESTRICT q12, ntk_real *NTK_RESTRICT th) {
+  size_t j;
+  const ntk_real pi = (ntk_real)NTK__PI;
+  switch (L->kind) {
+  case NTK_LAYER_IDENTITY:
+    break;
+  case NTK_LAYER_ABRELU: {
+    const ntk_real a = (ntk_real)L->a, b = (ntk_real)L->b;
+    const ntk_real f = (a - b) * (a - b) / (2 * pi), h = (a * a + b * b) / 2;
+    for (j = 0; j < cnt; j++) {
+      /* s = √(q11q22 − q12²) taken as nrm·sin θ from the same ρ as θ: consistent s and θ keep
+         T accurate to O(θ²) near ρ = 1, where the direct difference would cancel (and its
+         error would push the next layer's ρ away from 1, costing ~1e-5 in a depth-3 NTK). */
+      ntk_real c = q12[j], nrm = NTK__SQRT(q11[j] * q22[j]);
+      ntk_real rho = nrm > 0 ? ntk__clip1(c / nrm) : 0;
+      ntk_real s = nrm * NTK__SQRT((1 - rho) * (1 + rho));
+      ntk_real d = h - f * ntk__acos(rho);
+      q12[j] = f * s + d * c;
+      if (th) th[j] *= d;
+    }
+    break;
+  }
+  case NTK_LAYER_ERF: {
+    const ntk_real a = (ntk_real)L->a, b2 = (ntk_real)(L->b * L->b), c0 = (ntk_real)L->c;
+    for (j = 0; j < cnt; j++) {
+      ntk_real u = b2 * q11[j], v = b2 * q22[j], c = b2 * q12[j];
+      ntk_real P = (1 + 2 * u) * (1 + 2 * v), r = NTK__SQRT(P - 4 * c * c > 0 ? P - 4 * c * c : 0);
+      ntk_real T = (2 / pi) * ntk__asin(ntk__clip1(2 * c / NTK__SQRT(P)));
+      q12[j] = a * a * T + c0 * c0;
+      if (th) th[j] *= a * a * b2 * (4 / pi) / r;
+    }
+    break;
+  }
+  case NTK_LAYER_GELU:
+    for (j = 0; j < cnt; j++) {
+      ntk_real u = q11[j], v = q22[j], c = q12[j];
+      ntk_real D2 = (1 + u) * (1 + v) - c * c, D = NTK__SQRT(D2 > 0 ? D2 : 0);
+      ntk_real t = ntk__asin(ntk__clip1(c / NTK__SQRT(c * c + D2))); /* atan2(c, Δ), Δ > 0 */
+      ntk_real p = u * v, p1 = (1 + u) * (1 + v);
+      q12[j] = c / 4 + ((c * c + p * D2) / (p1 * D) + c * t) / (2 * pi);
+      if (th) th[j] *= (ntk_real)0.25 + t / (2 * pi) + c / (2 * pi * D) * (1 / D2 + (1 - p) / p1 + 1);
+    }
+    break;
+  case NTK_LAYER_SIN: {
+    const ntk_real a2 = (ntk_real)(L->a * L->a), b2 = (ntk_real)(L->b * L->b);
+    const ntk_real cs = (ntk_real)cos(2 * L->c);
+    for (j = 0; j < cnt; j++) {
+      ntk_real S = q11[j] + q22[j], c = q12[j];
+      ntk_real s1 = NTK__EXP(b2 * (-S / 2 + c)), s2 = NTK__EXP(b2 * (-S / 2 - c)) * cs;
+      q12[j] = a2 / 2 * (s1 - s2);
+      if (th) th[j] *= a2 / 2 * b2 * (s1 + s2);
+    }
+    break;
+  }
+  case NTK_LAYER_SIGN:
+    for (j = 0; j < cnt; j++) {
+      ntk_real nrm = NTK__SQRT(q11[j] * q22[j]);
+      q12[j] = nrm > 0 ? (2 / pi) * ntk__asin(ntk__clip1(q12[j] / nrm)) : 0;
+      if (th) th[j] = 0;
+    }
+    break;
+  case NTK_LAYER_RBF: {
+    const ntk_real g = (ntk_real)L->a;
+    for (j = 0; j < cnt; j++) {
+      ntk_real T = NTK__EXP(g * (2 * q12[j] - q11[j] - q22[j]));
+      q12[j] = T;
+      if (th) th[j] *= 2 * g * T;
+    }
+    break;
+  }
+  case NTK_LAYER_EXP: {
+    const ntk_real a2 = (ntk_real)(L->a * L->a), b2 = (ntk_real)(L->b * L->b);
+    for (j = 0; j < cnt; j++) {
+      ntk_real T = NTK__EXP(b2 * ((q11[j] + q22[j]) / 2 + q12[j]));
+      q12[j] = a2 * T;
+      if (th) th[j] *= a2 * b2 * T;
+    }
+    break;
+  }
+  default: { /* Gauss–Hermite: u = √(2q11)·x_i, v = (q12/q11)·u + √(2·(q11q22 − q12²)/q11)·x_j */
+    int i, k, n = qd->deg;
+    for (j = 0; j < cnt; j++) {
+      double a = q11[j], b = q22[j], c = q12[j], T = 0, Td = 0;
+      double l11 = sqrt(2 * a), r = a > 0 ? c / a : 0;
+      double l22 = a > 0 ? sqrt(2 * (a * b - c * c > 0 ? a * b - c * c : 0) / a) : sqrt(2 * b);
+      for (i = 0; i < n; i++) {
+        double u = l11 * qd->x[i], fu = L->f(u, L->user), du = th ? L->df(u, L->user) : 0;
+        double sf = 0, sd = 0;
+        for (k = 0; k < n; k++) {
+          double v = r * u + l22 * qd->x[k];
+          sf += qd->w[k] * L->f(v, L->user);
+          if (th) sd += qd->w[k] * L->df(v, L->user);
+        }
+        T += qd->w[i] * fu * sf;
+        Td += qd->w[i] * du * sd;
+      }
+      q12[j] = (ntk_real)(T / NTK__PI);
+      if (th) th[j] *= (ntk_real)(Td / NTK__PI);
+    }
+    break;
+  }
+  }
+}
+
+
+/* ============================================================================================
+   [tridiag] implicit QL with Wilkinson-type shifts on a symmetric tridiagonal matrix.
+   d (n) diagonal, e (n) with e[i] coupling i and i+1 (e[n−1] unused). On return d holds the
+   eigenvalues (unsorted). If z is given, the plane rotations are applied to the columns of a
+   matrix V (rows × n) whose element (r, c) sits at z[r·rs + c·cs] — V = I on entry gives the
+   eigenvectors in its columns; one row gives the first components only (Golub–Welsch).
+   QL is chosen for its robustness and simplicity: O(n²) for eigenvalues, and eigenvector
+   accumulation that is a pair of contiguous row updates per rotation when cs ≠ 1.
+   ============================================================================================ */
+static int ntk__tql(size_t n, double *d, double *e, double *z, size_t rows, size_t rs, size_t cs) {
+  size_t l, m, i, k;
+  if (n == 0) return 0;
+  e[n - 1] = 0;
+  for (l = 0; l < n; l++) {
+    int iter = 0;
+    for (;;) {
+      double g, r, s, c, p, f, b;
+      for (m = l; m + 1 < n; m++) {
+        double dd = fabs(d[m]) + fabs(d[m + 1]);
+        if (fabs(e[m]) <= DBL_EPSILON * dd) break;
+      }
+      if (m == l) break;
+      if (iter++ == 60) return -1;
+      g = (d[l + 1] - d[l]) / (2 * e[l]);
+      r = hypot(g, 1.0);
+      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
+      s = c = 1;
+      p = 0;
+      for (i = m; i-- > l;) {
+        f = s * e[i];
+        b = c * e[i];
+        e[i + 1] = r = hypot(f, g);
+        if (r == 0) { /* underflow: split here and restart */
+          d[i + 1] -= p;
+          e[m] = 0;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1] - p;
+        r = (d[i] - g) * s + 2 * c * b;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - b;
+        if (z) {
+          double *zi = z + i * cs, *zj = z + (i + 1) * cs;
+          for (k = 0; k < rows; k++) {
+            double t = zj[k * rs];
+            zj[k * rs] = s * zi[k * rs] + c * t;
+            zi[k * rs] = c * zi[k * rs] - s * t;
+          }
+        }
+        if (i == l) break;
+      }
+      if (r == 0 && e[m] == 0 && i > l) continue;
+      d[l] -= p;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+  return 0;
+}
+
+/* Gauss–Hermite rule of degree n (weight e^{−x²}) by Golub–Welsch. */
+static ntk_status ntk__quad_init(ntk__quad *q, int n) {
+  int i;
+  q->deg = n;
+  q->x = (double *)NTK_MALLOC(sizeof(double) * (size_t)n * 3);
+  if (!q->x) return NTK_ERR_OUT_OF_MEMORY;
+  q->w = q->x + n;
+  {
+    double *e = q->x + 2 * n;
+    for (i = 0; i < n; i++) {
+      q->x[i] = 0;
+      e[i] = sqrt((double)(i + 1) / 2);
+      q->w[i] = i == 0 ? 1 : 0; /* first row of V = I */
+    }
+    if (ntk__tql((size_t)n, q->x, e, q->w, 1, 0, 1) != 0) {
+      NTK_FREE(q->x);
+      q->x = NULL;
+      return NTK_ERR_NO_CONVERGENCE;
+    }
+    for (i = 0; i < n; i++) q->w[i] = sqrt(NTK__PI) * q->w[i] * q->w[i];
+  }
+  return NTK_OK;
+}
+
+/* ============================================================================================
+   [kernel] the infinite-width NNGP and NTK, tile by tile
+   --------------------------------------------------------------------------------------------
+   1. per-point variances q(x,x) after every layer, for x1 and x2: O((n1+n2)·L);
+   2. the Gram matrix x1·x2ᵀ/dim straight into an output array (SYRK when x2 = x1);
+   3. the layer recursion elementwise, row segment by row segment, in place;
+   4. x2 = x1: mirror the lower triangle.
+   ============================================================================================ */
+typedef struct ntk__kjob {
+  const ntk_layer *layers;
+  size_t L, n1, n2, dim;
+  int sym, want_nngp, want_ntk;
+  const ntk_real *var1, *var2; /* (L+1, n): variance at the input of layer l */
+  const double *nin;           /* (L): input width of each Dense layer ('standard') */
+  ntk__quad *quad;             /* per layer, only for quadrature activations */
+  ntk_real *buf;               /* the Gram matrix on entry, one of the outputs */
+  ntk_real *nngp, *ntk;
+} ntk__kjob;
+
+#define NTK__KSEG 256
+
+/* run the recursion for entries (i, j0..j0+cnt); q12 in/out, th out (may be NULL) */
+static void ntk__kernel_seg(const ntk__kjob *jb, size_t i, size_t j0, size_t cnt, ntk_real *q12,
+                            ntk_real *th, ntk_real *v1) {
+  size_t l, j;
+  for (j = 0; j < cnt; j++) v1[j] = jb->var1[i];
+  if (th)
+    for (j = 0; j < cnt; j++) th[j] = 0;
+  for (l = 0; l < jb->L; l++) {
+    const ntk_layer *L = &jb->layers[l];
+    const ntk_real *q22 = jb->var2 + l * jb->n2 + j0;
+    if (L->kind == NTK_LAYER_DENSE) {
+      ntk_real w2 = (ntk_real)(L->w_std * L->w_std), b2 = (ntk_real)(L->b_std * L->b_std);
+      if (th && L->param == NTK_PARAM_STANDARD) {
+        ntk_real nin = (ntk_real)jb->nin[l], one = L->b_std > 0 ? 1 : 0;
+        for (j = 0; j < cnt; j++) th[j] = nin * q12[j] + w2 * th[j] + one;
+        for (j = 0; j < cnt; j++) q12[j] = w2 * q12[j] + b2;
+      } else {
+        for (j = 0; j < cnt; j++) q12[j] = w2 * q12[j] + b2;
+        if (th)
+          for (j = 0; j < cnt; j++) th[j] = q12[j] + w2 * th[j];
+      }
+    } else {
+      ntk__dual(L, &jb->quad[l], cnt, v1, q22, q12, th);
+    }
+    if (l + 1 < jb->L)
+      for (j = 0; j < cnt; j++) v1[j] = jb->var1[(l + 1) * jb->n1 + i];
+  }
+}
+
+NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
+                                size_t n1, const ntk_real *x2, size_t n2, size_t dim,
+                                ntk_real *nngp, ntk_real *ntk, const ntk_kernel_desc *desc) {
+  ntk_kernel_desc dd;
+  ntk__kjob jb;
+  ntk_status st;
+  size_t L = n_layers, i, l, nv, width_in;
+  int ok = 1, nthreads, cancelled = 0;
+  ntk_real *var = NULL;
+  double *nin = NULL;
+  ntk__quad *quad = NULL;
+  int sym = x2 == NULL;
+  if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
+  if (sym) n2 = n1, x2 = x1;
+  if ((st = ntk_layers_check(layers, n_layers)) != NTK_OK) return st;
+  if (dim == 0 || (n1 > 0 && !x1) || (n2 > 0 && !x2)) return NTK_ERR_INVALID_ARG;
+  (void)ntk__mul(ntk__mul(n1 > n2 ? n1 : n2, dim, &ok), sizeof(ntk_real), &ok);
+  (void)ntk__mul(ntk__mul(n1, n2, &ok), sizeof(ntk_real), &ok);
+  nv = ntk__mul(ntk__add(n1, sym ? 0 : n2, &ok), L + 1, &ok);
+  (void)ntk__mul(nv, sizeof(ntk_real), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) return NTK_OK;
+  for (i = 0; i < n1 * dim; i++) if (!ntk__finite(x1[i])) return NTK_ERR_NON_FINITE;
+  if (!sym) for (i = 0; i < n2 * dim; i++) if (!ntk__finite(x2[i])) return NTK_ERR_NON_FINITE;
+  /* 'standard' Dense layers need the finite input width */
+  var = (ntk_real *)NTK_MALLOC(nv * sizeof(ntk_real));
+  nin = (double *)NTK_MALLOC(L * sizeof(double));
+  quad = (ntk__quad *)NTK_MALLOC(L * sizeof(ntk__quad));
+  if (!var || !nin || !quad) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  memset(quad, 0, L * sizeof(ntk__quad));
+  width_in = dim;
+  for (l = 0; l < L; l++) {
+    const ntk_layer *ly = &layers[l];
+    nin[l] = (double)width_in;
+    if (ly->kind == NTK_LAYER_DENSE) {
+      if (ly->param == NTK_PARAM_STANDARD && width_in == 0) { st = NTK_ERR_BAD_LAYER; goto done; }
+      width_in = ly->width;
+    } else if (ntk__is_quadrature(ly->kind)) {
+      st = ntk__quad_init(&quad[l], ly->quad_degree ? ly->quad_degree : NTK_QUAD_DEGREE);
+      if (st != NTK_OK) goto done;
+    }
+  }
+  memset(&jb, 0, sizeof jb);
+  jb.layers = layers, jb.L = L, jb.n1 = n1, jb.n2 = n2, jb.dim = dim, jb.sym = sym;
+  jb.var1 = var, jb.var2 = sym ? var : var + (L + 1) * n1;
+  jb.nin = nin, jb.quad = quad, jb.nngp = nngp, jb.ntk = ntk;
+  jb.buf = nngp ? nngp : ntk;
+  /* 1. variances: the recursion on (q, q, q), through the same code as every entry */
+  {
+    size_t pass, np = sym ? 1 : 2;
+    for (pass = 0; pass < np; pass++) {
+      const ntk_real *x = pass ? x2 : x1;
+      size_t n = pass ? n2 : n1;
+      ntk_real *v = pass ? var + (L + 1) * n1 : var;
+      for (i = 0; i < n; i++) {
+        double acc = 0;
+        size_t k;
+        for (k = 0; k < dim; k++) acc += (double)x[i * dim + k] * (double)x[i * dim + k];
+        v[i] = (ntk_real)(acc / (double)dim);
+      }
+      for (l = 0; l < L; l++) {
+        const ntk_layer *ly = &layers[l];
+        ntk_real *cur = v + l * n, *nxt = v + (l + 1) * n;
+        memcpy(nxt, cur, n * sizeof(ntk_real));
+        if (ly->kind == NTK_LAYER_DENSE) {
+          ntk_real w2 = (ntk_real)(ly->w_std * ly->w_std), b2 = (ntk_real)(ly->b_std * ly->b_std);
+          for (i = 0; i < n; i++) nxt[i] = w2 * nxt[i] + b2;
+        } else {
+          ntk__dual(ly, &quad[l], n, cur, cur, nxt, NULL);
+        }
+      }
+    }
+  }
+  /* 2. Gram matrix into the buffer */
+  if (sym)
+    st = NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, dim, (ntk_real)(1.0 / (double)dim), x1, dim, 0, jb.buf, n1);
+  else
+    st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, dim, (ntk_real)(1.0 / (double)dim), x1, dim, x2, dim, 0, jb.buf, n2);
+  if (st != NTK_OK) goto done;
+  /* 3. the recursion, row by row in segments */
+  nthreads = dd.threads > 0 ? dd.threads : ntk__max_threads();
+  {
+    long r;
+    size_t rows_done = 0;
+#ifdef NTK__OMP
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
+#endif
+    {
+      ntk_real segq[NTK__KSEG], segt[NTK__KSEG], v1[NTK__KSEG];
+#ifdef NTK__OMP
+#pragma omp for schedule(dynamic, 8)
+#endif
+      for (r = 0; r < (long)n1; r++) {
+        size_t ii = (size_t)r, jmax = sym ? ii + 1 : n2, j0, j;
+        int stop;
+#ifdef NTK__OMP
+#pragma omp atomic read
+#endif
+        stop = cancelled;
+        if (stop) continue;
+        for (j0 = 0; j0 < jmax; j0 += NTK__KSEG) {
+          size_t cnt = jmax - j0 < NTK__KSEG ? jmax - j0 : NTK__KSEG;
+          ntk_real *row = jb.buf + ii * n2 + j0;
+          memcpy(segq, row, cnt * sizeof(ntk_real));
+          if (sym && j0 + cnt == ii + 1) segq[cnt - 1] = var[ii]; /* ρ = 1 exactly */
+          ntk__kernel_seg(&jb, ii, j0, cnt, segq, ntk ? segt : NULL, v1);
+          if (nngp) memcpy(nngp + ii * n2 + j0, segq, cnt * sizeof(ntk_real));
+          if (ntk) memcpy(ntk + ii * n2 + j0, segt, cnt * sizeof(ntk_real));
+          (void)j;
+        }
+        if (dd.progress) {
+          size_t now_done;
+#ifdef NTK__OMP
+#pragma omp atomic capture
+#endif
+          now_done = ++rows_done;
+#ifdef NTK__OMP
+          if (omp_get_thread_num() == 0)
+#endif
+          {
+            double frac = sym ? (double)now_done * (double)now_done / ((double)n1 * (double)n1)
+                              : (double)now_done / (double)n1;
+            if (dd.progress("kernel", frac, dd.progress_user)) {
+#ifdef NTK__OMP
+#pragma omp atomic write
+#endif
+              cancelled = 1;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (cancelled) { st = NTK_ERR_CANCELLED; goto done; }
+  /* 4. mirror */
+  if (sym) {
+    size_t j;
+    for (i = 0; i < n1; i++)
+      for (j = i + 1; j < n1; j++) {
+        if (nngp) nngp[i * n1 + j] = nngp[j * n1 + i];
+        if (ntk) ntk[i * n1 + j] = ntk[j * n1 + i];
+      }
+  }
+  if (dd.progress) dd.progress("kernel", 1.0, dd.progress_user);
+  st = NTK_OK;
+done:
+  if (quad) for (l = 0; l < L; l++) if (quad[l].x) NTK_FREE(quad[l].x);
+  NTK_FREE(quad);
+  NTK_FREE(nin);
+  NTK_FREE(var);
+  return st;
+}
+
+NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
+                             size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
+                             ntk_real *ntk) {
+  return ntk_kernel_ex(layers, n_layers, x1, n1, x2, n2, dim, nngp, ntk, NULL);
 }
 
 #endif /* NTK_IMPLEMENTATION */

@@ -6,6 +6,10 @@
 #include "test.h"
 
 #include "test_gemm.c"
+#include "test_kernel.c"
+
+void test_float_suite(long *passed, long *failed);
+static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
 
 typedef struct {
   const char *name;
@@ -16,6 +20,12 @@ static const t_entry t_all[] = {
     {"gemm_public", test_gemm_public},
     {"gemm_sweeps", test_gemm_sweeps},
     {"syrk", test_syrk},
+    {"kernel_math", test_kernel_math},
+    {"kernel_closed_forms", test_kernel_closed_forms},
+    {"kernel_symmetry", test_kernel_symmetry},
+    {"kernel_quadrature", test_kernel_quadrature},
+    {"kernel_bad", test_kernel_bad},
+    {"float_kernel", test_float},
 };
 
 int main(int argc, char **argv) {
