@@ -227,6 +227,59 @@ static void bench_gemm(void) {
     }
 }
 
+
+/* ---- analytic kernel rows ---------------------------------------------------------------- */
+static void kernel_row(const char *act, size_t depth, size_t n1, size_t n2, int sym, int threads) {
+  char name[128];
+  ntk_layer net[16], a = strcmp(act, "relu") == 0 ? ntk_relu() : strcmp(act, "erf") == 0 ? ntk_erf() : ntk_tanh();
+  size_t L = ntk_mlp(net, 16, depth, 0, a, 1.4, 0.1, 1), d = 784, i;
+  ntk_real *x1, *x2, *K, *T;
+  double t[5], tg[5], t0;
+  int r, reps = 3;
+  snprintf(name, sizeof name, "kernel %s depth %zu %zux%zu%s %dT", act, depth, n1, sym ? n1 : n2, sym ? " sym" : "", threads);
+  if (!want(name)) return;
+  set_threads(threads);
+  x1 = (ntk_real *)malloc(n1 * d * sizeof(ntk_real));
+  x2 = (ntk_real *)malloc(n2 * d * sizeof(ntk_real));
+  K = (ntk_real *)malloc(n1 * (sym ? n1 : n2) * sizeof(ntk_real));
+  T = (ntk_real *)malloc(n1 * (sym ? n1 : n2) * sizeof(ntk_real));
+  for (i = 0; i < n1 * d; i++) x1[i] = (ntk_real)urand();
+  for (i = 0; i < n2 * d; i++) x2[i] = (ntk_real)urand();
+  for (r = 0; r < reps; r++) {
+    t0 = now();
+    if (ntk_kernel(net, L, x1, n1, sym ? NULL : x2, n2, d, K, T) != NTK_OK) { printf("  !! kernel failed\n"); n_failed_checks++; }
+    t[r] = now() - t0;
+    t0 = now(); /* the Gram step alone, as ntk_kernel does it */
+    if (sym) NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, d, (ntk_real)(1.0 / d), x1, d, 0, K, n1);
+    else NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, d, (ntk_real)(1.0 / d), x1, d, x2, d, 0, K, n2);
+    tg[r] = now() - t0;
+  }
+  qsort(t, (size_t)reps, sizeof(double), cmp_double);
+  qsort(tg, (size_t)reps, sizeof(double), cmp_double);
+  {
+    double entries = sym ? 0.5 * (double)n1 * (double)(n1 + 1) : (double)n1 * (double)n2;
+    printf("| %-40s | %8.3f | %8.3f | %8.3f | %8.1f |\n", name, t[reps / 2], tg[reps / 2], t[reps / 2] - tg[reps / 2],
+           entries / (t[reps / 2] - tg[reps / 2]) * 1e-6);
+  }
+  fflush(stdout);
+  free(x1), free(x2), free(K), free(T);
+}
+
+static void bench_kernel(void) {
+  static const size_t ns[] = {1000, 4096, 10000};
+  size_t i;
+  int t;
+  printf("\n### Analytic NNGP+NTK, d = 784 (%s): seconds (median of 3), Gram and elementwise split\n\n", sizeof(ntk_real) == 8 ? "double" : "float");
+  printf("| %-40s | %8s | %8s | %8s | %8s |\n", "case", "total s", "Gram s", "elem. s", "Mentry/s");
+  printf("|%s|---:|---:|---:|---:|\n", "------------------------------------------");
+  for (t = 1; t <= 2; t++) {
+    for (i = 0; i < 3; i++) kernel_row("relu", 3, ns[i], ns[i], 1, t);
+    kernel_row("relu", 3, 4096, 10000, 0, t);
+    kernel_row("erf", 3, 4096, 4096, 1, t);
+    kernel_row("tanh", 1, 256, 256, 1, t);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) filter = argv[1];
   if (getenv("NTK_BENCH_REPS")) reps_default = atoi(getenv("NTK_BENCH_REPS"));
@@ -241,6 +294,7 @@ int main(int argc, char **argv) {
 #endif
   printf("\n");
   bench_gemm();
+  bench_kernel();
   if (n_failed_checks) {
     printf("\n%d validation failures\n", n_failed_checks);
     return 1;
