@@ -144,6 +144,29 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
                                 size_t ldb, double beta, double *C, size_t ldc);
 
 
+/* ---- dense linear algebra (row-major, lower triangle) ----------------------------------- */
+/* A = L·Lᵀ (n, n): L overwrites the lower triangle, the strict upper triangle is not read or
+   written. Not positive definite → NTK_ERR_NOT_POSITIVE_DEFINITE, non-finite entries →
+   NTK_ERR_NON_FINITE; the _ex variants report the failing column (0-based) in *info (else n).
+   On failure the lower triangle is unspecified, never a reported success with NaNs. */
+NTKDEF ntk_status ntk_dpotrf(size_t n, double *A, size_t lda);
+NTKDEF ntk_status ntk_spotrf(size_t n, float *A, size_t lda);
+NTKDEF ntk_status ntk_dpotrf_ex(size_t n, double *A, size_t lda, size_t *info);
+NTKDEF ntk_status ntk_spotrf_ex(size_t n, float *A, size_t lda, size_t *info);
+/* Solves A·X = B with L from ntk_?potrf; X overwrites B (n, nrhs). */
+NTKDEF ntk_status ntk_dpotrs(size_t n, size_t nrhs, const double *L, size_t lda, double *B, size_t ldb);
+NTKDEF ntk_status ntk_spotrs(size_t n, size_t nrhs, const float *L, size_t lda, float *B, size_t ldb);
+/* Triangular solves with the lower triangle of L (n, n), B (n, nrhs): trans = NO_TRANS solves
+   L·X = B, TRANS solves Lᵀ·X = B; X overwrites B. */
+NTKDEF ntk_status ntk_dtrsm_lower(ntk_trans trans, size_t n, size_t nrhs, const double *L, size_t lda, double *B, size_t ldb);
+NTKDEF ntk_status ntk_strsm_lower(ntk_trans trans, size_t n, size_t nrhs, const float *L, size_t lda, float *B, size_t ldb);
+/* Symmetric eigendecomposition from the lower triangle of A (n, n): eigenvalues ascending in w,
+   orthonormal eigenvectors in the columns of A (A[i·lda + j] = component i of vector j).
+   The _ex variant with vectors = 0 computes eigenvalues only (A is then destroyed). */
+NTKDEF ntk_status ntk_dsyev(size_t n, double *A, size_t lda, double *w);
+NTKDEF ntk_status ntk_ssyev(size_t n, float *A, size_t lda, float *w);
+NTKDEF ntk_status ntk_dsyev_ex(size_t n, double *A, size_t lda, double *w, int vectors);
+
 /* ---- layers: the one description of a network ------------------------------------------- */
 /* A network is an array of layers applied in order, like stax.serial. Dense layers carry the
    weight and bias scales (σ_w, σ_b; σ_b = 0 means no bias parameter) and a width, which only
@@ -366,6 +389,8 @@ static int ntk__matrix_ok(const void *p, size_t rows, size_t cols, size_t ld) {
   (void)ntk__add(ntk__mul(rows - 1, ld, &ok), cols, &ok);
   return ok;
 }
+
+static int ntk__finite(double x) { return x - x == 0; }
 
 /* 64-byte aligned allocation on top of NTK_MALLOC; the original pointer sits just below. */
 static void *ntk__alloc_aligned(size_t bytes) {
@@ -959,6 +984,335 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
 
 
 /* ============================================================================================
+   [linalg] blocked Cholesky and triangular solves, on the GEMM/SYRK above
+   --------------------------------------------------------------------------------------------
+   Recursive halving: every triangular solve is two half-size solves and one GEMM, the
+   Cholesky is right-looking with NB-column panels (unblocked diagonal factor, recursive TRSM
+   panel, SYRK trailing update), so nearly all flops are GEMM/SYRK.
+   ============================================================================================ */
+#define NTK__TRSM_BASE 16
+#define NTK__POTRF_NB 128
+#define NTK__LINALG_TYPED(T, S, GEMM, SYRK)                                                     \
+  /* B (m, k) ← B·L⁻ᵀ, L (k, k) lower */                                                      \
+  static void ntk__trsm_rlt_##S(size_t m, size_t k, const T *L, size_t lda, T *B, size_t ldb) { \
+    size_t i, j, p, h;                                                                          \
+    if (k <= NTK__TRSM_BASE) {                                                                  \
+      for (i = 0; i < m; i++) {                                                                 \
+        T *b = B + i * ldb;                                                                     \
+        for (j = 0; j < k; j++) {                                                               \
+          T acc = b[j];                                                                         \
+          for (p = 0; p < j; p++) acc -= b[p] * L[j * lda + p];                                 \
+          b[j] = acc / L[j * lda + j];                                                          \
+        }                                                                                       \
+      }                                                                                         \
+      return;                                                                                   \
+    }                                                                                           \
+    h = k / 2;                                                                                  \
+    ntk__trsm_rlt_##S(m, h, L, lda, B, ldb);                                                    \
+    GEMM(NTK_NO_TRANS, NTK_TRANS, m, k - h, h, (T)-1, B, ldb, L + h * lda, lda, (T)1, B + h, ldb); \
+    ntk__trsm_rlt_##S(m, k - h, L + h * lda + h, lda, B + h, ldb);                              \
+  }                                                                                             \
+  /* B (n, r) ← L⁻¹·B */                                                                      \
+  static void ntk__trsm_lln_##S(size_t n, size_t r, const T *L, size_t lda, T *B, size_t ldb) { \
+    size_t i, j, p, h;                                                                          \
+    if (n <= NTK__TRSM_BASE) {                                                                  \
+      for (i = 0; i < n; i++) {                                                                 \
+        T *b = B + i * ldb, d = L[i * lda + i];                                                 \
+        for (p = 0; p < i; p++) {                                                               \
+          T l = L[i * lda + p];                                                                 \
+          const T *bp = B + p * ldb;                                                            \
+          for (j = 0; j < r; j++) b[j] -= l * bp[j];                                            \
+        }                                                                                       \
+        for (j = 0; j < r; j++) b[j] /= d;                                                      \
+      }                                                                                         \
+      return;                                                                                   \
+    }                                                                                           \
+    h = n / 2;                                                                                  \
+    ntk__trsm_lln_##S(h, r, L, lda, B, ldb);                                                    \
+    GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n - h, r, h, (T)-1, L + h * lda, lda, B, ldb, (T)1, B + h * ldb, ldb); \
+    ntk__trsm_lln_##S(n - h, r, L + h * lda + h, lda, B + h * ldb, ldb);                        \
+  }                                                                                             \
+  /* B (n, r) ← L⁻ᵀ·B */                                                                      \
+  static void ntk__trsm_llt_##S(size_t n, size_t r, const T *L, size_t lda, T *B, size_t ldb) { \
+    size_t i, j, p, h;                                                                          \
+    if (n <= NTK__TRSM_BASE) {                                                                  \
+      for (i = n; i-- > 0;) {                                                                   \
+        T *b = B + i * ldb, d = L[i * lda + i];                                                 \
+        for (p = i + 1; p < n; p++) {                                                           \
+          T l = L[p * lda + i];                                                                 \
+          const T *bp = B + p * ldb;                                                            \
+          for (j = 0; j < r; j++) b[j] -= l * bp[j];                                            \
+        }                                                                                       \
+        for (j = 0; j < r; j++) b[j] /= d;                                                      \
+      }                                                                                         \
+      return;                                                                                   \
+    }                                                                                           \
+    h = n / 2;                                                                                  \
+    ntk__trsm_llt_##S(n - h, r, L + h * lda + h, lda, B + h * ldb, ldb);                        \
+    GEMM(NTK_TRANS, NTK_NO_TRANS, h, r, n - h, (T)-1, L + h * lda, lda, B + h * ldb, ldb, (T)1, B, ldb); \
+    ntk__trsm_llt_##S(h, r, L, lda, B, ldb);                                                    \
+  }                                                                                             \
+  /* unblocked lower Cholesky of a diagonal block; returns the failing column or n */          \
+  static size_t ntk__potf2_##S(size_t n, T *A, size_t lda) {                                    \
+    size_t i, j, p;                                                                             \
+    for (j = 0; j < n; j++) {                                                                   \
+      T *aj = A + j * lda, d = aj[j];                                                           \
+      for (p = 0; p < j; p++) d -= aj[p] * aj[p];                                               \
+      if (!(d > 0) || d - d != 0) return j;                                                     \
+      d = (T)sqrt((double)d);                                                                   \
+      aj[j] = d;                                                                                \
+      for (i = j + 1; i < n; i++) {                                                             \
+        T *ai = A + i * lda, acc = ai[j];                                                       \
+        for (p = 0; p < j; p++) acc -= ai[p] * aj[p];                                           \
+        ai[j] = acc / d;                                                                        \
+      }                                                                                         \
+    }                                                                                           \
+    return n;                                                                                   \
+  }                                                                                             \
+  NTKDEF ntk_status ntk_##S##potrf_ex(size_t n, T *A, size_t lda, size_t *info) {               \
+    size_t k0, i, j, bad;                                                                       \
+    if (info) *info = n;                                                                        \
+    if (!ntk__matrix_ok(A, n, n, lda)) return NTK_ERR_INVALID_ARG;                              \
+    for (i = 0; i < n; i++)                                                                     \
+      for (j = 0; j <= i; j++)                                                                  \
+        if (!ntk__finite((double)A[i * lda + j])) {                                             \
+          if (info) *info = j;                                                                  \
+          return NTK_ERR_NON_FINITE;                                                            \
+        }                                                                                       \
+    for (k0 = 0; k0 < n; k0 += NTK__POTRF_NB) {                                                 \
+      size_t kb = n - k0 < NTK__POTRF_NB ? n - k0 : NTK__POTRF_NB, rest = n - k0 - kb;          \
+      T *a11 = A + k0 * lda + k0;                                                               \
+      bad = ntk__potf2_##S(kb, a11, lda);                                                       \
+      if (bad < kb) {                                                                           \
+        if (info) *info = k0 + bad;                                                             \
+        return NTK_ERR_NOT_POSITIVE_DEFINITE;                                                   \
+      }                                                                                         \
+      if (rest) {                                                                               \
+        T *a21 = a11 + kb * lda, *a22 = a21 + kb;                                               \
+        ntk__trsm_rlt_##S(rest, kb, a11, lda, a21, lda);                                        \
+        SYRK(NTK_LOWER, NTK_NO_TRANS, rest, kb, (T)-1, a21, lda, (T)1, a22, lda);               \
+      }                                                                                         \
+    }                                                                                           \
+    return NTK_OK;                                                                              \
+  }                                                                                             \
+  NTKDEF ntk_status ntk_##S##potrf(size_t n, T *A, size_t lda) {                                \
+    return ntk_##S##potrf_ex(n, A, lda, NULL);                                                  \
+  }                                                                                             \
+  NTKDEF ntk_status ntk_##S##trsm_lower(ntk_trans trans, size_t n, size_t nrhs, const T *L,     \
+                                         size_t lda, T *B, size_t ldb) {                        \
+    if ((trans != NTK_NO_TRANS && trans != NTK_TRANS) || !ntk__matrix_ok(L, n, n, lda) ||       \
+        !ntk__matrix_ok(B, n, nrhs, ldb))                                                       \
+      return NTK_ERR_INVALID_ARG;                                                               \
+    if (n == 0 || nrhs == 0) return NTK_OK;                                                     \
+    if (trans == NTK_NO_TRANS) ntk__trsm_lln_##S(n, nrhs, L, lda, B, ldb);                      \
+    else ntk__trsm_llt_##S(n, nrhs, L, lda, B, ldb);                                            \
+    return NTK_OK;                                                                              \
+  }                                                                                             \
+  NTKDEF ntk_status ntk_##S##potrs(size_t n, size_t nrhs, const T *L, size_t lda, T *B,         \
+                                   size_t ldb) {                                                \
+    if (!ntk__matrix_ok(L, n, n, lda) || !ntk__matrix_ok(B, n, nrhs, ldb))                      \
+      return NTK_ERR_INVALID_ARG;                                                               \
+    if (n == 0 || nrhs == 0) return NTK_OK;                                                     \
+    ntk__trsm_lln_##S(n, nrhs, L, lda, B, ldb);                                                 \
+    ntk__trsm_llt_##S(n, nrhs, L, lda, B, ldb);                                                 \
+    return NTK_OK;                                                                              \
+  }
+
+NTK__LINALG_TYPED(float, s, ntk_sgemm, ntk_ssyrk)
+NTK__LINALG_TYPED(double, d, ntk_dgemm, ntk_dsyrk)
+
+/* ============================================================================================
+   [tridiag] implicit QL with Wilkinson-type shifts on a symmetric tridiagonal matrix.
+   d (n) diagonal, e (n) with e[i] coupling i and i+1 (e[n−1] unused). On return d holds the
+   eigenvalues (unsorted). If z is given, the plane rotations are applied to the columns of a
+   matrix V (rows × n) whose element (r, c) sits at z[r·rs + c·cs] — V = I on entry gives the
+   eigenvectors in its columns; one row gives the first components only (Golub–Welsch).
+   QL is chosen for its robustness and simplicity: O(n²) for eigenvalues, and eigenvector
+   accumulation that is a pair of contiguous row updates per rotation when cs ≠ 1.
+   ============================================================================================ */
+static int ntk__tql(size_t n, double *d, double *e, double *z, size_t rows, size_t rs, size_t cs) {
+  size_t l, m, i, k;
+  if (n == 0) return 0;
+  e[n - 1] = 0;
+  for (l = 0; l < n; l++) {
+    int iter = 0;
+    for (;;) {
+      double g, r, s, c, p, f, b;
+      for (m = l; m + 1 < n; m++) {
+        double dd = fabs(d[m]) + fabs(d[m + 1]);
+        if (fabs(e[m]) <= DBL_EPSILON * dd) break;
+      }
+      if (m == l) break;
+      if (iter++ == 60) return -1;
+      g = (d[l + 1] - d[l]) / (2 * e[l]);
+      r = hypot(g, 1.0);
+      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
+      s = c = 1;
+      p = 0;
+      for (i = m; i-- > l;) {
+        f = s * e[i];
+        b = c * e[i];
+        e[i + 1] = r = hypot(f, g);
+        if (r == 0) { /* underflow: split here and restart */
+          d[i + 1] -= p;
+          e[m] = 0;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1] - p;
+        r = (d[i] - g) * s + 2 * c * b;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - b;
+        if (z) {
+          double *zi = z + i * cs, *zj = z + (i + 1) * cs;
+          for (k = 0; k < rows; k++) {
+            double t = zj[k * rs];
+            zj[k * rs] = s * zi[k * rs] + c * t;
+            zi[k * rs] = c * zi[k * rs] - s * t;
+          }
+        }
+        if (i == l) break;
+      }
+      if (r == 0 && e[m] == 0 && i > l) continue;
+      d[l] -= p;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+  return 0;
+}
+
+/* ============================================================================================
+   [eigen] symmetric eigendecomposition: Householder tridiagonalisation (lower), implicit QL
+   on the tridiagonal (ntk__tql) accumulating Vᵀ row-wise, back-transformation of Vᵀ by the
+   reflectors from the right (contiguous rows), sort, transpose into A.
+   ============================================================================================ */
+NTKDEF ntk_status ntk_dsyev_ex(size_t n, double *A, size_t lda, double *w, int vectors) {
+  size_t i, j, k, r;
+  double *d, *e, *tau, *Z = NULL, *v, *p;
+  int ok = 1;
+  if (!ntk__matrix_ok(A, n, n, lda) || (n > 0 && !w)) return NTK_ERR_INVALID_ARG;
+  (void)ntk__mul(ntk__mul(n, n, &ok), sizeof(double), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  if (n == 0) return NTK_OK;
+  for (i = 0; i < n; i++)
+    for (j = 0; j <= i; j++)
+      if (!ntk__finite(A[i * lda + j])) return NTK_ERR_NON_FINITE;
+  d = (double *)NTK_MALLOC(sizeof(double) * 5 * n);
+  if (!d) return NTK_ERR_OUT_OF_MEMORY;
+  e = d + n, tau = e + n, v = tau + n, p = v + n;
+  if (vectors) {
+    Z = (double *)ntk__alloc_aligned(sizeof(double) * n * n);
+    if (!Z) { NTK_FREE(d); return NTK_ERR_OUT_OF_MEMORY; }
+  }
+  /* mirror the lower triangle so that the rank-2 updates can run on full rows */
+  for (i = 0; i < n; i++)
+    for (j = i + 1; j < n; j++) A[i * lda + j] = A[j * lda + i];
+  /* tridiagonalise: step k annihilates A[k+2:, k] with H = I − τ·u·uᵀ, u = (1, v) on rows k+1: */
+  for (k = 0; k + 2 < n; k++) {
+    size_t m = n - k - 1;
+    double alpha = A[(k + 1) * lda + k], sig = 0, beta, t, dot = 0;
+    for (i = 1; i < m; i++) sig += A[(k + 1 + i) * lda + k] * A[(k + 1 + i) * lda + k];
+    if (sig == 0) { tau[k] = 0; e[k] = alpha; continue; }
+    beta = -copysign(sqrt(alpha * alpha + sig), alpha);
+    t = (beta - alpha) / beta;
+    tau[k] = t;
+    v[0] = 1;
+    for (i = 1; i < m; i++) v[i] = A[(k + 1 + i) * lda + k] / (alpha - beta);
+    e[k] = beta;
+    /* p = τ·A22·u, q = p − (τ/2)(pᵀu)u, A22 ← A22 − u qᵀ − q uᵀ */
+    for (i = 0; i < m; i++) {
+      const double *row = A + (k + 1 + i) * lda + k + 1;
+      double acc = 0;
+      for (j = 0; j < m; j++) acc += row[j] * v[j];
+      p[i] = t * acc;
+    }
+    for (i = 0; i < m; i++) dot += p[i] * v[i];
+    for (i = 0; i < m; i++) p[i] -= 0.5 * t * dot * v[i];
+    for (i = 0; i < m; i++) {
+      double *row = A + (k + 1 + i) * lda + k + 1, vi = v[i], pi = p[i];
+      for (j = 0; j < m; j++) row[j] -= vi * p[j] + pi * v[j];
+    }
+    for (i = 1; i < m; i++) A[(k + 1 + i) * lda + k] = v[i]; /* keep u below the subdiagonal */
+  }
+  for (k = 0; k < n; k++) w[k] = A[k * lda + k];
+  if (n >= 2) e[n - 2] = A[(n - 1) * lda + n - 2];
+  if (vectors) {
+    memset(Z, 0, sizeof(double) * n * n);
+    for (i = 0; i < n; i++) Z[i * n + i] = 1;
+  }
+  if (ntk__tql(n, w, e, Z, n, 1, n) != 0) {
+    ntk__free_aligned(Z);
+    NTK_FREE(d);
+    return NTK_ERR_NO_CONVERGENCE;
+  }
+  /* Z holds Vᵀ (row c = eigenvector c of the tridiagonal); eigenvectors of A are Q·V, i.e. the
+     rows of Z·Qᵀ = Z·H_{n−3}⋯H_0 */
+  if (vectors) {
+    for (k = n >= 2 ? n - 2 : 0; k-- > 0;) {
+      size_t m = n - k - 1;
+      double t = tau[k];
+      if (t == 0) continue;
+      v[0] = 1;
+      for (i = 1; i < m; i++) v[i] = A[(k + 1 + i) * lda + k];
+      for (r = 0; r < n; r++) {
+        double *z = Z + r * n + k + 1, acc = 0;
+        for (j = 0; j < m; j++) acc += z[j] * v[j];
+        acc *= t;
+        for (j = 0; j < m; j++) z[j] -= acc * v[j];
+      }
+    }
+  }
+  /* sort ascending (selection on the permutation; vectors follow) */
+  for (i = 0; i + 1 < n; i++) {
+    size_t best = i;
+    for (j = i + 1; j < n; j++) if (w[j] < w[best]) best = j;
+    if (best != i) {
+      double t = w[i];
+      w[i] = w[best], w[best] = t;
+      if (vectors)
+        for (r = 0; r < n; r++) { t = Z[i * n + r]; Z[i * n + r] = Z[best * n + r]; Z[best * n + r] = t; }
+    }
+  }
+  if (vectors)
+    for (i = 0; i < n; i++)
+      for (j = 0; j < n; j++) A[i * lda + j] = Z[j * n + i];
+  ntk__free_aligned(Z);
+  NTK_FREE(d);
+  return NTK_OK;
+}
+NTKDEF ntk_status ntk_dsyev(size_t n, double *A, size_t lda, double *w) {
+  return ntk_dsyev_ex(n, A, lda, w, 1);
+}
+/* float: solved in double (the tridiagonal QL is double only) and rounded back */
+NTKDEF ntk_status ntk_ssyev(size_t n, float *A, size_t lda, float *w) {
+  size_t i, j;
+  int ok = 1;
+  double *Ad, *wd;
+  ntk_status st;
+  if (!ntk__matrix_ok(A, n, n, lda) || (n > 0 && !w)) return NTK_ERR_INVALID_ARG;
+  (void)ntk__mul(ntk__mul(n, n + 1, &ok), sizeof(double), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  if (n == 0) return NTK_OK;
+  Ad = (double *)NTK_MALLOC(sizeof(double) * n * (n + 1));
+  if (!Ad) return NTK_ERR_OUT_OF_MEMORY;
+  wd = Ad + n * n;
+  for (i = 0; i < n; i++)
+    for (j = 0; j <= i; j++) Ad[i * n + j] = A[i * lda + j];
+  st = ntk_dsyev(n, Ad, n, wd);
+  if (st == NTK_OK) {
+    for (i = 0; i < n; i++) {
+      w[i] = (float)wd[i];
+      for (j = 0; j < n; j++) A[i * lda + j] = (float)Ad[i * n + j];
+    }
+  }
+  NTK_FREE(Ad);
+  return st;
+}
+
+/* ============================================================================================
    [real] the pipeline's element type and its math
    ============================================================================================ */
 #ifdef NTK_REAL_FLOAT
@@ -980,7 +1334,6 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
 #endif
 #define NTK__PI 3.14159265358979323846
 
-static int ntk__finite(double x) { return x - x == 0; }
 
 /* asin on [0, 1/2] by its Taylor series, a_n = (2n)!/(4^n (n!)² (2n+1)), truncated where the
    tail is below the type's epsilon (0.25^n·a_n): branch-free, so the loops that call it
@@ -1268,69 +1621,6 @@ NTK__NO_ERRNO static void ntk__dual(const ntk_layer *L, const ntk__quad *qd, siz
   }
 }
 
-
-/* ============================================================================================
-   [tridiag] implicit QL with Wilkinson-type shifts on a symmetric tridiagonal matrix.
-   d (n) diagonal, e (n) with e[i] coupling i and i+1 (e[n−1] unused). On return d holds the
-   eigenvalues (unsorted). If z is given, the plane rotations are applied to the columns of a
-   matrix V (rows × n) whose element (r, c) sits at z[r·rs + c·cs] — V = I on entry gives the
-   eigenvectors in its columns; one row gives the first components only (Golub–Welsch).
-   QL is chosen for its robustness and simplicity: O(n²) for eigenvalues, and eigenvector
-   accumulation that is a pair of contiguous row updates per rotation when cs ≠ 1.
-   ============================================================================================ */
-static int ntk__tql(size_t n, double *d, double *e, double *z, size_t rows, size_t rs, size_t cs) {
-  size_t l, m, i, k;
-  if (n == 0) return 0;
-  e[n - 1] = 0;
-  for (l = 0; l < n; l++) {
-    int iter = 0;
-    for (;;) {
-      double g, r, s, c, p, f, b;
-      for (m = l; m + 1 < n; m++) {
-        double dd = fabs(d[m]) + fabs(d[m + 1]);
-        if (fabs(e[m]) <= DBL_EPSILON * dd) break;
-      }
-      if (m == l) break;
-      if (iter++ == 60) return -1;
-      g = (d[l + 1] - d[l]) / (2 * e[l]);
-      r = hypot(g, 1.0);
-      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
-      s = c = 1;
-      p = 0;
-      for (i = m; i-- > l;) {
-        f = s * e[i];
-        b = c * e[i];
-        e[i + 1] = r = hypot(f, g);
-        if (r == 0) { /* underflow: split here and restart */
-          d[i + 1] -= p;
-          e[m] = 0;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = d[i + 1] - p;
-        r = (d[i] - g) * s + 2 * c * b;
-        p = s * r;
-        d[i + 1] = g + p;
-        g = c * r - b;
-        if (z) {
-          double *zi = z + i * cs, *zj = z + (i + 1) * cs;
-          for (k = 0; k < rows; k++) {
-            double t = zj[k * rs];
-            zj[k * rs] = s * zi[k * rs] + c * t;
-            zi[k * rs] = c * zi[k * rs] - s * t;
-          }
-        }
-        if (i == l) break;
-      }
-      if (r == 0 && e[m] == 0 && i > l) continue;
-      d[l] -= p;
-      e[l] = g;
-      e[m] = 0;
-    }
-  }
-  return 0;
-}
 
 /* Gauss–Hermite rule of degree n (weight e^{−x²}) by Golub–Welsch. */
 static ntk_status ntk__quad_init(ntk__quad *q, int n) {

@@ -7,6 +7,7 @@
 
 #include "test_gemm.c"
 #include "test_kernel.c"
+#include "test_linalg.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -25,6 +26,8 @@ static const t_entry t_all[] = {
     {"kernel_symmetry", test_kernel_symmetry},
     {"kernel_quadrature", test_kernel_quadrature},
     {"kernel_bad", test_kernel_bad},
+    {"cholesky", test_cholesky},
+    {"eigen", test_eigen},
     {"float_kernel", test_float},
 };
 
