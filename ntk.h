@@ -253,6 +253,57 @@ NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk
 NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
                                 size_t n1, const ntk_real *x2, size_t n2, size_t dim,
                                 ntk_real *nngp, ntk_real *ntk, const ntk_kernel_desc *desc);
+
+/* ---- predictions: the training dynamics in closed form (neural-tangents' predict) ------- */
+/* Conventions: loss ½·mean over the n·k training outputs, so gradient flow is
+   df/dt = −(η/N)·Θ·(f − y), N = n·k, time t counted in steps (t = η·steps is applied inside:
+   pass the number of steps and the learning rate). diag_reg adds r·(tr Θ / n)·I (relative,
+   default) or r·I (absolute) to the train kernel. */
+typedef struct ntk_predictor {
+  size_t n, k;          /* training points, outputs per point */
+  double lr, reg;       /* learning rate; the absolute diagonal that was added */
+  ntk_real *evec;       /* (n, n): eigenvectors of the regularised kernel in columns */
+  ntk_real *eval;       /* (n): eigenvalues, ascending */
+  ntk_real *r0;         /* (n, k): Vᵀ·(y − f0) */
+  ntk_real *alpha;      /* (n, k): Θ⁻¹·(y − f0) by Cholesky (t = ∞), NULL if not PD */
+  ntk_real *y, *f0;     /* (n, k) copies; f0 = 0 if not given */
+  ntk_status chol_status;
+  size_t chol_info;     /* failing column if the kernel is not positive definite */
+} ntk_predictor;
+
+/* Build from the train kernel (n, n), targets y (n, k) and initial outputs f0 (n, k) or NULL.
+   Allocates; costs one eigendecomposition and one Cholesky factorisation. */
+NTKDEF ntk_status ntk_predictor_init(ntk_predictor *p, const ntk_real *k_train, size_t n,
+                                     const ntk_real *y, size_t k, const ntk_real *f0, double lr,
+                                     double diag_reg, int diag_reg_absolute);
+NTKDEF void ntk_predictor_free(ntk_predictor *p);
+/* Outputs after `steps` steps of gradient flow (steps = INFINITY: kernel regression, and the
+   train outputs are y exactly). Train: f (n, k). Test: k_test_train (m, n), g0 (m, k) or NULL,
+   f (m, k). discrete ≠ 0: the discrete-step dynamics (I − ηΘ/N)^steps instead of the flow. */
+NTKDEF ntk_status ntk_predict_train(const ntk_predictor *p, double steps, int discrete, ntk_real *f);
+NTKDEF ntk_status ntk_predict_test(const ntk_predictor *p, double steps, int discrete,
+                                   const ntk_real *k_test_train, size_t m, const ntk_real *g0,
+                                   ntk_real *f);
+/* Exact GP posterior with kernel K ('nngp': the NNGP, 'ntkgp': the NTK): mean (m, k) =
+   K_td·K⁻¹·y, cov (m, m) = K_tt − K_td·K⁻¹·K_dt (cov and k_test_test may be NULL). */
+NTKDEF ntk_status ntk_gp_inference(const ntk_real *k_train, size_t n, const ntk_real *y, size_t k,
+                                   const ntk_real *k_test_train, size_t m,
+                                   const ntk_real *k_test_test, double diag_reg,
+                                   int diag_reg_absolute, ntk_real *mean, ntk_real *cov);
+/* Infinite ensemble of networks trained for `steps` steps (Lee et al. 2019, eqs. 14–16), with
+   p built from the NTK train kernel and f0 = NULL. get = 'ntk': needs the NNGP train (n, n),
+   test–train (m, n) and test–test (m, m); mean (m, k), cov (m, m) (either may be NULL).
+   steps = INFINITY gives the 'ntk' posterior of gp_inference. */
+NTKDEF ntk_status ntk_ensemble_ntk(const ntk_predictor *p, double steps,
+                                   const ntk_real *ntk_test_train, size_t m,
+                                   const ntk_real *nngp_train, const ntk_real *nngp_test_train,
+                                   const ntk_real *nngp_test_test, ntk_real *mean, ntk_real *cov);
+/* get = 'nngp' (only the readout trained), p built from the NNGP train kernel. */
+NTKDEF ntk_status ntk_ensemble_nngp(const ntk_predictor *p, double steps,
+                                    const ntk_real *nngp_test_train, size_t m,
+                                    const ntk_real *nngp_test_test, ntk_real *mean, ntk_real *cov);
+/* Largest stable learning rate 2·N/λ_max(Θ) for N = n·k training outputs. */
+NTKDEF ntk_status ntk_max_learning_rate(const ntk_real *k_train, size_t n, size_t k, double *lr);
 #ifdef __cplusplus
 }
 #endif
@@ -1853,6 +1904,310 @@ NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk
                              size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
                              ntk_real *ntk) {
   return ntk_kernel_ex(layers, n_layers, x1, n1, x2, n2, dim, nngp, ntk, NULL);
+}
+
+
+/* ============================================================================================
+   [predict] gradient flow, kernel regression, GP posterior, infinite ensemble
+   ============================================================================================ */
+#ifdef NTK_REAL_FLOAT
+#define NTK__SYEV ntk_ssyev
+#define NTK__POTRF_EX ntk_spotrf_ex
+#define NTK__POTRS ntk_spotrs
+#define NTK__TRSM_LOWER ntk_strsm_lower
+#else
+#define NTK__SYEV ntk_dsyev
+#define NTK__POTRF_EX ntk_dpotrf_ex
+#define NTK__POTRS ntk_dpotrs
+#define NTK__TRSM_LOWER ntk_dtrsm_lower
+#endif
+
+static int ntk__all_finite(const ntk_real *x, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) if (!ntk__finite((double)x[i])) return 0;
+  return 1;
+}
+
+/* copy K (n, n) into R with the diagonal regulariser; returns the absolute amount added */
+static double ntk__regularise(ntk_real *R, const ntk_real *K, size_t n, double r, int absolute) {
+  double tr = 0, add;
+  size_t i;
+  memcpy(R, K, n * n * sizeof(ntk_real));
+  for (i = 0; i < n; i++) tr += (double)K[i * n + i];
+  add = absolute ? r : r * tr / (double)n;
+  for (i = 0; i < n; i++) R[i * n + i] = (ntk_real)((double)R[i * n + i] + add);
+  return add;
+}
+
+NTKDEF void ntk_predictor_free(ntk_predictor *p) {
+  if (!p) return;
+  NTK_FREE(p->evec);
+  memset(p, 0, sizeof *p);
+}
+
+NTKDEF ntk_status ntk_predictor_init(ntk_predictor *p, const ntk_real *k_train, size_t n,
+                                     const ntk_real *y, size_t k, const ntk_real *f0, double lr,
+                                     double diag_reg, int diag_reg_absolute) {
+  size_t nn, nk, total, i;
+  int ok = 1;
+  ntk_real *buf, *L, *d;
+  ntk_status st;
+  if (!p) return NTK_ERR_INVALID_ARG;
+  memset(p, 0, sizeof *p);
+  if (n == 0 || k == 0 || !k_train || !y) return NTK_ERR_INVALID_ARG;
+  if (!ntk__finite(lr) || !(lr > 0) || !ntk__finite(diag_reg) || diag_reg < 0) return NTK_ERR_INVALID_ARG;
+  nn = ntk__mul(n, n, &ok), nk = ntk__mul(n, k, &ok);
+  total = ntk__add(ntk__mul(nn, 2, &ok), ntk__add(n, ntk__mul(nk, 5, &ok), &ok), &ok);
+  (void)ntk__mul(total, sizeof(ntk_real), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  if (!ntk__all_finite(k_train, nn) || !ntk__all_finite(y, nk) || (f0 && !ntk__all_finite(f0, nk)))
+    return NTK_ERR_NON_FINITE;
+  buf = (ntk_real *)NTK_MALLOC(total * sizeof(ntk_real));
+  if (!buf) return NTK_ERR_OUT_OF_MEMORY;
+  p->n = n, p->k = k, p->lr = lr;
+  p->evec = buf, p->eval = buf + nn, p->r0 = p->eval + n, p->alpha = p->r0 + nk;
+  p->y = p->alpha + nk, p->f0 = p->y + nk, d = p->f0 + nk, L = d + nk;
+  memcpy(p->y, y, nk * sizeof(ntk_real));
+  if (f0) memcpy(p->f0, f0, nk * sizeof(ntk_real)); else memset(p->f0, 0, nk * sizeof(ntk_real));
+  for (i = 0; i < nk; i++) d[i] = p->y[i] - p->f0[i];
+  p->reg = ntk__regularise(p->evec, k_train, n, diag_reg, diag_reg_absolute);
+  memcpy(L, p->evec, nn * sizeof(ntk_real));
+  st = NTK__SYEV(n, p->evec, n, p->eval);
+  if (st != NTK_OK) { ntk_predictor_free(p); return st; }
+  /* r0 = Vᵀ(y − f0) */
+  NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, n, k, n, 1, p->evec, n, d, k, 0, p->r0, k);
+  /* t = ∞: Cholesky; failure is remembered and reported by t = ∞ queries only */
+  p->chol_status = NTK__POTRF_EX(n, L, n, &p->chol_info);
+  if (p->chol_status == NTK_OK) {
+    memcpy(p->alpha, d, nk * sizeof(ntk_real));
+    NTK__POTRS(n, k, L, n, p->alpha, k);
+  }
+  return NTK_OK;
+}
+
+/* spectral factors for a time: e (decay, e^{−ηtλ/N}) and g = (1 − e)/λ with its λ → 0 limit */
+static void ntk__spectral(const ntk_predictor *p, double steps, int discrete, size_t i, double *e, double *g) {
+  double lam = (double)p->eval[i], N = (double)(p->n * p->k), a = p->lr / N;
+  if (discrete) {
+    double q = 1 - a * (lam > 0 ? lam : 0);
+    *e = q > 0 ? exp(steps * log1p(-a * (lam > 0 ? lam : 0))) : pow(q, steps);
+    *g = lam > 0 ? (q > 0 ? -expm1(steps * log1p(-a * lam)) / lam : (1 - *e) / lam) : (lam == 0 ? steps * a : 0);
+  } else {
+    double x = a * steps * (lam > 0 ? lam : 0);
+    *e = exp(-x);
+    *g = lam > 0 ? -expm1(-x) / lam : (lam == 0 ? a * steps : 0);
+  }
+}
+
+NTKDEF ntk_status ntk_predict_train(const ntk_predictor *p, double steps, int discrete, ntk_real *f) {
+  size_t n, k, i, j;
+  ntk_real *c;
+  if (!p || !p->evec || !f || steps != steps || steps < 0) return NTK_ERR_INVALID_ARG;
+  n = p->n, k = p->k;
+  if (steps == INFINITY) { memcpy(f, p->y, n * k * sizeof(ntk_real)); return NTK_OK; }
+  c = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
+  if (!c) return NTK_ERR_OUT_OF_MEMORY;
+  for (i = 0; i < n; i++) {
+    double e, g;
+    ntk__spectral(p, steps, discrete, i, &e, &g);
+    for (j = 0; j < k; j++) c[i * k + j] = (ntk_real)(e * (double)p->r0[i * k + j]);
+  }
+  /* f = y − V·diag(e)·Vᵀ(y − f0) */
+  memcpy(f, p->y, n * k * sizeof(ntk_real));
+  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, k, n, -1, p->evec, n, c, k, 1, f, k);
+  NTK_FREE(c);
+  return NTK_OK;
+}
+
+/* u (n, k) = A_t·(y − f0) = V·diag(g)·r0, or Θ⁻¹(y − f0) at t = ∞ */
+static ntk_status ntk__predict_u(const ntk_predictor *p, double steps, int discrete, ntk_real *u) {
+  size_t n = p->n, k = p->k, i, j;
+  ntk_real *c;
+  if (steps == INFINITY) {
+    if (p->chol_status != NTK_OK) return p->chol_status;
+    memcpy(u, p->alpha, n * k * sizeof(ntk_real));
+    return NTK_OK;
+  }
+  c = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
+  if (!c) return NTK_ERR_OUT_OF_MEMORY;
+  for (i = 0; i < n; i++) {
+    double e, g;
+    ntk__spectral(p, steps, discrete, i, &e, &g);
+    for (j = 0; j < k; j++) c[i * k + j] = (ntk_real)(g * (double)p->r0[i * k + j]);
+  }
+  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, k, n, 1, p->evec, n, c, k, 0, u, k);
+  NTK_FREE(c);
+  return NTK_OK;
+}
+
+NTKDEF ntk_status ntk_predict_test(const ntk_predictor *p, double steps, int discrete,
+                                   const ntk_real *k_test_train, size_t m, const ntk_real *g0,
+                                   ntk_real *f) {
+  ntk_real *u;
+  ntk_status st;
+  size_t n, k;
+  if (!p || !p->evec || steps != steps || steps < 0) return NTK_ERR_INVALID_ARG;
+  if (m == 0) return NTK_OK;
+  if (!k_test_train || !f) return NTK_ERR_INVALID_ARG;
+  n = p->n, k = p->k;
+  if (!ntk__all_finite(k_test_train, m * n) || (g0 && !ntk__all_finite(g0, m * k))) return NTK_ERR_NON_FINITE;
+  u = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
+  if (!u) return NTK_ERR_OUT_OF_MEMORY;
+  st = ntk__predict_u(p, steps, discrete, u);
+  if (st == NTK_OK) {
+    if (g0) memcpy(f, g0, m * k * sizeof(ntk_real));
+    NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, k, n, 1, k_test_train, n, u, k, g0 ? 1 : 0, f, k);
+  }
+  NTK_FREE(u);
+  return st;
+}
+
+/* M (n, m) = A_t·Kᵀ_td = V·diag(g)·Vᵀ·Kᵀ_td (A_t = K⁻¹ through the eigenbasis at t = ∞) */
+static ntk_status ntk__ensemble_M(const ntk_predictor *p, double steps, const ntk_real *ktd, size_t m, ntk_real *M) {
+  size_t n = p->n, i, j;
+  ntk_real *T = (ntk_real *)NTK_MALLOC(n * m * sizeof(ntk_real));
+  if (!T) return NTK_ERR_OUT_OF_MEMORY;
+  NTK__GEMM(NTK_TRANS, NTK_TRANS, n, m, n, 1, p->evec, n, ktd, n, 0, T, m); /* Vᵀ·Kᵀ_td */
+  for (i = 0; i < n; i++) {
+    double e, g, lam = (double)p->eval[i];
+    if (steps == INFINITY) g = lam > 0 ? 1 / lam : 0;
+    else ntk__spectral(p, steps, 0, i, &e, &g);
+    for (j = 0; j < m; j++) T[i * m + j] = (ntk_real)(g * (double)T[i * m + j]);
+  }
+  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, m, n, 1, p->evec, n, T, m, 0, M, m);
+  NTK_FREE(T);
+  return NTK_OK;
+}
+
+NTKDEF ntk_status ntk_ensemble_ntk(const ntk_predictor *p, double steps,
+                                   const ntk_real *ntk_test_train, size_t m,
+                                   const ntk_real *nngp_train, const ntk_real *nngp_test_train,
+                                   const ntk_real *nngp_test_test, ntk_real *mean, ntk_real *cov) {
+  size_t n, k, i, j;
+  ntk_real *M, *KM, *X;
+  ntk_status st;
+  if (!p || !p->evec || steps != steps || steps < 0 || !ntk_test_train) return NTK_ERR_INVALID_ARG;
+  n = p->n, k = p->k;
+  if (mean) {
+    ntk_real *u = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
+    if (!u) return NTK_ERR_OUT_OF_MEMORY;
+    /* mean = Θ_td·A_t·y with f0 = 0 (the eigenbasis also at t = ∞, as neural-tangents) */
+    if (steps == INFINITY) {
+      for (i = 0; i < n; i++) {
+        double lam = (double)p->eval[i], g = lam > 0 ? 1 / lam : 0;
+        for (j = 0; j < k; j++) u[i * k + j] = (ntk_real)(g * (double)p->r0[i * k + j]);
+      }
+      M = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
+      if (!M) { NTK_FREE(u); return NTK_ERR_OUT_OF_MEMORY; }
+      NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, k, n, 1, p->evec, n, u, k, 0, M, k);
+      memcpy(u, M, n * k * sizeof(ntk_real));
+      NTK_FREE(M);
+    } else if ((st = ntk__predict_u(p, steps, 0, u)) != NTK_OK) {
+      NTK_FREE(u);
+      return st;
+    }
+    NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, k, n, 1, ntk_test_train, n, u, k, 0, mean, k);
+    NTK_FREE(u);
+  }
+  if (!cov) return NTK_OK;
+  if (!nngp_train || !nngp_test_train || !nngp_test_test) return NTK_ERR_INVALID_ARG;
+  M = (ntk_real *)NTK_MALLOC((2 * n * m + m * m) * sizeof(ntk_real));
+  if (!M) return NTK_ERR_OUT_OF_MEMORY;
+  KM = M + n * m, X = KM + n * m;
+  if ((st = ntk__ensemble_M(p, steps, ntk_test_train, m, M)) != NTK_OK) { NTK_FREE(M); return st; }
+  /* cov = K_tt + Mᵀ·K·M − (X + Xᵀ), X = K_td·M */
+  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, m, n, 1, nngp_train, n, M, m, 0, KM, m);
+  memcpy(cov, nngp_test_test, m * m * sizeof(ntk_real));
+  NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, m, m, n, 1, M, m, KM, m, 1, cov, m);
+  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, m, n, 1, nngp_test_train, n, M, m, 0, X, m);
+  for (i = 0; i < m; i++)
+    for (j = 0; j <= i; j++) {
+      ntk_real a = cov[i * m + j] - X[i * m + j] - X[j * m + i], b = cov[j * m + i] - X[j * m + i] - X[i * m + j];
+      cov[i * m + j] = cov[j * m + i] = (a + b) / 2; /* exactly symmetric */
+    }
+  NTK_FREE(M);
+  return NTK_OK;
+}
+
+NTKDEF ntk_status ntk_ensemble_nngp(const ntk_predictor *p, double steps,
+                                    const ntk_real *nngp_test_train, size_t m,
+                                    const ntk_real *nngp_test_test, ntk_real *mean, ntk_real *cov) {
+  size_t i, j;
+  ntk_real *M;
+  ntk_status st;
+  if (!p || !p->evec || steps != steps || steps < 0 || !nngp_test_train) return NTK_ERR_INVALID_ARG;
+  if (mean && (st = ntk_predict_test(p, steps, 0, nngp_test_train, m, NULL, mean)) != NTK_OK) return st;
+  if (!cov) return NTK_OK;
+  if (!nngp_test_test) return NTK_ERR_INVALID_ARG;
+  M = (ntk_real *)NTK_MALLOC(p->n * m * sizeof(ntk_real));
+  if (!M) return NTK_ERR_OUT_OF_MEMORY;
+  /* cov = K_tt − K_td·K⁻¹(I − e^{−2Kt/N})·K_dt: the factor at time 2t */
+  if ((st = ntk__ensemble_M(p, 2 * steps, nngp_test_train, m, M)) != NTK_OK) { NTK_FREE(M); return st; }
+  memcpy(cov, nngp_test_test, m * m * sizeof(ntk_real));
+  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, m, p->n, -1, nngp_test_train, p->n, M, m, 1, cov, m);
+  for (i = 0; i < m; i++)
+    for (j = 0; j < i; j++) cov[i * m + j] = cov[j * m + i] = (cov[i * m + j] + cov[j * m + i]) / 2;
+  NTK_FREE(M);
+  return NTK_OK;
+}
+
+NTKDEF ntk_status ntk_gp_inference(const ntk_real *k_train, size_t n, const ntk_real *y, size_t k,
+                                   const ntk_real *k_test_train, size_t m,
+                                   const ntk_real *k_test_test, double diag_reg,
+                                   int diag_reg_absolute, ntk_real *mean, ntk_real *cov) {
+  ntk_real *L, *W;
+  size_t info, i, j;
+  ntk_status st;
+  int ok = 1;
+  if (n == 0 || k == 0 || !k_train || !y || (m > 0 && !k_test_train) || (cov && !k_test_test) ||
+      !ntk__finite(diag_reg) || diag_reg < 0)
+    return NTK_ERR_INVALID_ARG;
+  (void)ntk__mul(ntk__add(ntk__mul(n, n, &ok), ntk__mul(n, m > k ? m : k, &ok), &ok), sizeof(ntk_real), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  if (!ntk__all_finite(k_train, n * n) || !ntk__all_finite(y, n * k) || !ntk__all_finite(k_test_train, m * n))
+    return NTK_ERR_NON_FINITE;
+  L = (ntk_real *)NTK_MALLOC((n * n + n * (m > k ? m : k)) * sizeof(ntk_real));
+  if (!L) return NTK_ERR_OUT_OF_MEMORY;
+  W = L + n * n;
+  ntk__regularise(L, k_train, n, diag_reg, diag_reg_absolute);
+  if ((st = NTK__POTRF_EX(n, L, n, &info)) != NTK_OK) { NTK_FREE(L); return st; }
+  if (mean && m) { /* mean = K_td·K⁻¹·y */
+    memcpy(W, y, n * k * sizeof(ntk_real));
+    NTK__POTRS(n, k, L, n, W, k);
+    NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, k, n, 1, k_test_train, n, W, k, 0, mean, k);
+  }
+  if (cov && m) { /* cov = K_tt − (L⁻¹K_dt)ᵀ(L⁻¹K_dt) */
+    for (i = 0; i < n; i++)
+      for (j = 0; j < m; j++) W[i * m + j] = k_test_train[j * n + i];
+    NTK__TRSM_LOWER(NTK_NO_TRANS, n, m, L, n, W, m);
+    memcpy(cov, k_test_test, m * m * sizeof(ntk_real));
+    NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, m, m, n, -1, W, m, W, m, 1, cov, m);
+    for (i = 0; i < m; i++)
+      for (j = 0; j < i; j++) cov[i * m + j] = cov[j * m + i] = (cov[i * m + j] + cov[j * m + i]) / 2;
+  }
+  NTK_FREE(L);
+  return NTK_OK;
+}
+
+NTKDEF ntk_status ntk_max_learning_rate(const ntk_real *k_train, size_t n, size_t k, double *lr) {
+  ntk_real *A, *w;
+  ntk_status st;
+  int ok = 1;
+  if (!k_train || n == 0 || k == 0 || !lr) return NTK_ERR_INVALID_ARG;
+  (void)ntk__mul(ntk__mul(n, n + 1, &ok), sizeof(ntk_real), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  A = (ntk_real *)NTK_MALLOC((n * n + n) * sizeof(ntk_real));
+  if (!A) return NTK_ERR_OUT_OF_MEMORY;
+  w = A + n * n;
+  memcpy(A, k_train, n * n * sizeof(ntk_real));
+#ifdef NTK_REAL_FLOAT
+  st = ntk_ssyev(n, A, n, w); /* (float: vectors computed too; n is small where float is used) */
+#else
+  st = ntk_dsyev_ex(n, A, n, w, 0);
+#endif
+  if (st == NTK_OK) *lr = 2.0 * (double)n * (double)k / ((double)w[n - 1] + 1e-12);
+  NTK_FREE(A);
+  return st;
 }
 
 #endif /* NTK_IMPLEMENTATION */

@@ -8,6 +8,7 @@
 #include "test_gemm.c"
 #include "test_kernel.c"
 #include "test_linalg.c"
+#include "test_predict.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -28,6 +29,8 @@ static const t_entry t_all[] = {
     {"kernel_bad", test_kernel_bad},
     {"cholesky", test_cholesky},
     {"eigen", test_eigen},
+    {"predict_flow", test_predict_flow},
+    {"predict_gp", test_predict_gp},
     {"float_kernel", test_float},
 };
 
