@@ -27,7 +27,7 @@ $(BUILD)/demo: examples/demo.c ntk.h | $(BUILD)
 	$(CC) $(CFLAGS) -march=native $(OPENMP) examples/demo.c -o $@ $(LDLIBS)
 
 $(BUILD)/bench_o2.o: bench/bench_o2.c ntk.h | $(BUILD)
-	$(CC) -O2 -c bench/bench_o2.c -o $@
+	$(CC) -O2 $(OPENMP) -c bench/bench_o2.c -o $@
 
 $(BUILD)/bench: bench/bench.c $(BUILD)/bench_o2.o ntk.h | $(BUILD)
 	$(CC) -O2 -march=native $(OPENMP) bench/bench.c $(BUILD)/bench_o2.o -o $@ $(BENCH_BLAS) $(LDLIBS)

@@ -254,6 +254,80 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
                                 size_t n1, const ntk_real *x2, size_t n2, size_t dim,
                                 ntk_real *nngp, ntk_real *ntk, const ntk_kernel_desc *desc);
 
+/* ---- finite networks --------------------------------------------------------------------- */
+/* Parameters: one contiguous array; for each Dense layer in order, W (rows = outputs, row-major,
+   n_out × n_in) then b (n_out; only when σ_b > 0). NTK parameterisation: raw N(0, 1) draws, the
+   layer computes (σ_w/√n_in)·W·h + σ_b·b. Standard: the actual weights, W ~ N(0, σ_w²/n_in),
+   b ~ N(0, σ_b²), the layer computes W·h + b. Overwrite params freely (same layout). The last
+   layer must be Dense; every Dense layer needs a width ≥ 1. */
+typedef struct ntk_net {
+  ntk_layer *layers;    /* a copy of the layer list */
+  size_t n_layers;
+  size_t dim;           /* input dimension */
+  size_t outputs;       /* k: width of the last Dense layer */
+  size_t n_params;
+  ntk_real *params;     /* (n_params) */
+  size_t *offset;       /* (n_layers): index of W in params for Dense layers */
+  size_t *width_in;     /* (n_layers): input width of each layer */
+  size_t max_width;
+} ntk_net;
+
+/* Allocates and draws the parameters from ntk.h's own generator (splitmix64 + polar method with
+   an integer logarithm): the same seed gives bit-identical parameters on every platform. */
+NTKDEF ntk_status ntk_net_init(ntk_net *net, const ntk_layer *layers, size_t n_layers, size_t dim,
+                               uint64_t seed);
+NTKDEF void ntk_net_free(ntk_net *net);
+/* f (n, k) for inputs x (n, dim). */
+NTKDEF ntk_status ntk_net_apply(const ntk_net *net, const ntk_real *x, size_t n, ntk_real *f);
+/* Per-example Jacobian ∂f/∂θ: jac (n, k, n_params), row (i·k + a) = ∂f_a(x_i)/∂θ. */
+NTKDEF ntk_status ntk_net_jacobian(const ntk_net *net, const ntk_real *x, size_t n, ntk_real *jac);
+/* The linearised model f(x; θ0) + J(x; θ0)·(θ − θ0) with θ0 = net->params, by one forward pass
+   carrying tangents: f (n, k). */
+NTKDEF ntk_status ntk_net_apply_linearized(const ntk_net *net, const ntk_real *theta,
+                                           const ntk_real *x, size_t n, ntk_real *f);
+
+typedef enum ntk_entk_method {
+  NTK_ENTK_STRUCTURED = 0, /* Σ_layers (c²·H Hᵀ + c_b²) ⊙ (G Gᵀ): GEMMs, no Jacobian in memory */
+  NTK_ENTK_JACOBIAN = 1    /* J·Jᵀ from ntk_net_jacobian: the slow reference */
+} ntk_entk_method;
+typedef struct ntk_entk_desc {
+  ntk_entk_method method;
+  int nngp_conditional; /* 0: neural-tangents' f(x)·f(x')ᵀ; 1: its mean given the last hidden
+                           layer, σ_w²/n_L·h·h′ + σ_b² (far less noisy) */
+} ntk_entk_desc;
+/* Empirical kernels between x1 (n1, dim) and x2 (n2, dim) (x2 = NULL: x1, one triangle
+   computed). full = 0: traced, (n1, n2) averaged over outputs; full = 1: (n1·k, n2·k), row
+   i·k + a, column j·k + b. nngp or ntk may be NULL. */
+NTKDEF ntk_status ntk_net_empirical_kernel(const ntk_net *net, const ntk_real *x1, size_t n1,
+                                           const ntk_real *x2, size_t n2, int full,
+                                           ntk_real *nngp, ntk_real *ntk);
+NTKDEF ntk_status ntk_net_empirical_kernel_ex(const ntk_net *net, const ntk_real *x1, size_t n1,
+                                              const ntk_real *x2, size_t n2, int full,
+                                              ntk_real *nngp, ntk_real *ntk,
+                                              const ntk_entk_desc *desc);
+/* Average traced empirical kernels of `samples` networks with seeds seed, seed+1, …
+   (neural-tangents' monte_carlo_kernel_fn). */
+NTKDEF ntk_status ntk_monte_carlo_kernel(const ntk_layer *layers, size_t n_layers,
+                                         const ntk_real *x1, size_t n1, const ntk_real *x2,
+                                         size_t n2, size_t dim, uint64_t seed, size_t samples,
+                                         ntk_real *nngp, ntk_real *ntk);
+
+/* Full-batch gradient descent on ½·mean squared error over the n·k outputs (so that time =
+   lr·steps matches the predictors). y (n, k). */
+typedef int (*ntk_train_callback)(size_t step, double loss, void *user); /* nonzero: stop */
+typedef struct ntk_train_desc {
+  ntk_train_callback callback; /* called before each step and after the last (step = steps) */
+  void *user;
+  size_t every;                /* call every `every` steps (0 = every step) */
+} ntk_train_desc;
+NTKDEF ntk_status ntk_net_train(ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n,
+                                double lr, size_t steps);
+NTKDEF ntk_status ntk_net_train_ex(ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n,
+                                   double lr, size_t steps, const ntk_train_desc *desc);
+/* ½·mean squared error of the network on (x, y). */
+NTKDEF ntk_status ntk_net_loss(const ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n,
+                               double *loss);
+
 /* ---- predictions: the training dynamics in closed form (neural-tangents' predict) ------- */
 /* Conventions: loss ½·mean over the n·k training outputs, so gradient flow is
    df/dt = −(η/N)·Θ·(f − y), N = n·k, time t counted in steps (t = η·steps is applied inside:
@@ -339,7 +413,7 @@ NTKDEF ntk_status ntk_max_learning_rate(const ntk_real *k_train, size_t n, size_
 #include <omp.h>
 #endif
 /* elementwise loops the compiler should vectorise (honoured with -fopenmp or -fopenmp-simd) */
-#if defined(_OPENMP) && _OPENMP >= 201307
+#if defined(_OPENMP) && _OPENMP >= 201307 && defined(__GNUC__) && !defined(__clang__)
 #define NTK__SIMD_LOOP _Pragma("omp simd")
 #else
 #define NTK__SIMD_LOOP
@@ -379,26 +453,26 @@ NTKDEF ntk_status ntk_max_learning_rate(const ntk_real *k_train, size_t n, size_
 #include <arm_neon.h>
 #endif
 
-/* sqrt without errno lets GCC vectorise the elementwise kernel loops (inputs are ≥ 0 there) */
+/* GCC only: sqrt without errno (inputs are ≥ 0 there) so that the elementwise kernel loops can
+   vectorise, and FMA contraction off where bit-identical results are promised. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define NTK__NO_ERRNO __attribute__((optimize("no-math-errno")))
+#define NTK__NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define NTK__NO_ERRNO
+#define NTK__NO_CONTRACT
 #endif
 #if defined(__GNUC__) || defined(__clang__)
 #define NTK__PRAGMA(x) _Pragma(#x)
 #define NTK__UNROLL(n) NTK__PRAGMA(GCC unroll n)
-#define NTK__ALIGNED(n) __attribute__((aligned(n)))
 #define NTK__PREFETCH_W(p) __builtin_prefetch((p), 1, 3)
 #define NTK__PREFETCH_R(p) __builtin_prefetch((p), 0, 3)
 #define NTK__INLINE inline __attribute__((always_inline))
 #else
-#define NTK__INLINE
-#define NTK__PREFETCH_R(p) ((void)(p))
-#endif
-#ifndef NTK__NO_ERRNO
-#define NTK__NO_ERRNO
-#define NTK__PREFETCH_W(p) ((void)(p))
 #define NTK__UNROLL(n)
-#define NTK__ALIGNED(n)
+#define NTK__PREFETCH_W(p) ((void)(p))
+#define NTK__PREFETCH_R(p) ((void)(p))
+#define NTK__INLINE
 #endif
 
 /* ---- [status] ------------------------------------------------------------------------------ */
@@ -1754,7 +1828,7 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   ntk__kjob jb;
   ntk_status st;
   size_t L = n_layers, i, l, nv, width_in;
-  int ok = 1, nthreads, cancelled = 0;
+  int ok = 1, nthreads = 1, cancelled = 0;
   ntk_real *var = NULL;
   double *nin = NULL;
   ntk__quad *quad = NULL;
@@ -1828,6 +1902,7 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   if (st != NTK_OK) goto done;
   /* 3. the recursion, row by row in segments */
   nthreads = dd.threads > 0 ? dd.threads : ntk__max_threads();
+  (void)nthreads;
   {
     long r;
     size_t rows_done = 0;
@@ -2208,6 +2283,711 @@ NTKDEF ntk_status ntk_max_learning_rate(const ntk_real *k_train, size_t n, size_
   if (st == NTK_OK) *lr = 2.0 * (double)n * (double)k / ((double)w[n - 1] + 1e-12);
   NTK_FREE(A);
   return st;
+}
+
+
+/* ============================================================================================
+   [rng] splitmix64 + the polar method, bit-identical everywhere: u, v carry 26 bits so that
+   s = u² + v² is exact; log s is computed with FMA contraction switched off and every other step
+   is a single correctly rounded operation (IEEE double arithmetic is assumed: x86-64 SSE2,
+   aarch64, Cortex-M with soft double — not x87 extended precision).
+   ============================================================================================ */
+typedef struct ntk__rng {
+  uint64_t state;
+  double spare;
+  int has_spare;
+} ntk__rng;
+
+static uint64_t ntk__splitmix(uint64_t *s) {
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+/* ln s for s in (0, 1): s = m·2^e with m in [√½, √2), ln m = 2·atanh(f), f = (m−1)/(m+1),
+   |f| ≤ 0.1716, by its series to f^23. FMA contraction is switched off here, so every
+   operation is one IEEE rounding and the result is the same on every platform. */
+NTK__NO_CONTRACT static double ntk__log_det(double s) {
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+  static const double c[12] = {1.0, 1.0 / 3, 1.0 / 5, 1.0 / 7, 1.0 / 9, 1.0 / 11, 1.0 / 13,
+                               1.0 / 15, 1.0 / 17, 1.0 / 19, 1.0 / 21, 1.0 / 23};
+  int e, i;
+  double m = frexp(s, &e), f, z, p;
+  if (m < 0.70710678118654752440) m *= 2, e -= 1;
+  f = (m - 1) / (m + 1);
+  z = f * f;
+  p = c[11];
+  for (i = 10; i >= 0; i--) {
+    double t = p * z; /* kept apart from the addition on purpose */
+    p = t + c[i];
+  }
+  {
+    double lm = 2 * f;
+    lm = lm * p;
+    return (double)e * 0.69314718055994530942 + lm;
+  }
+}
+static double ntk__gauss(ntk__rng *r) {
+  double u, v, s, f;
+  if (r->has_spare) {
+    r->has_spare = 0;
+    return r->spare;
+  }
+  do {
+    uint64_t a = ntk__splitmix(&r->state), b = ntk__splitmix(&r->state);
+    u = (double)(a >> 38) * (1.0 / 33554432.0) - 1.0;
+    v = (double)(b >> 38) * (1.0 / 33554432.0) - 1.0;
+    s = u * u + v * v;
+  } while (s >= 1.0 || s == 0.0);
+  f = sqrt((-2.0 * ntk__log_det(s)) / s);
+  r->spare = v * f;
+  r->has_spare = 1;
+  return u * f;
+}
+
+/* ============================================================================================
+   [net] finite networks: forward/backward pairs, Jacobian, structured empirical NTK, training
+   ============================================================================================ */
+/* φ and φ′ of the finite network's activations (neural-tangents' elementwise functions; Rbf's
+   finite-width function is √2·sin(√(2γ)·x + π/4), whose kernel is the RBF) */
+static double ntk__phi(const ntk_layer *L, double x, double *dphi) {
+  double y, d;
+  switch (L->kind) {
+  case NTK_LAYER_IDENTITY: y = x, d = 1; break;
+  case NTK_LAYER_ABRELU: y = x > 0 ? L->b * x : L->a * x, d = x > 0 ? L->b : L->a; break;
+  case NTK_LAYER_ERF: y = L->a * erf(L->b * x) + L->c, d = L->a * L->b * 1.12837916709551257390 * exp(-L->b * L->b * x * x); break;
+  case NTK_LAYER_GELU: {
+    double Phi = 0.5 * (1 + erf(x * 0.70710678118654752440));
+    y = x * Phi, d = Phi + x * 0.39894228040143267794 * exp(-0.5 * x * x);
+    break;
+  }
+  case NTK_LAYER_SIN: y = L->a * sin(L->b * x + L->c), d = L->a * L->b * cos(L->b * x + L->c); break;
+  case NTK_LAYER_SIGN: y = x > 0 ? 1 : x < 0 ? -1 : 0, d = 0; break;
+  case NTK_LAYER_RBF: {
+    double g = sqrt(2 * L->a);
+    y = 1.41421356237309504880 * sin(g * x + NTK__PI / 4), d = 1.41421356237309504880 * g * cos(g * x + NTK__PI / 4);
+    break;
+  }
+  case NTK_LAYER_EXP: y = L->a * exp(L->b * x), d = L->b * y; break;
+  default: y = L->f(x, L->user), d = dphi ? L->df(x, L->user) : 0; break;
+  }
+  if (dphi) *dphi = d;
+  return y;
+}
+
+NTKDEF void ntk_net_free(ntk_net *net) {
+  if (!net) return;
+  NTK_FREE(net->layers);
+  NTK_FREE(net->params);
+  NTK_FREE(net->offset);
+  memset(net, 0, sizeof *net);
+}
+
+/* c = σ_w/√n_in (NTK) or 1 (standard); cb = σ_b or 1 */
+static ntk_real ntk__wscale(const ntk_net *net, size_t l) {
+  const ntk_layer *L = &net->layers[l];
+  return L->param == NTK_PARAM_STANDARD ? 1 : (ntk_real)(L->w_std / sqrt((double)net->width_in[l]));
+}
+static ntk_real ntk__bscale(const ntk_net *net, size_t l) {
+  const ntk_layer *L = &net->layers[l];
+  return L->param == NTK_PARAM_STANDARD ? 1 : (ntk_real)L->b_std;
+}
+static size_t ntk__width_out(const ntk_net *net, size_t l) {
+  return l + 1 < net->n_layers ? net->width_in[l + 1] : net->outputs;
+}
+
+NTKDEF ntk_status ntk_net_init(ntk_net *net, const ntk_layer *layers, size_t n_layers, size_t dim,
+                               uint64_t seed) {
+  size_t l, w, P = 0, i;
+  int ok = 1;
+  ntk_status st;
+  ntk__rng rng;
+  if (!net) return NTK_ERR_INVALID_ARG;
+  memset(net, 0, sizeof *net);
+  if ((st = ntk_layers_check(layers, n_layers)) != NTK_OK) return st;
+  if (dim == 0) return NTK_ERR_INVALID_ARG;
+  if (layers[n_layers - 1].kind != NTK_LAYER_DENSE) return NTK_ERR_BAD_LAYER;
+  net->layers = (ntk_layer *)NTK_MALLOC(n_layers * sizeof(ntk_layer));
+  net->offset = (size_t *)NTK_MALLOC(2 * n_layers * sizeof(size_t));
+  if (!net->layers || !net->offset) { ntk_net_free(net); return NTK_ERR_OUT_OF_MEMORY; }
+  memcpy(net->layers, layers, n_layers * sizeof(ntk_layer));
+  net->width_in = net->offset + n_layers;
+  net->n_layers = n_layers, net->dim = dim;
+  w = dim;
+  net->max_width = dim;
+  for (l = 0; l < n_layers; l++) {
+    const ntk_layer *L = &layers[l];
+    net->width_in[l] = w;
+    net->offset[l] = P;
+    if (L->kind == NTK_LAYER_DENSE) {
+      if (L->width == 0) { ntk_net_free(net); return NTK_ERR_BAD_LAYER; }
+      P = ntk__add(P, ntk__mul(w, L->width, &ok), &ok);
+      if (L->b_std > 0) P = ntk__add(P, L->width, &ok);
+      w = L->width;
+      if (w > net->max_width) net->max_width = w;
+    }
+  }
+  (void)ntk__mul(P, sizeof(ntk_real), &ok);
+  if (!ok) { ntk_net_free(net); return NTK_ERR_OVERFLOW; }
+  net->outputs = w;
+  net->n_params = P;
+  net->params = (ntk_real *)NTK_MALLOC((P ? P : 1) * sizeof(ntk_real));
+  if (!net->params) { ntk_net_free(net); return NTK_ERR_OUT_OF_MEMORY; }
+  rng.state = seed, rng.has_spare = 0, rng.spare = 0;
+  for (l = 0; l < n_layers; l++) {
+    const ntk_layer *L = &layers[l];
+    ntk_real *p = net->params + net->offset[l];
+    size_t nw;
+    double cw = 1, cb = 1;
+    if (L->kind != NTK_LAYER_DENSE) continue;
+    nw = net->width_in[l] * L->width;
+    if (L->param == NTK_PARAM_STANDARD) cw = L->w_std / sqrt((double)net->width_in[l]), cb = L->b_std;
+    for (i = 0; i < nw; i++) p[i] = (ntk_real)(cw * ntk__gauss(&rng));
+    if (L->b_std > 0)
+      for (i = 0; i < L->width; i++) p[nw + i] = (ntk_real)(cb * ntk__gauss(&rng));
+  }
+  return NTK_OK;
+}
+
+/* Forward pass keeping every layer's input: h[l] (n, width_in[l]), h[L] = f (n, k). One
+   allocation; h[0] is a copy of x. */
+typedef struct ntk__fwd {
+  ntk_real **h;
+  ntk_real *mem;
+} ntk__fwd;
+
+static void ntk__fwd_free(ntk__fwd *F) {
+  NTK_FREE(F->mem);
+  NTK_FREE(F->h);
+  F->mem = NULL, F->h = NULL;
+}
+
+static ntk_status ntk__forward(const ntk_net *net, const ntk_real *x, size_t n, ntk__fwd *F) {
+  size_t l, total = 0, i, j;
+  int ok = 1;
+  F->h = (ntk_real **)NTK_MALLOC((net->n_layers + 1) * sizeof(ntk_real *));
+  F->mem = NULL;
+  if (!F->h) return NTK_ERR_OUT_OF_MEMORY;
+  for (l = 0; l <= net->n_layers; l++)
+    total = ntk__add(total, ntk__mul(n, l < net->n_layers ? net->width_in[l] : net->outputs, &ok), &ok);
+  (void)ntk__mul(total, sizeof(ntk_real), &ok);
+  if (!ok) { ntk__fwd_free(F); return NTK_ERR_OVERFLOW; }
+  F->mem = (ntk_real *)NTK_MALLOC((total ? total : 1) * sizeof(ntk_real));
+  if (!F->mem) { ntk__fwd_free(F); return NTK_ERR_OUT_OF_MEMORY; }
+  total = 0;
+  for (l = 0; l <= net->n_layers; l++) {
+    F->h[l] = F->mem + total;
+    total += n * (l < net->n_layers ? net->width_in[l] : net->outputs);
+  }
+  memcpy(F->h[0], x, n * net->dim * sizeof(ntk_real));
+  for (l = 0; l < net->n_layers; l++) {
+    const ntk_layer *L = &net->layers[l];
+    size_t win = net->width_in[l], wout = ntk__width_out(net, l);
+    ntk_real *in = F->h[l], *out = F->h[l + 1];
+    if (L->kind == NTK_LAYER_DENSE) {
+      const ntk_real *W = net->params + net->offset[l];
+      NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n, wout, win, ntk__wscale(net, l), in, win, W, win, 0, out, wout);
+      if (L->b_std > 0) {
+        const ntk_real *b = W + win * wout;
+        ntk_real cb = ntk__bscale(net, l);
+        for (i = 0; i < n; i++)
+          for (j = 0; j < wout; j++) out[i * wout + j] += cb * b[j];
+      }
+    } else {
+      for (i = 0; i < n * win; i++) out[i] = (ntk_real)ntk__phi(L, (double)in[i], NULL);
+    }
+  }
+  return NTK_OK;
+}
+
+/* Backward pass from G (n, k) = ∂(something)/∂f: at each Dense layer (last to first) calls
+   visit(ctx, l, G_l) with G_l (n, width_out) = ∂/∂(layer output), then propagates.
+   g0, g1: scratch (n, max_width) each. */
+typedef void (*ntk__visit_fn)(void *ctx, size_t l, const ntk_real *G);
+static void ntk__backward(const ntk_net *net, const ntk__fwd *F, size_t n, const ntk_real *Gtop,
+                          ntk_real *g0, ntk_real *g1, ntk__visit_fn visit, void *ctx) {
+  size_t l, i;
+  ntk_real *G = g0, *Gn = g1, *t;
+  memcpy(G, Gtop, n * net->outputs * sizeof(ntk_real));
+  for (l = net->n_layers; l-- > 0;) {
+    const ntk_layer *L = &net->layers[l];
+    size_t win = net->width_in[l], wout = ntk__width_out(net, l);
+    if (L->kind == NTK_LAYER_DENSE) {
+      visit(ctx, l, G);
+      if (l == 0) break;
+      NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, win, wout, ntk__wscale(net, l), G, wout,
+                net->params + net->offset[l], win, 0, Gn, win);
+      t = G, G = Gn, Gn = t;
+    } else {
+      const ntk_real *z = F->h[l];
+      for (i = 0; i < n * win; i++) {
+        double d;
+        (void)ntk__phi(L, (double)z[i], &d);
+        G[i] = (ntk_real)((double)G[i] * d);
+      }
+    }
+  }
+}
+
+static ntk_status ntk__net_args(const ntk_net *net, const ntk_real *x, size_t n) {
+  if (!net || !net->params || !net->layers) return NTK_ERR_INVALID_ARG;
+  if (n > 0 && !x) return NTK_ERR_INVALID_ARG;
+  if (!ntk__all_finite(x, n * net->dim)) return NTK_ERR_NON_FINITE;
+  return NTK_OK;
+}
+
+NTKDEF ntk_status ntk_net_apply(const ntk_net *net, const ntk_real *x, size_t n, ntk_real *f) {
+  ntk__fwd F;
+  ntk_status st = ntk__net_args(net, x, n);
+  if (st != NTK_OK) return st;
+  if (n == 0) return NTK_OK;
+  if (!f) return NTK_ERR_INVALID_ARG;
+  if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
+  memcpy(f, F.h[net->n_layers], n * net->outputs * sizeof(ntk_real));
+  ntk__fwd_free(&F);
+  return NTK_OK;
+}
+
+/* scratch for backward passes: two (n, max_width) buffers and a (n, k) top gradient */
+static ntk_real *ntk__scratch(const ntk_net *net, size_t n, size_t extra) {
+  int ok = 1;
+  size_t sz = ntk__add(ntk__mul(ntk__mul(n, net->max_width > net->outputs ? net->max_width : net->outputs, &ok), 2, &ok),
+                       ntk__add(ntk__mul(n, net->outputs, &ok), extra, &ok), &ok);
+  (void)ntk__mul(sz, sizeof(ntk_real), &ok);
+  if (!ok) return NULL;
+  return (ntk_real *)NTK_MALLOC(sz * sizeof(ntk_real));
+}
+
+typedef struct ntk__jac_ctx {
+  const ntk_net *net;
+  const ntk__fwd *F;
+  size_t n, a;
+  ntk_real *jac;
+} ntk__jac_ctx;
+static void ntk__jac_visit(void *vctx, size_t l, const ntk_real *G) {
+  ntk__jac_ctx *c = (ntk__jac_ctx *)vctx;
+  const ntk_net *net = c->net;
+  size_t win = net->width_in[l], wout = ntk__width_out(net, l), i, o, q, k = net->outputs;
+  ntk_real cw = ntk__wscale(net, l), cb = ntk__bscale(net, l);
+  const ntk_real *H = c->F->h[l];
+  for (i = 0; i < c->n; i++) {
+    ntk_real *row = c->jac + (i * k + c->a) * net->n_params + net->offset[l];
+    for (o = 0; o < wout; o++) {
+      ntk_real g = cw * G[i * wout + o];
+      for (q = 0; q < win; q++) row[o * win + q] = g * H[i * win + q];
+    }
+    if (net->layers[l].b_std > 0)
+      for (o = 0; o < wout; o++) row[wout * win + o] = cb * G[i * wout + o];
+  }
+}
+
+NTKDEF ntk_status ntk_net_jacobian(const ntk_net *net, const ntk_real *x, size_t n, ntk_real *jac) {
+  ntk__fwd F;
+  ntk__jac_ctx c;
+  ntk_real *s, *top;
+  size_t a, k, i;
+  int ok = 1;
+  ntk_status st = ntk__net_args(net, x, n);
+  if (st != NTK_OK) return st;
+  if (n == 0) return NTK_OK;
+  if (!jac) return NTK_ERR_INVALID_ARG;
+  k = net->outputs;
+  (void)ntk__mul(ntk__mul(ntk__mul(n, k, &ok), net->n_params, &ok), sizeof(ntk_real), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
+  s = ntk__scratch(net, n, 0);
+  if (!s) { ntk__fwd_free(&F); return NTK_ERR_OUT_OF_MEMORY; }
+  top = s + 2 * n * (net->max_width > k ? net->max_width : k);
+  memset(jac, 0, n * k * net->n_params * sizeof(ntk_real));
+  c.net = net, c.F = &F, c.n = n, c.jac = jac;
+  for (a = 0; a < k; a++) {
+    for (i = 0; i < n * k; i++) top[i] = (ntk_real)((i % k) == a);
+    c.a = a;
+    ntk__backward(net, &F, n, top, s, s + n * (net->max_width > k ? net->max_width : k), ntk__jac_visit, &c);
+  }
+  NTK_FREE(s);
+  ntk__fwd_free(&F);
+  return NTK_OK;
+}
+
+NTKDEF ntk_status ntk_net_apply_linearized(const ntk_net *net, const ntk_real *theta,
+                                           const ntk_real *x, size_t n, ntk_real *f) {
+  ntk__fwd F;
+  ntk_real *t0, *t1, *tmp, *base;
+  size_t l, i, j, mw;
+  ntk_status st = ntk__net_args(net, x, n);
+  if (st != NTK_OK) return st;
+  if (n == 0) return NTK_OK;
+  if (!theta || !f) return NTK_ERR_INVALID_ARG;
+  if (!ntk__all_finite(theta, net->n_params)) return NTK_ERR_NON_FINITE;
+  if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
+  mw = net->max_width > net->outputs ? net->max_width : net->outputs;
+  base = t0 = (ntk_real *)NTK_MALLOC((2 * n * mw + net->n_params) * sizeof(ntk_real));
+  if (!t0) { ntk__fwd_free(&F); return NTK_ERR_OUT_OF_MEMORY; }
+  t1 = t0 + n * mw;
+  {
+    ntk_real *dth = t1 + n * mw; /* θ − θ0 */
+    for (i = 0; i < net->n_params; i++) dth[i] = theta[i] - net->params[i];
+    memset(t0, 0, n * net->dim * sizeof(ntk_real)); /* ẋ = 0 */
+    for (l = 0; l < net->n_layers; l++) {
+      const ntk_layer *L = &net->layers[l];
+      size_t win = net->width_in[l], wout = ntk__width_out(net, l);
+      if (L->kind == NTK_LAYER_DENSE) {
+        ntk_real cw = ntk__wscale(net, l);
+        /* ż = c·(h·Ẇᵀ + ḣ·Wᵀ) + c_b·ḃ */
+        NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n, wout, win, cw, F.h[l], win, dth + net->offset[l], win, 0, t1, wout);
+        NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n, wout, win, cw, t0, win, net->params + net->offset[l], win, 1, t1, wout);
+        if (L->b_std > 0) {
+          const ntk_real *db = dth + net->offset[l] + win * wout;
+          ntk_real cb = ntk__bscale(net, l);
+          for (i = 0; i < n; i++)
+            for (j = 0; j < wout; j++) t1[i * wout + j] += cb * db[j];
+        }
+      } else {
+        for (i = 0; i < n * win; i++) {
+          double d;
+          (void)ntk__phi(L, (double)F.h[l][i], &d);
+          t1[i] = (ntk_real)((double)t0[i] * d);
+        }
+      }
+      tmp = t0, t0 = t1, t1 = tmp;
+    }
+  }
+  for (i = 0; i < n * net->outputs; i++) f[i] = F.h[net->n_layers][i] + t0[i];
+  NTK_FREE(base);
+  ntk__fwd_free(&F);
+  return NTK_OK;
+}
+
+
+/* ---- empirical kernels ------------------------------------------------------------------- */
+/* Structured NTK (Novak et al. 2022): per Dense layer l with inputs H_l and output gradients
+   G_l^a (for output a), Θ̂_ab = Σ_l (c_l²·H_l H_lᵀ + c_b²) ⊙ (G_l^a G_l^bᵀ). The Jacobian is never
+   formed: memory is the forward caches O(n·Σwidth), the gradients of every layer for one output
+   (all outputs for the full kernel), and one n1×n2 matrix per Dense layer (P_l) besides the
+   output. */
+typedef struct ntk__entk_ctx {
+  const ntk_net *net;
+  int which;           /* 0: storing gradients of x1, 1: of x2 */
+  size_t n[2], a, k;
+  int full;
+  ntk_real **G[2];     /* [side][l]: gradients at Dense layer l, (n, k_rows·wout) */
+} ntk__entk_ctx;
+
+static void ntk__entk_visit(void *vctx, size_t l, const ntk_real *G) {
+  ntk__entk_ctx *c = (ntk__entk_ctx *)vctx;
+  size_t wout = ntk__width_out(c->net, l), n = c->n[c->which], i;
+  ntk_real *dst = c->G[c->which][l];
+  if (!c->full) {
+    memcpy(dst, G, n * wout * sizeof(ntk_real));
+    return;
+  }
+  /* full: row i·k + a of a (n·k, wout) matrix */
+  for (i = 0; i < n; i++) memcpy(dst + (i * c->k + c->a) * wout, G + i * wout, wout * sizeof(ntk_real));
+}
+
+NTKDEF ntk_status ntk_net_empirical_kernel_ex(const ntk_net *net, const ntk_real *x1, size_t n1,
+                                              const ntk_real *x2, size_t n2, int full,
+                                              ntk_real *nngp, ntk_real *ntk,
+                                              const ntk_entk_desc *desc) {
+  ntk_entk_desc dd;
+  int sym = x2 == NULL, ok = 1;
+  size_t k, l, i, j, a, R1, R2, nd = 0, gsz[2] = {0, 0};
+  ntk_status st;
+  ntk__fwd F[2];
+  if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
+  if (sym) x2 = x1, n2 = n1;
+  if ((st = ntk__net_args(net, x1, n1)) != NTK_OK) return st;
+  if (!sym && (st = ntk__net_args(net, x2, n2)) != NTK_OK) return st;
+  if (full != 0 && full != 1) return NTK_ERR_INVALID_ARG;
+  k = net->outputs;
+  R1 = full ? ntk__mul(n1, k, &ok) : n1, R2 = full ? ntk__mul(n2, k, &ok) : n2;
+  (void)ntk__mul(ntk__mul(R1, R2, &ok), sizeof(ntk_real), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) return NTK_OK;
+  memset(F, 0, sizeof F);
+  if ((st = ntk__forward(net, x1, n1, &F[0])) != NTK_OK) return st;
+  if (!sym && (st = ntk__forward(net, x2, n2, &F[1])) != NTK_OK) { ntk__fwd_free(&F[0]); return st; }
+  if (sym) F[1] = F[0];
+  /* NNGP */
+  if (nngp) {
+    const ntk_real *f1 = F[0].h[net->n_layers], *f2 = F[1].h[net->n_layers];
+    size_t lr = net->n_layers - 1; /* the readout */
+    const ntk_real *h1 = F[0].h[lr], *h2 = F[1].h[lr];
+    size_t win = net->width_in[lr];
+    const ntk_layer *L = &net->layers[lr];
+    if (dd.nngp_conditional) { /* σ_w²/n_L·h·h′ + σ_b², δ_ab in the full kernel */
+      ntk_real c2 = (ntk_real)(L->w_std * L->w_std / (double)win), b2 = (ntk_real)(L->b_std * L->b_std);
+      ntk_real *T = full ? (ntk_real *)NTK_MALLOC(n1 * n2 * sizeof(ntk_real)) : nngp;
+      if (!T) { st = NTK_ERR_OUT_OF_MEMORY; goto out; }
+      NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, win, c2, h1, win, h2, win, 0, T, n2);
+      for (i = 0; i < n1 * n2; i++) T[i] += b2;
+      if (full) {
+        for (i = 0; i < n1; i++)
+          for (a = 0; a < k; a++)
+            for (j = 0; j < n2; j++) {
+              size_t b;
+              for (b = 0; b < k; b++) nngp[(i * k + a) * R2 + j * k + b] = a == b ? T[i * n2 + j] : 0;
+            }
+        NTK_FREE(T);
+      }
+    } else if (full) { /* f_a(x1)·f_b(x2): rows i·k+a */
+      for (i = 0; i < n1 * k; i++)
+        for (j = 0; j < n2 * k; j++) nngp[i * R2 + j] = f1[i] * f2[j];
+    } else {
+      NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, k, (ntk_real)(1.0 / (double)k), f1, k, f2, k, 0, nngp, n2);
+    }
+  }
+  if (!ntk) goto out;
+  if (dd.method == NTK_ENTK_JACOBIAN) { /* the reference: J1·J2ᵀ */
+    ntk_real *J1, *J2;
+    size_t P = net->n_params;
+    (void)ntk__mul(ntk__mul(ntk__add(R1, R2, &ok), P, &ok), sizeof(ntk_real), &ok);
+    if (!ok) { st = NTK_ERR_OVERFLOW; goto out; }
+    J1 = (ntk_real *)NTK_MALLOC(n1 * k * P * sizeof(ntk_real));
+    J2 = sym ? J1 : (ntk_real *)NTK_MALLOC(n2 * k * P * sizeof(ntk_real));
+    if (!J1 || !J2) { NTK_FREE(J1); if (!sym) NTK_FREE(J2); st = NTK_ERR_OUT_OF_MEMORY; goto out; }
+    ntk_net_jacobian(net, x1, n1, J1);
+    if (!sym) ntk_net_jacobian(net, x2, n2, J2);
+    if (full) {
+      NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, R1, R2, P, 1, J1, P, J2, P, 0, ntk, R2);
+    } else { /* (1/k) Σ_a J1[:, a, :]·J2[:, a, :]ᵀ: rows of output a are strided by k·P */
+      for (a = 0; a < k; a++)
+        NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, P, (ntk_real)(1.0 / (double)k), J1 + a * P, k * P,
+                  J2 + a * P, k * P, a ? 1 : 0, ntk, n2);
+    }
+    NTK_FREE(J1);
+    if (!sym) NTK_FREE(J2);
+    goto out;
+  }
+  {
+    ntk__entk_ctx c;
+    ntk_real *gmem = NULL, *scratch = NULL, *Pmem = NULL, *T = NULL, *top, *ptr;
+    ntk_real *Gl[2][64], **G0 = Gl[0], **G1 = Gl[1];
+    size_t mw = net->max_width > k ? net->max_width : k, krows = full ? k : 1, side, ndense = 0;
+    for (l = 0; l < net->n_layers; l++)
+      if (net->layers[l].kind == NTK_LAYER_DENSE) ndense++;
+    if (net->n_layers > 64) {
+      G0 = (ntk_real **)NTK_MALLOC(2 * net->n_layers * sizeof(ntk_real *));
+      if (!G0) { st = NTK_ERR_OUT_OF_MEMORY; goto out; }
+      G1 = G0 + net->n_layers;
+    }
+    for (side = 0; side < 2; side++)
+      for (l = 0; l < net->n_layers; l++)
+        if (net->layers[l].kind == NTK_LAYER_DENSE)
+          gsz[side] = ntk__add(gsz[side], ntk__mul(ntk__mul(side ? n2 : n1, krows, &ok), ntk__width_out(net, l), &ok), &ok);
+    nd = ntk__mul(ntk__mul(n1, n2, &ok), ndense, &ok);
+    (void)ntk__mul(ntk__add(ntk__add(gsz[0], gsz[1], &ok), ntk__add(nd, ntk__mul(R1, R2, &ok), &ok), &ok), sizeof(ntk_real), &ok);
+    if (!ok) { st = NTK_ERR_OVERFLOW; goto structured_out; }
+    gmem = (ntk_real *)NTK_MALLOC((gsz[0] + (sym ? 0 : gsz[1]) + 1) * sizeof(ntk_real));
+    scratch = ntk__scratch(net, n1 > n2 ? n1 : n2, 0);
+    Pmem = (ntk_real *)NTK_MALLOC((nd + 1) * sizeof(ntk_real));
+    T = (ntk_real *)NTK_MALLOC((R1 * R2 + 1) * sizeof(ntk_real));
+    if (!gmem || !scratch || !Pmem || !T) { st = NTK_ERR_OUT_OF_MEMORY; goto structured_out; }
+    ptr = gmem;
+    for (side = 0; side < (size_t)(sym ? 1 : 2); side++)
+      for (l = 0; l < net->n_layers; l++)
+        if (net->layers[l].kind == NTK_LAYER_DENSE) {
+          (side ? G1 : G0)[l] = ptr;
+          ptr += (side ? n2 : n1) * krows * ntk__width_out(net, l);
+        }
+    if (sym) for (l = 0; l < net->n_layers; l++) G1[l] = G0[l];
+    /* P_l = c²·H1 H2ᵀ + c_b² (lower triangle only when symmetric) */
+    ptr = Pmem;
+    for (l = 0; l < net->n_layers; l++) {
+      size_t win = net->width_in[l];
+      ntk_real cw, cb;
+      if (net->layers[l].kind != NTK_LAYER_DENSE) continue;
+      cw = ntk__wscale(net, l), cb = net->layers[l].b_std > 0 ? ntk__bscale(net, l) : 0;
+      if (sym) NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, win, cw * cw, F[0].h[l], win, 0, ptr, n1);
+      else NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, win, cw * cw, F[0].h[l], win, F[1].h[l], win, 0, ptr, n2);
+      for (i = 0; i < n1; i++)
+        for (j = 0; j < (sym ? i + 1 : n2); j++) ptr[i * n2 + j] += cb * cb;
+      if (sym && full) /* the full kernel reads P everywhere */
+        for (i = 0; i < n1; i++)
+          for (j = i + 1; j < n1; j++) ptr[i * n1 + j] = ptr[j * n1 + i];
+      ptr += n1 * n2;
+    }
+    c.net = net, c.k = k, c.full = full, c.n[0] = n1, c.n[1] = n2, c.G[0] = G0, c.G[1] = G1;
+    top = scratch + 2 * (n1 > n2 ? n1 : n2) * mw;
+    for (i = 0; i < R1 * R2; i++) ntk[i] = 0;
+    for (a = 0; a < k; a++) {
+      for (side = 0; side < (size_t)(sym ? 1 : 2); side++) {
+        size_t nn = side ? n2 : n1;
+        for (i = 0; i < nn * k; i++) top[i] = (ntk_real)((i % k) == a);
+        c.which = (int)side, c.a = a;
+        ntk__backward(net, &F[side], nn, top, scratch, scratch + (n1 > n2 ? n1 : n2) * mw, ntk__entk_visit, &c);
+      }
+      if (full && a + 1 < k) continue; /* the full kernel needs every output's gradients first */
+      ptr = Pmem;
+      for (l = 0; l < net->n_layers; l++) {
+        size_t wout = ntk__width_out(net, l);
+        if (net->layers[l].kind != NTK_LAYER_DENSE) continue;
+        if (sym && !full) NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, wout, 1, G0[l], wout, 0, T, n1);
+        else NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, R1, R2, wout, 1, G0[l], wout, G1[l], wout, 0, T, R2);
+        if (full) {
+          for (i = 0; i < R1; i++)
+            for (j = 0; j < R2; j++) ntk[i * R2 + j] += ptr[(i / k) * n2 + j / k] * T[i * R2 + j];
+        } else {
+          for (i = 0; i < n1; i++)
+            for (j = 0; j < (sym ? i + 1 : n2); j++) ntk[i * n2 + j] += ptr[i * n2 + j] * T[i * n2 + j];
+        }
+        ptr += n1 * n2;
+      }
+    }
+    if (!full) {
+      ntk_real s1 = (ntk_real)(1.0 / (double)k);
+      for (i = 0; i < n1; i++)
+        for (j = 0; j < (sym ? i + 1 : n2); j++) ntk[i * n2 + j] *= s1;
+      if (sym)
+        for (i = 0; i < n1; i++)
+          for (j = i + 1; j < n1; j++) ntk[i * n1 + j] = ntk[j * n1 + i];
+    }
+    st = NTK_OK;
+  structured_out:
+    if (G0 != Gl[0]) NTK_FREE(G0);
+    NTK_FREE(gmem), NTK_FREE(scratch), NTK_FREE(Pmem), NTK_FREE(T);
+  }
+out:
+  ntk__fwd_free(&F[0]);
+  if (!sym) ntk__fwd_free(&F[1]);
+  return st;
+}
+
+NTKDEF ntk_status ntk_net_empirical_kernel(const ntk_net *net, const ntk_real *x1, size_t n1,
+                                           const ntk_real *x2, size_t n2, int full,
+                                           ntk_real *nngp, ntk_real *ntk) {
+  return ntk_net_empirical_kernel_ex(net, x1, n1, x2, n2, full, nngp, ntk, NULL);
+}
+
+NTKDEF ntk_status ntk_monte_carlo_kernel(const ntk_layer *layers, size_t n_layers,
+                                         const ntk_real *x1, size_t n1, const ntk_real *x2,
+                                         size_t n2, size_t dim, uint64_t seed, size_t samples,
+                                         ntk_real *nngp, ntk_real *ntk) {
+  size_t s, i, nn;
+  ntk_real *K = NULL, *T = NULL;
+  ntk_status st = NTK_OK;
+  int ok = 1;
+  if (samples == 0) return NTK_ERR_INVALID_ARG;
+  if (!x2) n2 = n1;
+  nn = ntk__mul(n1, n2, &ok);
+  (void)ntk__mul(nn, 2 * sizeof(ntk_real), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  K = nngp ? (ntk_real *)NTK_MALLOC((nn + 1) * sizeof(ntk_real)) : NULL;
+  T = ntk ? (ntk_real *)NTK_MALLOC((nn + 1) * sizeof(ntk_real)) : NULL;
+  if ((nngp && !K) || (ntk && !T)) { NTK_FREE(K); NTK_FREE(T); return NTK_ERR_OUT_OF_MEMORY; }
+  for (s = 0; s < samples && st == NTK_OK; s++) {
+    ntk_net net;
+    if ((st = ntk_net_init(&net, layers, n_layers, dim, seed + s)) != NTK_OK) break;
+    st = ntk_net_empirical_kernel(&net, x1, n1, x2, n2, 0, K, T);
+    ntk_net_free(&net);
+    if (st != NTK_OK) break;
+    for (i = 0; i < nn; i++) {
+      if (nngp) nngp[i] = s ? nngp[i] + K[i] : K[i];
+      if (ntk) ntk[i] = s ? ntk[i] + T[i] : T[i];
+    }
+  }
+  if (st == NTK_OK)
+    for (i = 0; i < nn; i++) {
+      if (nngp) nngp[i] /= (ntk_real)samples;
+      if (ntk) ntk[i] /= (ntk_real)samples;
+    }
+  NTK_FREE(K), NTK_FREE(T);
+  return st;
+}
+
+/* ---- training ----------------------------------------------------------------------------- */
+typedef struct ntk__grad_ctx {
+  const ntk_net *net;
+  const ntk__fwd *F;
+  size_t n;
+  ntk_real *grad;
+} ntk__grad_ctx;
+static void ntk__grad_visit(void *vctx, size_t l, const ntk_real *G) {
+  ntk__grad_ctx *c = (ntk__grad_ctx *)vctx;
+  const ntk_net *net = c->net;
+  size_t win = net->width_in[l], wout = ntk__width_out(net, l), i, o;
+  ntk_real *g = c->grad + net->offset[l];
+  /* dW = c·Gᵀ·H (wout, win), db = c_b·Σ_i G */
+  NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, wout, win, c->n, ntk__wscale(net, l), G, wout, c->F->h[l], win, 0, g, win);
+  if (net->layers[l].b_std > 0) {
+    ntk_real cb = ntk__bscale(net, l);
+    for (o = 0; o < wout; o++) {
+      ntk_real acc = 0;
+      for (i = 0; i < c->n; i++) acc += G[i * wout + o];
+      g[wout * win + o] = cb * acc;
+    }
+  }
+}
+
+static double ntk__residual(const ntk_net *net, const ntk__fwd *F, const ntk_real *y, size_t n, ntk_real *r) {
+  size_t i, N = n * net->outputs;
+  double loss = 0;
+  const ntk_real *f = F->h[net->n_layers];
+  for (i = 0; i < N; i++) {
+    double d = (double)f[i] - (double)y[i];
+    loss += d * d;
+    if (r) r[i] = (ntk_real)(d / (double)N);
+  }
+  return 0.5 * loss / (double)N;
+}
+
+NTKDEF ntk_status ntk_net_loss(const ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n,
+                               double *loss) {
+  ntk__fwd F;
+  ntk_status st = ntk__net_args(net, x, n);
+  if (st != NTK_OK) return st;
+  if (n == 0 || !y || !loss) return NTK_ERR_INVALID_ARG;
+  if (!ntk__all_finite(y, n * net->outputs)) return NTK_ERR_NON_FINITE;
+  if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
+  *loss = ntk__residual(net, &F, y, n, NULL);
+  ntk__fwd_free(&F);
+  return NTK_OK;
+}
+
+NTKDEF ntk_status ntk_net_train_ex(ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n,
+                                   double lr, size_t steps, const ntk_train_desc *desc) {
+  ntk_train_desc dd;
+  ntk_real *scratch, *grad, *top;
+  size_t step, i, mw;
+  ntk_status st = ntk__net_args(net, x, n);
+  if (st != NTK_OK) return st;
+  if (n == 0 || !y || !ntk__finite(lr) || lr < 0) return NTK_ERR_INVALID_ARG;
+  if (!ntk__all_finite(y, n * net->outputs)) return NTK_ERR_NON_FINITE;
+  if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
+  if (dd.every == 0) dd.every = 1;
+  mw = net->max_width > net->outputs ? net->max_width : net->outputs;
+  scratch = ntk__scratch(net, n, net->n_params);
+  if (!scratch) return NTK_ERR_OUT_OF_MEMORY;
+  top = scratch + 2 * n * mw, grad = top + n * net->outputs;
+  for (step = 0; step <= steps; step++) {
+    ntk__fwd F;
+    ntk__grad_ctx c;
+    double loss;
+    if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) break;
+    loss = ntk__residual(net, &F, y, n, top);
+    if (loss != loss || loss == INFINITY) { ntk__fwd_free(&F); st = NTK_ERR_NON_FINITE; break; }
+    if (dd.callback && (step % dd.every == 0 || step == steps) && dd.callback(step, loss, dd.user)) {
+      ntk__fwd_free(&F);
+      st = NTK_ERR_CANCELLED;
+      break;
+    }
+    if (step == steps) { ntk__fwd_free(&F); break; }
+    memset(grad, 0, net->n_params * sizeof(ntk_real));
+    c.net = net, c.F = &F, c.n = n, c.grad = grad;
+    ntk__backward(net, &F, n, top, scratch, scratch + n * mw, ntk__grad_visit, &c);
+    for (i = 0; i < net->n_params; i++) net->params[i] -= (ntk_real)lr * grad[i];
+    ntk__fwd_free(&F);
+  }
+  NTK_FREE(scratch);
+  return st;
+}
+
+NTKDEF ntk_status ntk_net_train(ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n,
+                                double lr, size_t steps) {
+  return ntk_net_train_ex(net, x, y, n, lr, steps, NULL);
 }
 
 #endif /* NTK_IMPLEMENTATION */

@@ -9,6 +9,7 @@
 #include "test_kernel.c"
 #include "test_linalg.c"
 #include "test_predict.c"
+#include "test_net.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -31,6 +32,11 @@ static const t_entry t_all[] = {
     {"eigen", test_eigen},
     {"predict_flow", test_predict_flow},
     {"predict_gp", test_predict_gp},
+    {"net_jacobian", test_net_jacobian},
+    {"net_structured", test_net_structured},
+    {"net_convergence", test_net_convergence},
+    {"net_training", test_net_training},
+    {"net_misc", test_net_misc},
     {"float_kernel", test_float},
 };
 
