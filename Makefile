@@ -13,7 +13,7 @@ BENCH_BLAS = -DNTK_BENCH_OPENBLAS -I$(dir $(OPENBLAS_H)) -lopenblas
 endif
 
 .PHONY: all test demo bench clean
-all: $(BUILD)/test $(BUILD)/demo
+all: $(BUILD)/test $(BUILD)/demo $(BUILD)/ntk
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -22,6 +22,9 @@ $(BUILD):
 # every kernel set the CPU supports against the scalar reference.
 $(BUILD)/test: tests/*.c tests/*.h ntk.h | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(OPENMP) -g tests/test_main.c tests/test_float.c -o $@ $(LDLIBS)
+
+$(BUILD)/ntk: examples/ntk_cli.c ntk.h | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(OPENMP) examples/ntk_cli.c -o $@ $(LDLIBS)
 
 $(BUILD)/demo: examples/demo.c ntk.h | $(BUILD)
 	$(CC) $(CFLAGS) -march=native $(OPENMP) examples/demo.c -o $@ $(LDLIBS)
@@ -32,7 +35,7 @@ $(BUILD)/bench_o2.o: bench/bench_o2.c ntk.h | $(BUILD)
 $(BUILD)/bench: bench/bench.c $(BUILD)/bench_o2.o ntk.h | $(BUILD)
 	$(CC) -O2 -march=native $(OPENMP) bench/bench.c $(BUILD)/bench_o2.o -o $@ $(BENCH_BLAS) $(LDLIBS)
 
-test: $(BUILD)/test
+test: $(BUILD)/test $(BUILD)/ntk
 	./$(BUILD)/test
 
 demo: $(BUILD)/demo

@@ -1177,13 +1177,15 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
     GEMM(NTK_TRANS, NTK_NO_TRANS, h, r, n - h, (T)-1, L + h * lda, lda, B + h * ldb, ldb, (T)1, B, ldb); \
     ntk__trsm_llt_##S(h, r, L, lda, B, ldb);                                                    \
   }                                                                                             \
-  /* unblocked lower Cholesky of a diagonal block; returns the failing column or n */          \
-  static size_t ntk__potf2_##S(size_t n, T *A, size_t lda) {                                    \
+  /* unblocked lower Cholesky of a diagonal block; returns the failing column or n. A pivot at  \
+     or below n·eps of the column's original diagonal (dg) counts as not positive definite:     \
+     a kernel with duplicate inputs must fail, not succeed with a 1e-8 pivot. */                \
+  static size_t ntk__potf2_##S(size_t n, T *A, size_t lda, const T *dg, T tol) {                \
     size_t i, j, p;                                                                             \
     for (j = 0; j < n; j++) {                                                                   \
       T *aj = A + j * lda, d = aj[j];                                                           \
       for (p = 0; p < j; p++) d -= aj[p] * aj[p];                                               \
-      if (!(d > 0) || d - d != 0) return j;                                                     \
+      if (!(d > tol * dg[j]) || d - d != 0) return j;                                           \
       d = (T)sqrt((double)d);                                                                   \
       aj[j] = d;                                                                                \
       for (i = j + 1; i < n; i++) {                                                             \
@@ -1196,6 +1198,7 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
   }                                                                                             \
   NTKDEF ntk_status ntk_##S##potrf_ex(size_t n, T *A, size_t lda, size_t *info) {               \
     size_t k0, i, j, bad;                                                                       \
+    T *dg;                                                                                      \
     if (info) *info = n;                                                                        \
     if (!ntk__matrix_ok(A, n, n, lda)) return NTK_ERR_INVALID_ARG;                              \
     for (i = 0; i < n; i++)                                                                     \
@@ -1204,12 +1207,17 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
           if (info) *info = j;                                                                  \
           return NTK_ERR_NON_FINITE;                                                            \
         }                                                                                       \
+    if (n == 0) return NTK_OK;                                                                  \
+    dg = (T *)NTK_MALLOC(n * sizeof(T));                                                        \
+    if (!dg) return NTK_ERR_OUT_OF_MEMORY;                                                      \
+    for (i = 0; i < n; i++) dg[i] = A[i * lda + i] > 0 ? A[i * lda + i] : 0;                   \
     for (k0 = 0; k0 < n; k0 += NTK__POTRF_NB) {                                                 \
       size_t kb = n - k0 < NTK__POTRF_NB ? n - k0 : NTK__POTRF_NB, rest = n - k0 - kb;          \
       T *a11 = A + k0 * lda + k0;                                                               \
-      bad = ntk__potf2_##S(kb, a11, lda);                                                       \
+      bad = ntk__potf2_##S(kb, a11, lda, dg + k0, (T)n * (T)(sizeof(T) == 4 ? FLT_EPSILON : DBL_EPSILON)); \
       if (bad < kb) {                                                                           \
         if (info) *info = k0 + bad;                                                             \
+        NTK_FREE(dg);                                                                           \
         return NTK_ERR_NOT_POSITIVE_DEFINITE;                                                   \
       }                                                                                         \
       if (rest) {                                                                               \
@@ -1218,6 +1226,7 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
         SYRK(NTK_LOWER, NTK_NO_TRANS, rest, kb, (T)-1, a21, lda, (T)1, a22, lda);               \
       }                                                                                         \
     }                                                                                           \
+    NTK_FREE(dg);                                                                               \
     return NTK_OK;                                                                              \
   }                                                                                             \
   NTKDEF ntk_status ntk_##S##potrf(size_t n, T *A, size_t lda) {                                \
@@ -1868,7 +1877,15 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   jb.var1 = var, jb.var2 = sym ? var : var + (L + 1) * n1;
   jb.nin = nin, jb.quad = quad, jb.nngp = nngp, jb.ntk = ntk;
   jb.buf = nngp ? nngp : ntk;
-  /* 1. variances: the recursion on (q, q, q), through the same code as every entry */
+  /* 1. Gram matrix into the buffer */
+  if (sym)
+    st = NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, dim, (ntk_real)(1.0 / (double)dim), x1, dim, 0, jb.buf, n1);
+  else
+    st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, dim, (ntk_real)(1.0 / (double)dim), x1, dim, x2, dim, 0, jb.buf, n2);
+  if (st != NTK_OK) goto done;
+  /* 2. variances: the recursion on (q, q, q), through the same code as every entry. With
+     x2 = NULL they start from the Gram diagonal itself, so that identical inputs give
+     bit-identical rows (a kernel with duplicates is exactly singular, not nearly). */
   {
     size_t pass, np = sym ? 1 : 2;
     for (pass = 0; pass < np; pass++) {
@@ -1878,6 +1895,10 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
       for (i = 0; i < n; i++) {
         double acc = 0;
         size_t k;
+        if (sym) {
+          v[i] = jb.buf[i * n1 + i];
+          continue;
+        }
         for (k = 0; k < dim; k++) acc += (double)x[i * dim + k] * (double)x[i * dim + k];
         v[i] = (ntk_real)(acc / (double)dim);
       }
@@ -1894,12 +1915,6 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
       }
     }
   }
-  /* 2. Gram matrix into the buffer */
-  if (sym)
-    st = NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, dim, (ntk_real)(1.0 / (double)dim), x1, dim, 0, jb.buf, n1);
-  else
-    st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, dim, (ntk_real)(1.0 / (double)dim), x1, dim, x2, dim, 0, jb.buf, n2);
-  if (st != NTK_OK) goto done;
   /* 3. the recursion, row by row in segments */
   nthreads = dd.threads > 0 ? dd.threads : ntk__max_threads();
   (void)nthreads;

@@ -1,5 +1,6 @@
 /* make test: the whole suite in one binary. Last line: "N passed, M failed"; exit status 1 on
    any failure. Usage: test [section-filter] */
+#define _POSIX_C_SOURCE 200809L /* popen, setenv, getcwd for the CLI tests */
 #define NTK_IMPLEMENTATION
 #include "../ntk.h"
 
@@ -10,6 +11,7 @@
 #include "test_linalg.c"
 #include "test_predict.c"
 #include "test_net.c"
+#include "test_cli.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -32,12 +34,14 @@ static const t_entry t_all[] = {
     {"eigen", test_eigen},
     {"predict_flow", test_predict_flow},
     {"predict_gp", test_predict_gp},
+    {"predict_wide_network", test_predict_wide_network},
     {"net_jacobian", test_net_jacobian},
     {"net_structured", test_net_structured},
     {"net_convergence", test_net_convergence},
     {"net_training", test_net_training},
     {"net_misc", test_net_misc},
     {"float_kernel", test_float},
+    {"cli", test_cli},
 };
 
 int main(int argc, char **argv) {

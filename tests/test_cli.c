@@ -1,0 +1,191 @@
+/* The CLI (build/ntk) on small files: results against the library, and every bad input a
+   one-line message with file and line, the right exit status, nothing on standard output. */
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/wait.h>
+#include <unistd.h>
+#define TC_HAVE_POPEN 1
+#endif
+
+#ifdef TC_HAVE_POPEN
+static char tc_dir[600];
+
+static void tc_write(const char *name, const char *text) {
+  char path[1024];
+  FILE *f;
+  snprintf(path, sizeof path, "%s/%s", tc_dir, name);
+  f = fopen(path, "w");
+  if (f) fputs(text, f), fclose(f);
+}
+
+/* runs `build/ntk args` in tc_dir; stdout into out (≤ cap), stderr into err; returns exit code */
+static int tc_run(const char *args, char *out, size_t cap, char *err, size_t ecap) {
+  char cmd[4096], epath[1024];
+  FILE *p, *e;
+  size_t n = 0;
+  int st;
+  snprintf(epath, sizeof epath, "%s/stderr.txt", tc_dir);
+  snprintf(cmd, sizeof cmd, "cd %s && %s/build/ntk %s 2>%s", tc_dir, getenv("NTK_ROOT") ? getenv("NTK_ROOT") : ".", args, epath);
+  p = popen(cmd, "r");
+  if (!p) return -1;
+  while (n + 1 < cap && (st = fgetc(p)) != EOF) out[n++] = (char)st;
+  out[n] = 0;
+  st = pclose(p);
+  e = fopen(epath, "r");
+  n = 0;
+  if (e) {
+    int c;
+    while (n + 1 < ecap && (c = fgetc(e)) != EOF) err[n++] = (char)c;
+    fclose(e);
+  }
+  err[n] = 0;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static size_t tc_parse(const char *s, double *v, size_t cap) {
+  size_t n = 0;
+  char *end;
+  while (*s && n < cap) {
+    double x = strtod(s, &end);
+    if (end == s) { s++; continue; }
+    v[n++] = x;
+    s = end;
+  }
+  return n;
+}
+
+static void tc_bad(const char *args, int want_code, const char *want_in_msg) {
+  char out[4096], err[4096];
+  int code = tc_run(args, out, sizeof out, err, sizeof err);
+  int lines = 0;
+  const char *c;
+  for (c = err; *c; c++) lines += *c == '\n';
+  T_CHECK(code == want_code && out[0] == 0 && lines == 1 && strstr(err, want_in_msg),
+          "ntk %s: exit %d (want %d), stdout %zu bytes, message '%s' (want '%s')", args, code, want_code,
+          strlen(out), err, want_in_msg);
+}
+
+static void test_cli(void) {
+  char out[65536], err[4096], root[512];
+  double v[256], x[6] = {1, 2, 3, 4, 0.5, -1}, K[9], T[9];
+  ntk_layer net[8];
+  size_t L, n;
+  int code;
+  t_section("cli: build/ntk against the library, and bad input");
+  if (!getcwd(root, sizeof root)) return;
+  setenv("NTK_ROOT", root, 1);
+  snprintf(tc_dir, sizeof tc_dir, "%s/build/cli-test", root);
+  snprintf(out, sizeof out, "mkdir -p %s", tc_dir);
+  if (system(out) != 0) { T_CHECK(0, "cannot create %s", tc_dir); return; }
+  {
+    FILE *f;
+    snprintf(out, sizeof out, "%s/build/ntk", root);
+    f = fopen(out, "rb");
+    if (!f) { T_CHECK(0, "build/ntk not built (make builds it before the tests)"); return; }
+    fclose(f);
+  }
+  tc_write("x.txt", "# three points\n1,2\n3 4\n\n0.5, -1\n");
+  tc_write("y.txt", "1\n-1\n0.5\n");
+  /* kernel */
+  L = ntk_mlp(net, 8, 2, 0, ntk_erf(), 1.5, 0.1, 1);
+  ntk_kernel(net, L, x, 3, NULL, 0, 2, K, T);
+  code = tc_run("kernel --depth 2 --act erf --w-std 1.5 --b-std 0.1 x.txt", out, sizeof out, err, sizeof err);
+  n = tc_parse(out, v, 256);
+  T_CHECK(code == 0 && n == 9 && t_err_ratio_d(v, T, 9, 1e-15, 1e-15) <= 1, "ntk kernel = ntk_kernel (NTK), %zu numbers, exit %d", n, code);
+  code = tc_run("kernel --get nngp --depth 2 --act erf --w-std 1.5 --b-std 0.1 x.txt x.txt", out, sizeof out, err, sizeof err);
+  n = tc_parse(out, v, 256);
+  T_CHECK(code == 0 && n == 9 && t_err_ratio_d(v, K, 9, 1e-12, 1e-12) <= 1, "ntk kernel --get nngp X X = ntk_kernel NNGP");
+  /* predict at t = ∞ equals kernel regression; train rows give y exactly */
+  {
+    double mean[3];
+    tc_write("xt.txt", "0 1\n2 2\n");
+    L = ntk_mlp(net, 8, 1, 0, ntk_relu(), 1, 0, 1);
+    {
+      double Ktr[9], Ttr[9], Kte[6], Tte[6], xt[4] = {0, 1, 2, 2}, y[3] = {1, -1, 0.5};
+      ntk_kernel(net, L, x, 3, NULL, 0, 2, Ktr, Ttr);
+      ntk_kernel(net, L, xt, 2, x, 3, 2, Kte, Tte);
+      ntk_gp_inference(Ttr, 3, y, 1, Tte, 2, NULL, 0, 0, mean, NULL);
+    }
+    code = tc_run("predict --train x.txt --targets y.txt --test xt.txt", out, sizeof out, err, sizeof err);
+    n = tc_parse(out, v, 256);
+    T_CHECK(code == 0 && n == 2 && t_err_ratio_d(v, mean, 2, 1e-12, 1e-12) <= 1, "ntk predict (t = inf) = kernel regression: %s", out);
+    code = tc_run("predict --train x.txt --targets y.txt", out, sizeof out, err, sizeof err);
+    n = tc_parse(out, v, 256);
+    T_CHECK(code == 0 && n == 3 && v[0] == 1 && v[1] == -1 && v[2] == 0.5, "ntk predict on the train rows at t = inf gives y");
+    code = tc_run("predict --train x.txt --targets y.txt --test xt.txt --time 10 --lr 0.5 --cov cov.txt", out, sizeof out, err, sizeof err);
+    n = tc_parse(out, v, 256);
+    {
+      char path[1024];
+      FILE *f;
+      double c[8];
+      size_t nc = 0;
+      snprintf(path, sizeof path, "%s/cov.txt", tc_dir);
+      f = fopen(path, "r");
+      if (f) {
+        char buf[1024];
+        size_t got = fread(buf, 1, sizeof buf - 1, f);
+        buf[got] = 0;
+        nc = tc_parse(buf, c, 8);
+        fclose(f);
+      }
+      T_CHECK(code == 0 && n == 2 && nc == 4 && c[1] == c[2] && c[0] > 0, "ntk predict --time 10 --cov: mean and a symmetric 2x2 covariance");
+    }
+  }
+  /* finite networks: params, apply, train against the library */
+  {
+    ntk_net nt;
+    double f[3];
+    L = ntk_mlp(net, 8, 1, 4, ntk_relu(), 1, 0.5, 1);
+    ntk_net_init(&nt, net, L, 2, 7);
+    code = tc_run("params --width 4 --b-std 0.5 --seed 7 --dim 2", out, sizeof out, err, sizeof err);
+    n = tc_parse(out, v, 256);
+    T_CHECK(code == 0 && n == nt.n_params && memcmp(v, nt.params, n * 8) == 0, "ntk params = ntk_net_init's parameters (%zu)", n);
+    ntk_net_apply(&nt, x, 3, f);
+    code = tc_run("apply --width 4 --b-std 0.5 --seed 7 x.txt", out, sizeof out, err, sizeof err);
+    n = tc_parse(out, v, 256);
+    T_CHECK(code == 0 && n == 3 && memcmp(v, f, 24) == 0, "ntk apply = ntk_net_apply");
+    {
+      double y[3] = {1, -1, 0.5};
+      ntk_net_train(&nt, x, y, 3, 0.1, 20);
+      ntk_net_apply(&nt, x, 3, f);
+      code = tc_run("train --width 4 --b-std 0.5 --seed 7 --train x.txt --targets y.txt --lr 0.1 --steps 20 --save-params p.txt", out, sizeof out, err, sizeof err);
+      n = tc_parse(out, v, 256);
+      T_CHECK(code == 0 && n == 3 && t_err_ratio_d(v, f, 3, 1e-15, 1e-15) <= 1, "ntk train = ntk_net_train then apply");
+      code = tc_run("apply --width 4 --b-std 0.5 --params p.txt x.txt", out, sizeof out, err, sizeof err);
+      n = tc_parse(out, v, 256);
+      T_CHECK(code == 0 && n == 3 && t_err_ratio_d(v, f, 3, 1e-15, 1e-15) <= 1, "--save-params round-trips through --params");
+    }
+    {
+      double E[9];
+      ntk_net_free(&nt);
+      ntk_net_init(&nt, net, L, 2, 7);
+      ntk_net_empirical_kernel(&nt, x, 3, NULL, 0, 0, NULL, E);
+      code = tc_run("entk --width 4 --b-std 0.5 --seed 7 x.txt", out, sizeof out, err, sizeof err);
+      n = tc_parse(out, v, 256);
+      T_CHECK(code == 0 && n == 9 && t_err_ratio_d(v, E, 9, 1e-15, 1e-15) <= 1, "ntk entk = ntk_net_empirical_kernel");
+    }
+    ntk_net_free(&nt);
+  }
+  /* bad input */
+  tc_write("ragged.txt", "1 2\n3 4\n5\n");
+  tc_write("word.txt", "1 2\n3 four\n");
+  tc_write("nan.txt", "1 2\n\n3 nan\n");
+  tc_write("x3.txt", "1 2 3\n");
+  tc_write("p_short.txt", "1 2 3\n");
+  tc_write("dup.txt", "1 2\n1 2\n");
+  tc_write("y2.txt", "1\n2\n");
+  tc_bad("kernel missing.txt", 1, "missing.txt");
+  tc_bad("kernel ragged.txt", 1, "ragged.txt:3");
+  tc_bad("kernel word.txt", 1, "word.txt:2: not a number: 'four'");
+  tc_bad("kernel nan.txt", 1, "nan.txt:3");
+  tc_bad("kernel x.txt x3.txt", 1, "columns");
+  tc_bad("apply --width 4 --params p_short.txt x.txt", 1, "expected 12");
+  tc_bad("kernel --bogus x.txt", 2, "unknown option");
+  tc_bad("kernel --depth x x.txt", 2, "--depth");
+  tc_bad("frobnicate x.txt", 2, "unknown command");
+  tc_bad("apply x.txt", 2, "--width");
+  tc_bad("predict --train dup.txt --targets y2.txt --test x.txt", 1, "--diag-reg");
+  tc_bad("predict --train x.txt --targets y2.txt", 1, "rows");
+}
+#else
+static void test_cli(void) { printf("  (no popen on this platform: CLI tests skipped)\n"); }
+#endif
