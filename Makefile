@@ -9,7 +9,7 @@ BUILD    = build
 # OpenBLAS is used by bench/ only (a comparison column), and only if it is installed.
 OPENBLAS_H := $(firstword $(wildcard /usr/include/*/openblas-pthread/cblas.h /usr/include/openblas/cblas.h))
 ifneq ($(OPENBLAS_H),)
-BENCH_BLAS = -DNTK_BENCH_OPENBLAS -I$(dir $(OPENBLAS_H)) -lopenblas
+BENCH_BLAS = -DNTK_BENCH_OPENBLAS -I$(dir $(OPENBLAS_H)) -llapacke -lopenblas
 endif
 
 .PHONY: all test demo bench clean

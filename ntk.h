@@ -1111,12 +1111,12 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
 /* ============================================================================================
    [linalg] blocked Cholesky and triangular solves, on the GEMM/SYRK above
    --------------------------------------------------------------------------------------------
-   Recursive halving: every triangular solve is two half-size solves and one GEMM, the
-   Cholesky is right-looking with NB-column panels (unblocked diagonal factor, recursive TRSM
-   panel, SYRK trailing update), so nearly all flops are GEMM/SYRK.
+   Recursive halving: every triangular solve is two half-size solves and one GEMM, and the
+   Cholesky is factor(A11), A21 ← A21·L11⁻ᵀ, A22 ← A22 − A21·A21ᵀ (SYRK of depth n/2),
+   factor(A22), down to NB-sized unblocked blocks — so nearly all flops are deep GEMM/SYRK.
    ============================================================================================ */
 #define NTK__TRSM_BASE 16
-#define NTK__POTRF_NB 128
+#define NTK__POTRF_NB 64
 #define NTK__LINALG_TYPED(T, S, GEMM, SYRK)                                                     \
   /* B (m, k) ← B·L⁻ᵀ, L (k, k) lower */                                                      \
   static void ntk__trsm_rlt_##S(size_t m, size_t k, const T *L, size_t lda, T *B, size_t ldb) { \
@@ -1196,8 +1196,20 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
     }                                                                                           \
     return n;                                                                                   \
   }                                                                                             \
+  /* recursive right-looking Cholesky: halves, so the trailing SYRK has depth n/2 (efficient  \
+     GEMM) instead of a fixed panel width; returns the failing column or n */                  \
+  static size_t ntk__potrf_rec_##S(size_t n, T *A, size_t lda, const T *dg, T tol) {           \
+    size_t h, bad;                                                                              \
+    if (n <= NTK__POTRF_NB) return ntk__potf2_##S(n, A, lda, dg, tol);                          \
+    h = n / 2;                                                                                  \
+    if ((bad = ntk__potrf_rec_##S(h, A, lda, dg, tol)) < h) return bad;                         \
+    ntk__trsm_rlt_##S(n - h, h, A, lda, A + h * lda, lda);                                      \
+    SYRK(NTK_LOWER, NTK_NO_TRANS, n - h, h, (T)-1, A + h * lda, lda, (T)1, A + h * lda + h, lda); \
+    bad = ntk__potrf_rec_##S(n - h, A + h * lda + h, lda, dg + h, tol);                         \
+    return bad < n - h ? h + bad : n;                                                           \
+  }                                                                                             \
   NTKDEF ntk_status ntk_##S##potrf_ex(size_t n, T *A, size_t lda, size_t *info) {               \
-    size_t k0, i, j, bad;                                                                       \
+    size_t i, j, bad;                                                                           \
     T *dg;                                                                                      \
     if (info) *info = n;                                                                        \
     if (!ntk__matrix_ok(A, n, n, lda)) return NTK_ERR_INVALID_ARG;                              \
@@ -1211,22 +1223,12 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
     dg = (T *)NTK_MALLOC(n * sizeof(T));                                                        \
     if (!dg) return NTK_ERR_OUT_OF_MEMORY;                                                      \
     for (i = 0; i < n; i++) dg[i] = A[i * lda + i] > 0 ? A[i * lda + i] : 0;                   \
-    for (k0 = 0; k0 < n; k0 += NTK__POTRF_NB) {                                                 \
-      size_t kb = n - k0 < NTK__POTRF_NB ? n - k0 : NTK__POTRF_NB, rest = n - k0 - kb;          \
-      T *a11 = A + k0 * lda + k0;                                                               \
-      bad = ntk__potf2_##S(kb, a11, lda, dg + k0, (T)n * (T)(sizeof(T) == 4 ? FLT_EPSILON : DBL_EPSILON)); \
-      if (bad < kb) {                                                                           \
-        if (info) *info = k0 + bad;                                                             \
-        NTK_FREE(dg);                                                                           \
-        return NTK_ERR_NOT_POSITIVE_DEFINITE;                                                   \
-      }                                                                                         \
-      if (rest) {                                                                               \
-        T *a21 = a11 + kb * lda, *a22 = a21 + kb;                                               \
-        ntk__trsm_rlt_##S(rest, kb, a11, lda, a21, lda);                                        \
-        SYRK(NTK_LOWER, NTK_NO_TRANS, rest, kb, (T)-1, a21, lda, (T)1, a22, lda);               \
-      }                                                                                         \
-    }                                                                                           \
+    bad = ntk__potrf_rec_##S(n, A, lda, dg, (T)n * (T)(sizeof(T) == 4 ? FLT_EPSILON : DBL_EPSILON)); \
     NTK_FREE(dg);                                                                               \
+    if (bad < n) {                                                                              \
+      if (info) *info = bad;                                                                    \
+      return NTK_ERR_NOT_POSITIVE_DEFINITE;                                                     \
+    }                                                                                           \
     return NTK_OK;                                                                              \
   }                                                                                             \
   NTKDEF ntk_status ntk_##S##potrf(size_t n, T *A, size_t lda) {                                \

@@ -16,6 +16,7 @@
 #endif
 #ifdef NTK_BENCH_OPENBLAS
 #include <cblas.h>
+#include <lapacke.h>
 #endif
 
 int bench_o2_sgemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *A,
@@ -280,6 +281,257 @@ static void bench_kernel(void) {
   }
 }
 
+
+/* ---- linear algebra rows ------------------------------------------------------------------ */
+static double *spd_matrix(size_t n) { /* X·Xᵀ/n + I: an NTK-like SPD matrix */
+  double *X = (double *)malloc(n * n * 8), *A = (double *)malloc(n * n * 8);
+  size_t i;
+  for (i = 0; i < n * n; i++) X[i] = urand();
+  ntk_dgemm(NTK_NO_TRANS, NTK_TRANS, n, n, n, 1.0 / (double)n, X, n, X, n, 0.0, A, n);
+  for (i = 0; i < n; i++) A[i * n + i] += 1;
+  free(X);
+  return A;
+}
+
+typedef struct {
+  size_t n;
+  int dbl, which; /* 0 ours, 1 LAPACKE */
+  const double *A0;
+  double *A, *w;
+  float *As, *ws;
+} la_ctx;
+
+static void potrf_call(void *p) {
+  la_ctx *c = (la_ctx *)p;
+  size_t i, nn = c->n * c->n;
+  if (c->dbl) memcpy(c->A, c->A0, nn * 8); else for (i = 0; i < nn; i++) c->As[i] = (float)c->A0[i];
+  if (c->which == 0) {
+    if (c->dbl) ntk_dpotrf(c->n, c->A, c->n); else ntk_spotrf(c->n, c->As, c->n);
+  }
+#ifdef NTK_BENCH_OPENBLAS
+  else { /* row-major lower = column-major upper: no transposition */
+    if (c->dbl) LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (int)c->n, c->A, (int)c->n);
+    else LAPACKE_spotrf(LAPACK_COL_MAJOR, 'U', (int)c->n, c->As, (int)c->n);
+  }
+#endif
+}
+static void syev_call(void *p) {
+  la_ctx *c = (la_ctx *)p;
+  memcpy(c->A, c->A0, c->n * c->n * 8);
+  if (c->which == 0) ntk_dsyev(c->n, c->A, c->n, c->w);
+#ifdef NTK_BENCH_OPENBLAS
+  else LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'U', (int)c->n, c->A, (int)c->n, c->w);
+#endif
+}
+static void copy_only(void *p) { /* the input restore both calls include, timed to subtract it */
+  la_ctx *c = (la_ctx *)p;
+  size_t i, nn = c->n * c->n;
+  if (c->dbl) memcpy(c->A, c->A0, nn * 8); else for (i = 0; i < nn; i++) c->As[i] = (float)c->A0[i];
+}
+
+static void la_row(const char *op, size_t n, int dbl, int threads) {
+  char name[96];
+  la_ctx c;
+  double t_ours, t_lib = 0, t_copy, flops;
+  bench_fn f = strcmp(op, "syev") == 0 ? syev_call : potrf_call;
+  snprintf(name, sizeof name, "%s%s n=%zu %dT", dbl ? "d" : "s", op, n, threads);
+  if (!want(name)) return;
+  set_threads(threads);
+  c.n = n, c.dbl = dbl, c.A0 = spd_matrix(n);
+  c.A = (double *)malloc(n * n * 8), c.As = (float *)malloc(n * n * 4), c.w = (double *)malloc(n * 8), c.ws = (float *)malloc(n * 4);
+  t_copy = time_median(copy_only, &c, 5);
+  c.which = 0;
+  t_ours = time_median(f, &c, 5) - t_copy;
+#ifdef NTK_BENCH_OPENBLAS
+  c.which = 1;
+  t_lib = time_median(f, &c, 5) - t_copy;
+#endif
+  flops = f == potrf_call ? (double)n * n * n / 3 : 0;
+  if (flops > 0) printf("| %-28s | %9.4f | %9.4f | %6.2f | %7.1f GFLOP/s |\n", name, t_ours, t_lib, t_lib > 0 ? t_lib / t_ours : 0, flops / t_ours * 1e-9);
+  else printf("| %-28s | %9.4f | %9.4f | %6.2f | %15s |\n", name, t_ours, t_lib, t_lib > 0 ? t_lib / t_ours : 0, "");
+  fflush(stdout);
+  free((void *)c.A0), free(c.A), free(c.As), free(c.w), free(c.ws);
+}
+
+typedef struct { size_t n, nrhs; double *L, *B, *B0; int which; } potrs_ctx;
+static void potrs_call(void *p) {
+  potrs_ctx *c = (potrs_ctx *)p;
+  memcpy(c->B, c->B0, c->n * c->nrhs * 8);
+  if (c->which == 0) ntk_dpotrs(c->n, c->nrhs, c->L, c->n, c->B, c->nrhs);
+#ifdef NTK_BENCH_OPENBLAS
+  else LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', (int)c->n, (int)c->nrhs, c->L, (int)c->n, c->B, (int)c->nrhs);
+#endif
+}
+
+static void bench_linalg(void) {
+  static const size_t pn[] = {1000, 2000, 4096, 8192}, en[] = {1000, 2000, 4096};
+  size_t i;
+  int dbl, t;
+  printf("\n### Cholesky and eigensolver: seconds (median), ratio = LAPACKE(OpenBLAS) / ntk.h (> 1: ntk.h faster)\n\n");
+  printf("| %-28s | %9s | %9s | %6s | %15s |\n", "case", "ntk.h s", "LAPACKE s", "ratio", "ntk.h rate");
+  printf("|%s|---:|---:|---:|---:|\n", "------------------------------");
+  for (t = 1; t <= 2; t++) {
+    for (dbl = 1; dbl >= 0; dbl--)
+      for (i = 0; i < 4; i++) la_row("potrf", pn[i], dbl, t);
+    {
+      char name[64];
+      snprintf(name, sizeof name, "dpotrs n=4096 nrhs=10 %dT", t);
+      if (want(name)) {
+        potrs_ctx c;
+        double to, tl = 0;
+        size_t k;
+        set_threads(t);
+        c.n = 4096, c.nrhs = 10, c.L = spd_matrix(4096), c.B = (double *)malloc(4096 * 10 * 8), c.B0 = (double *)malloc(4096 * 10 * 8);
+        ntk_dpotrf(4096, c.L, 4096);
+        for (k = 0; k < 40960; k++) c.B0[k] = urand();
+        c.which = 0, to = time_median(potrs_call, &c, 7);
+#ifdef NTK_BENCH_OPENBLAS
+        c.which = 1, tl = time_median(potrs_call, &c, 7);
+#endif
+        printf("| %-28s | %9.4f | %9.4f | %6.2f | %15s |\n", name, to, tl, tl > 0 ? tl / to : 0, "");
+        free(c.L), free(c.B), free(c.B0);
+      }
+    }
+    for (i = 0; i < 3; i++) la_row("syev", en[i], 1, t);
+  }
+}
+
+/* ---- empirical NTK rows --------------------------------------------------------------------- */
+static void entk_row(size_t width, size_t N, size_t k, int jacobian, int threads) {
+  char name[128];
+  ntk_layer layers[8];
+  ntk_net net;
+  ntk_entk_desc dd;
+  size_t L = ntk_mlp(layers, 8, 3, width, ntk_relu(), 1.4, 0.1, k), d = 784, i;
+  ntk_real *x, *T;
+  double t[5], t0;
+  int r, reps = 3;
+  snprintf(name, sizeof name, "entk %s width %zu N=%zu k=%zu %dT", jacobian ? "J·Jᵀ" : "structured", width, N, k, threads);
+  if (!want(name)) return;
+  set_threads(threads);
+  if (ntk_net_init(&net, layers, L, d, 1) != NTK_OK) return;
+  if (jacobian && (double)N * k * net.n_params * 8 > 8e9) { ntk_net_free(&net); return; } /* does not fit */
+  x = (ntk_real *)malloc(N * d * sizeof(ntk_real));
+  T = (ntk_real *)malloc(N * N * sizeof(ntk_real));
+  for (i = 0; i < N * d; i++) x[i] = (ntk_real)urand();
+  memset(&dd, 0, sizeof dd);
+  dd.method = jacobian ? NTK_ENTK_JACOBIAN : NTK_ENTK_STRUCTURED;
+  for (r = 0; r < reps; r++) {
+    t0 = now();
+    if (ntk_net_empirical_kernel_ex(&net, x, N, NULL, 0, 0, NULL, T, &dd) != NTK_OK) { printf("  !! entk failed\n"); n_failed_checks++; }
+    t[r] = now() - t0;
+    if (t[r] > 20) { reps = r + 1; break; }
+  }
+  qsort(t, (size_t)reps, sizeof(double), cmp_double);
+  printf("| %-44s | %9.3f |\n", name, t[reps / 2]);
+  fflush(stdout);
+  ntk_net_free(&net);
+  free(x), free(T);
+}
+
+static void train_row(size_t width, size_t N, int threads) {
+  char name[96];
+  ntk_layer layers[8];
+  ntk_net net;
+  size_t L = ntk_mlp(layers, 8, 3, width, ntk_relu(), 1.4, 0.1, 10), d = 784, i;
+  ntk_real *x, *y;
+  double t[5], t0;
+  int r;
+  snprintf(name, sizeof name, "train step width %zu N=%zu k=10 %dT", width, N, threads);
+  if (!want(name)) return;
+  set_threads(threads);
+  ntk_net_init(&net, layers, L, d, 1);
+  x = (ntk_real *)malloc(N * d * sizeof(ntk_real)), y = (ntk_real *)malloc(N * 10 * sizeof(ntk_real));
+  for (i = 0; i < N * d; i++) x[i] = (ntk_real)urand();
+  for (i = 0; i < N * 10; i++) y[i] = (ntk_real)urand();
+  for (r = 0; r < 5; r++) {
+    t0 = now();
+    ntk_net_train(&net, x, y, N, 1e-3, 1);
+    t[r] = now() - t0;
+  }
+  qsort(t, 5, sizeof(double), cmp_double);
+  printf("| %-44s | %9.3f |\n", name, t[2]);
+  ntk_net_free(&net);
+  free(x), free(y);
+}
+
+static void bench_entk(void) {
+  static const size_t widths[] = {512, 2048}, Ns[] = {256, 1024}, ks[] = {1, 10};
+  size_t a, b, c;
+  int t, j;
+  printf("\n### Empirical NTK, ReLU depth 3, d = 784 (%s): seconds (median)\n\n", sizeof(ntk_real) == 8 ? "double" : "float");
+  printf("| %-44s | %9s |\n", "case", "seconds");
+  printf("|%s|---:|\n", "----------------------------------------------");
+  for (t = 1; t <= 2; t++)
+    for (a = 0; a < 2; a++)
+      for (b = 0; b < 2; b++)
+        for (c = 0; c < 2; c++)
+          for (j = 0; j <= 1; j++) entk_row(widths[a], Ns[b], ks[c], j, t);
+  for (t = 1; t <= 2; t++) train_row(2048, 1024, t);
+}
+
+/* ---- predictor rows ------------------------------------------------------------------------ */
+static void bench_predict(void) {
+  static const size_t ns[] = {1000, 4096};
+  size_t i, j;
+  int t;
+  printf("\n### Predictors (double): seconds (median of 3)\n\n");
+  printf("| %-44s | %9s |\n", "case", "seconds");
+  printf("|%s|---:|\n", "----------------------------------------------");
+  for (t = 1; t <= 2; t++) {
+    for (i = 0; i < 2; i++) {
+      char name[96];
+      size_t n = ns[i], m = 100;
+      double *K, *y, *Kt, *f, ts[3], tq[3], t0;
+      ntk_predictor pr;
+      int r;
+      snprintf(name, sizeof name, "predictor setup n=%zu %dT", n, t);
+      if (!want(name)) continue;
+      set_threads(t);
+      K = spd_matrix(n), y = (double *)malloc(n * 8), Kt = (double *)malloc(m * n * 8), f = (double *)malloc(m * 8);
+      for (j = 0; j < n; j++) y[j] = urand();
+      for (j = 0; j < m * n; j++) Kt[j] = urand();
+      for (r = 0; r < 3; r++) {
+        t0 = now();
+        ntk_predictor_init(&pr, K, n, y, 1, NULL, 1.0, 0.0, 0);
+        ts[r] = now() - t0;
+        t0 = now();
+        ntk_predict_test(&pr, 100.0, 0, Kt, m, NULL, f);
+        tq[r] = now() - t0;
+        ntk_predictor_free(&pr);
+      }
+      qsort(ts, 3, sizeof(double), cmp_double);
+      qsort(tq, 3, sizeof(double), cmp_double);
+      printf("| %-44s | %9.3f |\n", name, ts[1]);
+      snprintf(name, sizeof name, "predictor query (100 test points) n=%zu %dT", n, t);
+      printf("| %-44s | %9.4f |\n", name, tq[1]);
+      fflush(stdout);
+      free(K), free(y), free(Kt), free(f);
+    }
+    for (i = 0; i < 2; i++) {
+      char name[96];
+      size_t n = i ? 8192 : 4096, m = 100;
+      double *K, *y, *Kt, *f, tt[3], t0;
+      int r;
+      snprintf(name, sizeof name, "kernel regression (Cholesky) n=%zu %dT", n, t);
+      if (!want(name)) continue;
+      set_threads(t);
+      K = spd_matrix(n), y = (double *)malloc(n * 8), Kt = (double *)malloc(m * n * 8), f = (double *)malloc(m * 8);
+      for (j = 0; j < n; j++) y[j] = urand();
+      for (j = 0; j < m * n; j++) Kt[j] = urand();
+      for (r = 0; r < 3; r++) {
+        t0 = now();
+        ntk_gp_inference(K, n, y, 1, Kt, m, NULL, 0.0, 0, f, NULL);
+        tt[r] = now() - t0;
+      }
+      qsort(tt, 3, sizeof(double), cmp_double);
+      printf("| %-44s | %9.3f |\n", name, tt[1]);
+      fflush(stdout);
+      free(K), free(y), free(Kt), free(f);
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) filter = argv[1];
   if (getenv("NTK_BENCH_REPS")) reps_default = atoi(getenv("NTK_BENCH_REPS"));
@@ -295,6 +547,9 @@ int main(int argc, char **argv) {
   printf("\n");
   bench_gemm();
   bench_kernel();
+  bench_linalg();
+  bench_entk();
+  bench_predict();
   if (n_failed_checks) {
     printf("\n%d validation failures\n", n_failed_checks);
     return 1;
