@@ -455,12 +455,16 @@ NTKDEF ntk_status ntk_max_learning_rate(const ntk_real *k_train, size_t n, size_
 
 /* GCC only: sqrt without errno (inputs are ≥ 0 there) so that the elementwise kernel loops can
    vectorise, and FMA contraction off where bit-identical results are promised. */
+/* GCC ≥ 12 at -O2 only vectorises loops that need no scalar epilogue ("very cheap" cost model):
+   NTK__VEC asks for the dynamic cost model on the BLAS-1/2-style loops outside the GEMM. */
 #if defined(__GNUC__) && !defined(__clang__)
-#define NTK__NO_ERRNO __attribute__((optimize("no-math-errno")))
+#define NTK__NO_ERRNO __attribute__((optimize("no-math-errno", "vect-cost-model=dynamic")))
 #define NTK__NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#define NTK__VEC __attribute__((optimize("vect-cost-model=dynamic")))
 #else
 #define NTK__NO_ERRNO
 #define NTK__NO_CONTRACT
+#define NTK__VEC
 #endif
 #if defined(__GNUC__) || defined(__clang__)
 #define NTK__PRAGMA(x) _Pragma(#x)
@@ -1266,7 +1270,7 @@ NTK__LINALG_TYPED(double, d, ntk_dgemm, ntk_dsyrk)
    QL is chosen for its robustness and simplicity: O(n²) for eigenvalues, and eigenvector
    accumulation that is a pair of contiguous row updates per rotation when cs ≠ 1.
    ============================================================================================ */
-static int ntk__tql(size_t n, double *d, double *e, double *z, size_t rows, size_t rs, size_t cs) {
+NTK__VEC static int ntk__tql(size_t n, double *d, double *e, double *z, size_t rows, size_t rs, size_t cs) {
   size_t l, m, i, k;
   if (n == 0) return 0;
   e[n - 1] = 0;
@@ -1321,103 +1325,403 @@ static int ntk__tql(size_t n, double *d, double *e, double *z, size_t rows, size
 }
 
 /* ============================================================================================
-   [eigen] symmetric eigendecomposition: Householder tridiagonalisation (lower), implicit QL
-   on the tridiagonal (ntk__tql) accumulating Vᵀ row-wise, back-transformation of Vᵀ by the
-   reflectors from the right (contiguous rows), sort, transpose into A.
+   [eigen] symmetric eigendecomposition
+   1. blocked Householder tridiagonalisation (LAPACK's dsytrd/dlatrd scheme): per panel of NB
+      columns, each reflector is formed from its column updated on the fly and y = A·v comes
+      from the panel-start matrix (the BLAS-2 half), then the trailing matrix gets the rank-2·NB
+      update A −= V·Wᵀ + W·Vᵀ as two GEMMs (the other half);
+   2. Cuppen's divide and conquer on the tridiagonal (chosen over QL/QR because its work is a
+      GEMM per merge, O(n³) flops at GEMM speed instead of O(n³) plane rotations, and over MRRR
+      for its simplicity and robustness): split with a rank-one tear, recurse, deflate small
+      z components and close poles, solve the secular equation root by root relative to the
+      nearer pole, Gu–Eisenstat's recomputed z for orthogonal vectors, back-multiply with GEMM;
+      implicit QL (ntk__tql) for blocks ≤ 32;
+   3. back-transformation by the reflectors in blocks, compact WY (I − U·T·Uᵀ) with GEMMs.
    ============================================================================================ */
+#define NTK__SYTRD_NB 32
+#define NTK__STEDC_SMALL 32
+
+/* y (m) = S·x for the symmetric S (m, m) given by its lower triangle (row-major, lds) */
+NTK__VEC static void ntk__symv_lower(size_t m, const double *S, size_t lds, const double *x, double *y) {
+  size_t p, i;
+  for (i = 0; i < m; i++) y[i] = 0;
+  for (p = 0; p < m; p++) {
+    const double *row = S + p * lds;
+    double xp = x[p], s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (i = 0; i + 4 <= p; i += 4) { /* y[i] += S[p][i]·x[p] and y[p] += S[p][i]·x[i] */
+      y[i] += row[i] * xp, y[i + 1] += row[i + 1] * xp, y[i + 2] += row[i + 2] * xp, y[i + 3] += row[i + 3] * xp;
+      s0 += row[i] * x[i], s1 += row[i + 1] * x[i + 1], s2 += row[i + 2] * x[i + 2], s3 += row[i + 3] * x[i + 3];
+    }
+    for (; i < p; i++) y[i] += row[i] * xp, s0 += row[i] * x[i];
+    y[p] += (s0 + s1) + (s2 + s3) + row[p] * xp;
+  }
+}
+
+/* Tridiagonalise the full symmetric A (n, n) in place: d (n), e (n−1), tau (n); reflector k has
+   u = (1, A[k+2.., k]) on rows k+1.., H_k = I − tau_k·u·uᵀ, A = Q·T·Qᵀ, Q = H_0·H_1·⋯. */
+NTK__VEC static ntk_status ntk__sytrd(size_t n, double *A, size_t lda, double *d, double *e, double *tau) {
+  size_t k0, nb = NTK__SYTRD_NB, i, j, p;
+  double *V = NULL, *W = NULL, *y, *t1, *t2, *v;
+  if (n >= 3) {
+    V = (double *)NTK_MALLOC(sizeof(double) * (2 * n * nb + 2 * n + 2 * nb));
+    if (!V) return NTK_ERR_OUT_OF_MEMORY;
+    W = V + n * nb, y = W + n * nb, t1 = y + n, t2 = t1 + nb, v = t2 + nb;
+    for (k0 = 0; k0 + 2 < n; k0 += nb) {
+      size_t m = n - k0, jb = n - 2 - k0 < nb ? n - 2 - k0 : nb;
+      double *Ak = A + k0 * lda + k0; /* the trailing matrix, (m, m) */
+      memset(V, 0, sizeof(double) * m * nb);
+      memset(W, 0, sizeof(double) * m * nb);
+      for (j = 0; j < jb; j++) {
+        double *aj = Ak + j * lda; /* column j of the trailing matrix, held in row j (symmetry) */
+        double alpha, sig = 0, beta, t, dot;
+        /* 1. bring column j up to date with the panel's earlier reflectors */
+        for (i = j; i < m; i++) {
+          double acc = 0;
+          for (p = 0; p < j; p++) acc += V[i * nb + p] * W[j * nb + p] + W[i * nb + p] * V[j * nb + p];
+          aj[i] -= acc;
+        }
+        /* 2. the reflector annihilating aj[j+2..] */
+        alpha = aj[j + 1];
+        for (i = j + 2; i < m; i++) sig += aj[i] * aj[i];
+        if (sig == 0) {
+          tau[k0 + j] = 0, e[k0 + j] = alpha;
+          continue; /* V, W columns stay zero */
+        }
+        beta = -copysign(sqrt(alpha * alpha + sig), alpha);
+        t = (beta - alpha) / beta;
+        tau[k0 + j] = t, e[k0 + j] = beta;
+        V[(j + 1) * nb + j] = 1;
+        for (i = j + 2; i < m; i++) V[i * nb + j] = aj[i] / (alpha - beta);
+        for (i = j + 1; i < m; i++) v[i] = V[i * nb + j];
+        for (i = j + 2; i < m; i++) Ak[i * lda + j] = V[i * nb + j]; /* keep u below the subdiagonal */
+        /* 3. y = A_panel-start[j+1:, j+1:]·v from its lower triangle only (half the memory
+           traffic of the BLAS-2 half): row p contributes a dot product to y[p] and an axpy to
+           y[j+1..p) */
+        ntk__symv_lower(m - j - 1, Ak + (j + 1) * lda + j + 1, lda, v + j + 1, y + j + 1);
+        /* minus the panel's pending update (V·Wᵀ + W·Vᵀ)·v */
+        for (p = 0; p < j; p++) {
+          double s1 = 0, s2 = 0;
+          for (i = j + 1; i < m; i++) s1 += W[i * nb + p] * V[i * nb + j], s2 += V[i * nb + p] * V[i * nb + j];
+          t1[p] = s1, t2[p] = s2;
+        }
+        for (i = j + 1; i < m; i++) {
+          double acc = 0;
+          for (p = 0; p < j; p++) acc += V[i * nb + p] * t1[p] + W[i * nb + p] * t2[p];
+          y[i] = t * (y[i] - acc);
+        }
+        dot = 0;
+        for (i = j + 1; i < m; i++) dot += y[i] * V[i * nb + j];
+        for (i = j + 1; i < m; i++) W[i * nb + j] = y[i] - 0.5 * t * dot * V[i * nb + j];
+      }
+      /* rows jb.. of the panel's V, W update the trailing matrix (both triangles) */
+      if (m > jb) {
+        double *A2 = Ak + jb * lda + jb;
+        ntk_dgemm(NTK_NO_TRANS, NTK_TRANS, m - jb, m - jb, jb, -1.0, V + jb * nb, nb, W + jb * nb, nb, 1.0, A2, lda);
+        ntk_dgemm(NTK_NO_TRANS, NTK_TRANS, m - jb, m - jb, jb, -1.0, W + jb * nb, nb, V + jb * nb, nb, 1.0, A2, lda);
+      }
+    }
+    NTK_FREE(V);
+  }
+  for (i = 0; i < n; i++) d[i] = A[i * lda + i];
+  if (n >= 2) e[n - 2] = A[(n - 2) * lda + n - 1];
+  if (n >= 1) tau[n - 1] = 0;
+  if (n >= 2) tau[n - 2] = 0;
+  return NTK_OK;
+}
+
+/* X (n, ncol) ← Q·X with Q = H_0⋯H_{n−3} from ntk__sytrd, NB reflectors at a time as
+   I − U·T·Uᵀ (compact WY, T upper triangular). */
+NTK__VEC static ntk_status ntk__ormtr(size_t n, const double *A, size_t lda, const double *tau, double *X,
+                             size_t ldx, size_t ncol) {
+  size_t nb = NTK__SYTRD_NB, nref = n >= 2 ? n - 2 : 0, b0, i, j, p;
+  double *U, *T, *Y, *Z;
+  if (nref == 0) return NTK_OK;
+  U = (double *)NTK_MALLOC(sizeof(double) * (n * nb + nb * nb + 2 * nb * ncol));
+  if (!U) return NTK_ERR_OUT_OF_MEMORY;
+  T = U + n * nb, Y = T + nb * nb, Z = Y + nb * ncol;
+  for (b0 = (nref - 1) / nb * nb;; b0 -= nb) {
+    size_t bs = nref - b0 < nb ? nref - b0 : nb, r0 = b0 + 1, m = n - r0;
+    /* U (m, bs): column c is reflector b0+c on rows r0.. (unit at row b0+c+1) */
+    for (i = 0; i < m; i++)
+      for (j = 0; j < bs; j++) {
+        size_t gi = r0 + i, k = b0 + j;
+        U[i * bs + j] = gi < k + 1 ? 0 : gi == k + 1 ? 1 : A[gi * lda + k];
+      }
+    /* T: T[j][j] = τ_j, T[0:j, j] = −τ_j·T[0:j, 0:j]·(U[:, 0:j]ᵀ·u_j) */
+    for (j = 0; j < bs; j++) {
+      double tj = tau[b0 + j];
+      for (p = 0; p < j; p++) {
+        double acc = 0;
+        for (i = 0; i < m; i++) acc += U[i * bs + p] * U[i * bs + j];
+        Y[p] = acc;
+      }
+      for (p = 0; p < j; p++) {
+        double acc = 0;
+        size_t q;
+        for (q = p; q < j; q++) acc += T[p * nb + q] * Y[q];
+        T[p * nb + j] = -tj * acc;
+      }
+      T[j * nb + j] = tj;
+      for (p = j + 1; p < bs; p++) T[p * nb + j] = 0;
+    }
+    /* X[r0:, :] −= U·(T·(Uᵀ·X[r0:, :])) */
+    ntk_dgemm(NTK_TRANS, NTK_NO_TRANS, bs, ncol, m, 1.0, U, bs, X + r0 * ldx, ldx, 0.0, Y, ncol);
+    ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, bs, ncol, bs, 1.0, T, nb, Y, ncol, 0.0, Z, ncol);
+    ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, m, ncol, bs, -1.0, U, bs, Z, ncol, 1.0, X + r0 * ldx, ldx);
+    if (b0 == 0) break;
+  }
+  NTK_FREE(U);
+  return NTK_OK;
+}
+
+/* sort eigenvalues ascending, permuting the columns of Q (n, n, ldq); work: n² + n doubles */
+static void ntk__eig_sort(size_t n, double *d, double *Q, size_t ldq, double *work, size_t *perm) {
+  size_t i, j;
+  for (i = 0; i < n; i++) perm[i] = i;
+  /* insertion sort on the permutation (n ≤ a few thousand, mostly sorted already) */
+  for (i = 1; i < n; i++) {
+    size_t v = perm[i];
+    j = i;
+    while (j > 0 && d[perm[j - 1]] > d[v]) perm[j] = perm[j - 1], j--;
+    perm[j] = v;
+  }
+  if (Q) {
+    for (i = 0; i < n; i++)
+      for (j = 0; j < n; j++) work[i * n + j] = Q[i * ldq + perm[j]];
+    for (i = 0; i < n; i++) memcpy(Q + i * ldq, work + i * n, n * sizeof(double));
+  }
+  for (i = 0; i < n; i++) work[i] = d[perm[i]];
+  memcpy(d, work, n * sizeof(double));
+}
+
+/* One root of 1 + ρ·Σ z_j²/(δ_j − τ) = 0 for τ in (lo, hi), δ_j = d_j − d_origin; f increases
+   on the interval. Bracketed Newton with bisection fallback, in τ relative to the origin pole. */
+NTK__VEC static double ntk__secular_root(size_t k, const double *delta, const double *z2, double rho,
+                                double lo, double hi) {
+  double x = 0.5 * (lo + hi);
+  int it;
+  for (it = 0; it < 200; it++) {
+    double f = 1, df = 0, nx;
+    size_t j;
+    for (j = 0; j < k; j++) {
+      double t = 1 / (delta[j] - x), q = z2[j] * t;
+      f += rho * q;
+      df += rho * q * t;
+    }
+    if (f == 0) return x;
+    if (f < 0) lo = x; else hi = x;
+    nx = x - f / df;
+    if (!(nx > lo && nx < hi)) nx = 0.5 * (lo + hi);
+    if (fabs(nx - x) <= 2 * DBL_EPSILON * fabs(nx) || hi - lo <= 2 * DBL_EPSILON * (fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi)))
+      return nx;
+    x = nx;
+  }
+  return x;
+}
+
+/* Divide and conquer: eigenvalues of the tridiagonal (d, e) into d (unsorted on return from the
+   recursion, sorted at the top), eigenvectors into the columns of Q (n, n, ldq). */
+NTK__VEC static ntk_status ntk__stedc(size_t n, double *d, double *e, double *Q, size_t ldq) {
+  size_t m, i, j, k, nd;
+  double rho, beta, znorm = 0, dmax = 0, tol;
+  double *z, *dd, *work, *Qp, *U, *z2, *delta, *lam_tau, *zh;
+  size_t *perm, *orig, *iw;
+  ntk_status st = NTK_OK;
+  if (n <= NTK__STEDC_SMALL) {
+    for (i = 0; i < n; i++)
+      for (j = 0; j < n; j++) Q[i * ldq + j] = i == j;
+    if (ntk__tql(n, d, e, Q, n, ldq, 1) != 0) return NTK_ERR_NO_CONVERGENCE;
+    return NTK_OK;
+  }
+  m = n / 2;
+  beta = e[m - 1];
+  rho = fabs(beta);
+  d[m - 1] -= rho, d[m] -= rho;
+  if ((st = ntk__stedc(m, d, e, Q, ldq)) != NTK_OK) return st;
+  if ((st = ntk__stedc(n - m, d + m, e + m, Q + m * ldq + m, ldq)) != NTK_OK) return st;
+  for (i = 0; i < m; i++) memset(Q + i * ldq + m, 0, (n - m) * sizeof(double));
+  for (i = m; i < n; i++) memset(Q + i * ldq, 0, m * sizeof(double));
+  if (rho == 0) return NTK_OK; /* already decoupled */
+  /* workspace */
+  work = (double *)NTK_MALLOC(sizeof(double) * (2 * n * n + 8 * n));
+  perm = (size_t *)NTK_MALLOC(sizeof(size_t) * 3 * n);
+  if (!work || !perm) { NTK_FREE(work); NTK_FREE(perm); return NTK_ERR_OUT_OF_MEMORY; }
+  Qp = work, U = Qp + n * n, z = U + n * n, dd = z + n, z2 = dd + n, delta = z2 + n, lam_tau = delta + n, zh = lam_tau + n;
+  orig = perm + n, iw = orig + n;
+  /* z = Qᵀ·w, w = e_{m−1} + sign(β)·e_m: the last row of Q1 and ± the first row of Q2 */
+  for (j = 0; j < m; j++) z[j] = Q[(m - 1) * ldq + j];
+  for (j = m; j < n; j++) z[j] = (beta < 0 ? -1 : 1) * Q[m * ldq + j];
+  for (j = 0; j < n; j++) znorm += z[j] * z[j];
+  rho *= znorm; /* ‖w‖² = 2 here; z normalised below */
+  znorm = sqrt(znorm);
+  for (j = 0; j < n; j++) z[j] /= znorm;
+  /* sort the poles ascending (perm: sorted position → column of Q) */
+  for (j = 0; j < n; j++) perm[j] = j;
+  for (i = 1; i < n; i++) {
+    size_t v = perm[i];
+    j = i;
+    while (j > 0 && d[perm[j - 1]] > d[v]) perm[j] = perm[j - 1], j--;
+    perm[j] = v;
+  }
+  /* Qp: the columns of Q in sorted order; dd, z likewise */
+  for (i = 0; i < n; i++)
+    for (j = 0; j < n; j++) Qp[i * n + j] = Q[i * ldq + perm[j]];
+  for (j = 0; j < n; j++) dd[j] = d[perm[j]], z2[j] = z[perm[j]];
+  memcpy(z, z2, n * sizeof(double));
+  for (j = 0; j < n; j++) dmax = fabs(dd[j]) > dmax ? fabs(dd[j]) : dmax;
+  tol = 8.0 * DBL_EPSILON * (dmax > rho ? dmax : rho);
+  /* deflation: small z, then close poles by a Givens rotation (orig[j]: 1 = kept) */
+  {
+    size_t last = (size_t)-1;
+    for (j = 0; j < n; j++) {
+      orig[j] = 0;
+      if (rho * fabs(z[j]) <= tol) continue; /* deflated: eigenpair (dd[j], Qp[:, j]) */
+      if (last != (size_t)-1) {
+        double r = hypot(z[last], z[j]), c = z[j] / r, s = -z[last] / r, t = dd[j] - dd[last];
+        if (fabs(t * c * s) <= tol) { /* rotate columns last, j; deflate `last` */
+          double dl = dd[last] * c * c + dd[j] * s * s, dj = dd[last] * s * s + dd[j] * c * c;
+          for (i = 0; i < n; i++) {
+            double ql = Qp[i * n + last], qj = Qp[i * n + j];
+            Qp[i * n + last] = c * ql + s * qj;
+            Qp[i * n + j] = -s * ql + c * qj;
+          }
+          z[j] = r, z[last] = 0;
+          dd[last] = dl, dd[j] = dj;
+          orig[last] = 0;
+        }
+      }
+      orig[j] = 1;
+      last = j;
+    }
+  }
+  /* the non-deflated problem: k poles (ascending: rotations keep the order up to rounding) */
+  for (j = 0, k = 0; j < n; j++)
+    if (orig[j]) iw[k++] = j;
+  nd = n - k;
+  if (k > 0) {
+    double *dk = delta + 0; /* reuse: dk, zk packed at the front of z2/delta are computed below */
+    double *zk = z2, *dkk = (double *)NTK_MALLOC(sizeof(double) * 3 * k);
+    size_t *org = (size_t *)NTK_MALLOC(sizeof(size_t) * k);
+    (void)dk;
+    if (!dkk || !org) { NTK_FREE(dkk); NTK_FREE(org); NTK_FREE(work); NTK_FREE(perm); return NTK_ERR_OUT_OF_MEMORY; }
+    {
+      double *dl = dkk, *z2k = dkk + k, *del = dkk + 2 * k, zn = 0;
+      for (i = 0; i < k; i++) dl[i] = dd[iw[i]], zk[i] = z[iw[i]], zn += zk[i] * zk[i];
+      /* keep ‖z‖ = 1 over the kept set (deflation removed tiny components) */
+      {
+        double rk = rho * zn, sn = sqrt(zn);
+        for (i = 0; i < k; i++) zk[i] /= sn, z2k[i] = zk[i] * zk[i];
+        /* roots */
+        for (i = 0; i < k; i++) {
+          double lo, hi, root;
+          size_t o = i;
+          if (i + 1 < k) {
+            double gap = dl[i + 1] - dl[i], mid = 0.5 * gap, f = 1;
+            size_t q;
+            for (q = 0; q < k; q++) f += rk * z2k[q] / ((dl[q] - dl[i]) - mid);
+            if (f >= 0) o = i, lo = 0, hi = mid;
+            else o = i + 1, lo = -mid, hi = 0;
+          } else {
+            o = i, lo = 0, hi = rk;
+          }
+          for (j = 0; j < k; j++) del[j] = dl[j] - dl[o];
+          root = ntk__secular_root(k, del, z2k, rk, lo, hi);
+          lam_tau[i] = root, org[i] = o;
+        }
+        /* Gu–Eisenstat: ẑ_i² = Π_j (λ_j − d_i) / (rk·Π_{j≠i} (d_j − d_i)), λ_j − d_i computed
+           as (d_{o_j} − d_i) + τ_j */
+        for (i = 0; i < k; i++) {
+          double prod = ((dl[org[k - 1]] - dl[i]) + lam_tau[k - 1]) / rk;
+          for (j = 0; j + 1 < k; j++) {
+            double lj = (dl[org[j]] - dl[i]) + lam_tau[j];
+            prod *= j < i ? lj / (dl[j] - dl[i]) : lj / (dl[j + 1] - dl[i]);
+          }
+          zh[i] = copysign(sqrt(prod > 0 ? prod : 0), zk[i]);
+        }
+        /* eigenvectors of D + rk·ẑẑᵀ: U (k, k), column j ∝ ẑ_i/(d_i − λ_j) */
+        for (j = 0; j < k; j++) {
+          double nrm = 0;
+          for (i = 0; i < k; i++) {
+            double den = (dl[i] - dl[org[j]]) - lam_tau[j];
+            double v = zh[i] / den;
+            U[i * k + j] = v;
+            nrm += v * v;
+          }
+          nrm = 1 / sqrt(nrm);
+          for (i = 0; i < k; i++) U[i * k + j] *= nrm;
+        }
+        for (j = 0; j < k; j++) d[j] = dl[org[j]] + lam_tau[j];
+      }
+    }
+    /* Q[:, 0:k] = Qp[:, kept]·U (GEMM on the gathered kept columns) */
+    {
+      double *Qk = (double *)NTK_MALLOC(sizeof(double) * n * k);
+      if (!Qk) { NTK_FREE(dkk); NTK_FREE(org); NTK_FREE(work); NTK_FREE(perm); return NTK_ERR_OUT_OF_MEMORY; }
+      for (i = 0; i < n; i++)
+        for (j = 0; j < k; j++) Qk[i * k + j] = Qp[i * n + iw[j]];
+      ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, n, k, k, 1.0, Qk, k, U, k, 0.0, Q, ldq);
+      NTK_FREE(Qk);
+    }
+    NTK_FREE(dkk);
+    NTK_FREE(org);
+  }
+  /* deflated pairs after the kept ones */
+  for (j = 0, i = k; j < n; j++)
+    if (!orig[j]) {
+      size_t r;
+      d[i] = dd[j];
+      for (r = 0; r < n; r++) Q[r * ldq + i] = Qp[r * n + j];
+      i++;
+    }
+  (void)nd;
+  NTK_FREE(work);
+  NTK_FREE(perm);
+  return NTK_OK;
+}
+
 NTKDEF ntk_status ntk_dsyev_ex(size_t n, double *A, size_t lda, double *w, int vectors) {
-  size_t i, j, k, r;
-  double *d, *e, *tau, *Z = NULL, *v, *p;
+  size_t i, j;
+  double *e, *tau, *V = NULL, *work = NULL;
+  size_t *perm = NULL;
+  ntk_status st;
   int ok = 1;
   if (!ntk__matrix_ok(A, n, n, lda) || (n > 0 && !w)) return NTK_ERR_INVALID_ARG;
-  (void)ntk__mul(ntk__mul(n, n, &ok), sizeof(double), &ok);
+  (void)ntk__mul(ntk__mul(n, n, &ok), 2 * sizeof(double), &ok);
   if (!ok) return NTK_ERR_OVERFLOW;
   if (n == 0) return NTK_OK;
   for (i = 0; i < n; i++)
     for (j = 0; j <= i; j++)
       if (!ntk__finite(A[i * lda + j])) return NTK_ERR_NON_FINITE;
-  d = (double *)NTK_MALLOC(sizeof(double) * 5 * n);
-  if (!d) return NTK_ERR_OUT_OF_MEMORY;
-  e = d + n, tau = e + n, v = tau + n, p = v + n;
-  if (vectors) {
-    Z = (double *)ntk__alloc_aligned(sizeof(double) * n * n);
-    if (!Z) { NTK_FREE(d); return NTK_ERR_OUT_OF_MEMORY; }
-  }
-  /* mirror the lower triangle so that the rank-2 updates can run on full rows */
+  e = (double *)NTK_MALLOC(sizeof(double) * 2 * n);
+  if (!e) return NTK_ERR_OUT_OF_MEMORY;
+  tau = e + n;
+  /* full symmetric storage from the lower triangle */
   for (i = 0; i < n; i++)
     for (j = i + 1; j < n; j++) A[i * lda + j] = A[j * lda + i];
-  /* tridiagonalise: step k annihilates A[k+2:, k] with H = I − τ·u·uᵀ, u = (1, v) on rows k+1: */
-  for (k = 0; k + 2 < n; k++) {
-    size_t m = n - k - 1;
-    double alpha = A[(k + 1) * lda + k], sig = 0, beta, t, dot = 0;
-    for (i = 1; i < m; i++) sig += A[(k + 1 + i) * lda + k] * A[(k + 1 + i) * lda + k];
-    if (sig == 0) { tau[k] = 0; e[k] = alpha; continue; }
-    beta = -copysign(sqrt(alpha * alpha + sig), alpha);
-    t = (beta - alpha) / beta;
-    tau[k] = t;
-    v[0] = 1;
-    for (i = 1; i < m; i++) v[i] = A[(k + 1 + i) * lda + k] / (alpha - beta);
-    e[k] = beta;
-    /* p = τ·A22·u, q = p − (τ/2)(pᵀu)u, A22 ← A22 − u qᵀ − q uᵀ */
-    for (i = 0; i < m; i++) {
-      const double *row = A + (k + 1 + i) * lda + k + 1;
-      double acc = 0;
-      for (j = 0; j < m; j++) acc += row[j] * v[j];
-      p[i] = t * acc;
+  if ((st = ntk__sytrd(n, A, lda, w, e, tau)) != NTK_OK) goto out;
+  if (!vectors) {
+    if (ntk__tql(n, w, e, NULL, 0, 0, 0) != 0) { st = NTK_ERR_NO_CONVERGENCE; goto out; }
+    for (i = 1; i < n; i++) { /* insertion sort */
+      double v = w[i];
+      j = i;
+      while (j > 0 && w[j - 1] > v) w[j] = w[j - 1], j--;
+      w[j] = v;
     }
-    for (i = 0; i < m; i++) dot += p[i] * v[i];
-    for (i = 0; i < m; i++) p[i] -= 0.5 * t * dot * v[i];
-    for (i = 0; i < m; i++) {
-      double *row = A + (k + 1 + i) * lda + k + 1, vi = v[i], pi = p[i];
-      for (j = 0; j < m; j++) row[j] -= vi * p[j] + pi * v[j];
-    }
-    for (i = 1; i < m; i++) A[(k + 1 + i) * lda + k] = v[i]; /* keep u below the subdiagonal */
+    goto out;
   }
-  for (k = 0; k < n; k++) w[k] = A[k * lda + k];
-  if (n >= 2) e[n - 2] = A[(n - 1) * lda + n - 2];
-  if (vectors) {
-    memset(Z, 0, sizeof(double) * n * n);
-    for (i = 0; i < n; i++) Z[i * n + i] = 1;
-  }
-  if (ntk__tql(n, w, e, Z, n, 1, n) != 0) {
-    ntk__free_aligned(Z);
-    NTK_FREE(d);
-    return NTK_ERR_NO_CONVERGENCE;
-  }
-  /* Z holds Vᵀ (row c = eigenvector c of the tridiagonal); eigenvectors of A are Q·V, i.e. the
-     rows of Z·Qᵀ = Z·H_{n−3}⋯H_0 */
-  if (vectors) {
-    for (k = n >= 2 ? n - 2 : 0; k-- > 0;) {
-      size_t m = n - k - 1;
-      double t = tau[k];
-      if (t == 0) continue;
-      v[0] = 1;
-      for (i = 1; i < m; i++) v[i] = A[(k + 1 + i) * lda + k];
-      for (r = 0; r < n; r++) {
-        double *z = Z + r * n + k + 1, acc = 0;
-        for (j = 0; j < m; j++) acc += z[j] * v[j];
-        acc *= t;
-        for (j = 0; j < m; j++) z[j] -= acc * v[j];
-      }
-    }
-  }
-  /* sort ascending (selection on the permutation; vectors follow) */
-  for (i = 0; i + 1 < n; i++) {
-    size_t best = i;
-    for (j = i + 1; j < n; j++) if (w[j] < w[best]) best = j;
-    if (best != i) {
-      double t = w[i];
-      w[i] = w[best], w[best] = t;
-      if (vectors)
-        for (r = 0; r < n; r++) { t = Z[i * n + r]; Z[i * n + r] = Z[best * n + r]; Z[best * n + r] = t; }
-    }
-  }
-  if (vectors)
-    for (i = 0; i < n; i++)
-      for (j = 0; j < n; j++) A[i * lda + j] = Z[j * n + i];
-  ntk__free_aligned(Z);
-  NTK_FREE(d);
-  return NTK_OK;
+  V = (double *)NTK_MALLOC(sizeof(double) * (2 * n * n + n));
+  perm = (size_t *)NTK_MALLOC(sizeof(size_t) * n);
+  if (!V || !perm) { st = NTK_ERR_OUT_OF_MEMORY; goto out; }
+  work = V + n * n;
+  if ((st = ntk__stedc(n, w, e, V, n)) != NTK_OK) goto out;
+  ntk__eig_sort(n, w, V, n, work, perm);
+  if ((st = ntk__ormtr(n, A, lda, tau, V, n, n)) != NTK_OK) goto out;
+  for (i = 0; i < n; i++) memcpy(A + i * lda, V + i * n, n * sizeof(double));
+out:
+  NTK_FREE(V);
+  NTK_FREE(perm);
+  NTK_FREE(e);
+  return st;
 }
 NTKDEF ntk_status ntk_dsyev(size_t n, double *A, size_t lda, double *w) {
   return ntk_dsyev_ex(n, A, lda, w, 1);

@@ -160,7 +160,7 @@ static void tl_eig_check(const char *what, const double *A0, size_t n, int dbl) 
 }
 
 static void test_eigen(void) {
-  static const size_t ns[] = {1, 2, 3, 17, 64, 65, 200};
+  static const size_t ns[] = {1, 2, 3, 17, 33, 64, 65, 200, 517};
   size_t t, i, n;
   int dbl;
   t_section("syev: A·V = V·Λ, VᵀV = I on random, repeated, diagonal, tridiagonal, Wilkinson, rank-deficient, wide-range matrices");
@@ -192,6 +192,26 @@ static void test_eigen(void) {
       for (i = 0; i < n; i++) lam[i] = pow(10.0, -12.0 + 24.0 * (double)i / (double)(n - 1));
       tl_sym_with_spectrum(A, n, lam);
       tl_eig_check("eigenvalues 1e-12…1e12", A, n, dbl);
+      free(A), free(lam);
+    }
+    { /* bigger structured cases through several divide-and-conquer merges */
+      size_t N = 300;
+      double *A = (double *)calloc(N * N, 8), *lam = (double *)malloc(N * 8);
+      for (i = 0; i < N; i++) lam[i] = (double)(i % 4) + (i % 7 == 0 ? 1e-9 * (double)i : 0);
+      tl_sym_with_spectrum(A, N, lam);
+      tl_eig_check("n=300, 4 clusters with 1e-9 splits", A, N, dbl);
+      memset(A, 0, N * N * 8);
+      for (i = 0; i < N; i++) { /* Wilkinson W301+ */
+        A[i * N + i] = fabs(150.0 - (double)i);
+        if (i) A[i * N + i - 1] = A[(i - 1) * N + i] = 1;
+      }
+      tl_eig_check("Wilkinson W301+", A, N, dbl);
+      for (i = 0; i < N; i++) lam[i] = exp(-0.1 * (double)i); /* NTK-like decay */
+      tl_sym_with_spectrum(A, N, lam);
+      tl_eig_check("n=300, eigenvalues e^{-0.1 i}", A, N, dbl);
+      memset(A, 0, N * N * 8);
+      for (i = 0; i < N; i++) A[i * N + i] = 2, A[i * N + (i + 1) % N] = A[((i + 1) % N) * N + i] = -1; /* periodic Laplacian: double eigenvalues */
+      tl_eig_check("periodic Laplacian n=300", A, N, dbl);
       free(A), free(lam);
     }
     { /* Wilkinson W21+: nearly equal pairs of eigenvalues */
