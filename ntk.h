@@ -1653,13 +1653,29 @@ NTK__VEC static ntk_status ntk__stedc(size_t n, double *d, double *e, double *Q,
         for (j = 0; j < k; j++) d[j] = dl[org[j]] + lam_tau[j];
       }
     }
-    /* Q[:, 0:k] = Qp[:, kept]·U (GEMM on the gathered kept columns) */
+    /* Q[:, 0:k] = Qp[:, kept]·U. A kept column from Q1 is zero below row m, one from Q2 zero
+       above (unless a deflation rotation mixed the two): the top rows need only the Q1 and mixed
+       columns, the bottom rows only the Q2 and mixed ones — two GEMMs of about half the flops
+       (LAPACK's dlaed3 does the same). */
     {
-      double *Qk = (double *)NTK_MALLOC(sizeof(double) * n * k);
+      double *Qk = (double *)NTK_MALLOC(sizeof(double) * (n * k + k * k));
+      double *Uk = Qk + n * k;
+      size_t half, rows0, nrow, c, r;
       if (!Qk) { NTK_FREE(dkk); NTK_FREE(org); NTK_FREE(work); NTK_FREE(perm); return NTK_ERR_OUT_OF_MEMORY; }
-      for (i = 0; i < n; i++)
-        for (j = 0; j < k; j++) Qk[i * k + j] = Qp[i * n + iw[j]];
-      ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, n, k, k, 1.0, Qk, k, U, k, 0.0, Q, ldq);
+      for (half = 0; half < 2; half++) {
+        rows0 = half ? m : 0, nrow = half ? n - m : m;
+        for (j = 0, c = 0; j < k; j++) {
+          size_t col = iw[j];
+          int used = 0;
+          for (r = rows0; r < rows0 + nrow && !used; r++) used = Qp[r * n + col] != 0;
+          if (!used) continue;
+          for (r = 0; r < nrow; r++) Qk[r * k + c] = Qp[(rows0 + r) * n + col];
+          memcpy(Uk + c * k, U + j * k, k * sizeof(double));
+          c++;
+        }
+        if (c) ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, nrow, k, c, 1.0, Qk, k, Uk, k, 0.0, Q + rows0 * ldq, ldq);
+        else for (r = 0; r < nrow; r++) memset(Q + (rows0 + r) * ldq, 0, k * sizeof(double));
+      }
       NTK_FREE(Qk);
     }
     NTK_FREE(dkk);
