@@ -250,6 +250,20 @@ typedef struct ntk_kernel_desc {
 NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
                              size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
                              ntk_real *ntk);
+/* upper triangle of the (n, n) matrix M ← its lower triangle */
+static void ntk__mirror_lower(ntk_real *M, size_t n) {
+  long bi;
+#ifdef NTK__OMP
+#pragma omp parallel for schedule(dynamic, 1) if (n > 512)
+#endif
+  for (bi = 0; bi < (long)((n + 31) / 32); bi++) {
+    size_t i0 = (size_t)bi * 32, j0, i, j;
+    for (j0 = i0; j0 < n; j0 += 32) /* block (i0, j0) of the upper part from block (j0, i0) */
+      for (i = i0; i < i0 + 32 && i < n; i++)
+        for (j = j0 > i + 1 ? j0 : i + 1; j < j0 + 32 && j < n; j++) M[i * n + j] = M[j * n + i];
+  }
+}
+
 NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
                                 size_t n1, const ntk_real *x2, size_t n2, size_t dim,
                                 ntk_real *nngp, ntk_real *ntk, const ntk_kernel_desc *desc);
@@ -411,12 +425,6 @@ NTKDEF ntk_status ntk_max_learning_rate(const ntk_real *k_train, size_t n, size_
 #if defined(_OPENMP) && !defined(NTK_NO_OPENMP)
 #define NTK__OMP 1
 #include <omp.h>
-#endif
-/* elementwise loops the compiler should vectorise (honoured with -fopenmp or -fopenmp-simd) */
-#if defined(_OPENMP) && _OPENMP >= 201307 && defined(__GNUC__) && !defined(__clang__)
-#define NTK__SIMD_LOOP _Pragma("omp simd")
-#else
-#define NTK__SIMD_LOOP
 #endif
 
 /* ---- [platform] SIMD selection ------------------------------------------------------------ */
@@ -1812,7 +1820,7 @@ static NTK__INLINE ntk_real ntk__asin_small(ntk_real t) {
 #endif
   ntk_real z = t * t, p = (ntk_real)a[n - 1];
   int i;
-  for (i = n - 2; i >= 0; i--) p = p * z + (ntk_real)a[i];
+  NTK__UNROLL(32) for (i = n - 2; i >= 0; i--) p = p * z + (ntk_real)a[i];
   return t * p;
 }
 /* acos on [−1, 1] with full relative accuracy near ±1 (θ small): 2·asin(√((1−|x|)/2)) there. */
@@ -1954,6 +1962,47 @@ NTKDEF ntk_status ntk_layers_check(const ntk_layer *layers, size_t n_layers) {
    entries (x = x′) come out with ρ = 1 exactly and bit-identical to the variances.
    Formulas: neural-tangents' stax.elementwise (see research notes).
    ============================================================================================ */
+#if defined(NTK__BUILD_X86) && !defined(NTK_REAL_FLOAT)
+/* The ReLU-family dual on 4 entries at a time (AVX2+FMA): the scalar code below, vectorised by
+   hand because compilers will not vectorise sqrt under -fmath-errno. Returns the entries done. */
+NTK__TARGET_AVX2 static size_t ntk__abrelu_avx2(size_t cnt, const double *q11, const double *q22,
+                                                double *q12, double *th, double f, double h) {
+  static const double a[28] = {
+      1, 0.16666666666666666, 0.074999999999999997, 0.044642857142857144, 0.030381944444444444,
+      0.022372159090909092, 0.017352764423076924, 0.013964843750000001, 0.011551800896139705,
+      0.0097616095291940784, 0.0083903358096168151, 0.0073125258735988454,
+      0.0064472103118896487, 0.0057400376708419236, 0.0051533096823199046,
+      0.0046601434869150962, 0.0042409070936793632, 0.0038809645588376691,
+      0.0035692053938259347, 0.0032970595034734849, 0.0030578216492580306,
+      0.0028461784011089421, 0.0026578706382072901, 0.0024894486782468836,
+      0.002338091892111975, 0.0022014739737101384, 0.0020776610325181676,
+      0.0019650336162772837};
+  const __m256d one = _mm256_set1_pd(1), half = _mm256_set1_pd(0.5), zero = _mm256_setzero_pd();
+  const __m256d pi = _mm256_set1_pd(NTK__PI), pi2 = _mm256_set1_pd(NTK__PI / 2), sign = _mm256_set1_pd(-0.0);
+  const __m256d vf = _mm256_set1_pd(f), vh = _mm256_set1_pd(h);
+  size_t j;
+  int i;
+  for (j = 0; j + 4 <= cnt; j += 4) {
+    __m256d c = _mm256_loadu_pd(q12 + j);
+    __m256d nrm = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_loadu_pd(q11 + j), _mm256_loadu_pd(q22 + j)));
+    __m256d den = _mm256_blendv_pd(one, nrm, _mm256_cmp_pd(nrm, zero, _CMP_GT_OQ));
+    __m256d rho = _mm256_min_pd(one, _mm256_max_pd(_mm256_sub_pd(zero, one), _mm256_div_pd(c, den)));
+    __m256d s = _mm256_mul_pd(nrm, _mm256_sqrt_pd(_mm256_mul_pd(_mm256_sub_pd(one, rho), _mm256_add_pd(one, rho))));
+    __m256d ax = _mm256_andnot_pd(sign, rho), big = _mm256_cmp_pd(ax, half, _CMP_GT_OQ);
+    __m256d t = _mm256_blendv_pd(ax, _mm256_sqrt_pd(_mm256_mul_pd(_mm256_sub_pd(one, ax), half)), big);
+    __m256d z = _mm256_mul_pd(t, t), p = _mm256_set1_pd(a[27]), tv, d;
+    for (i = 26; i >= 0; i--) p = _mm256_fmadd_pd(p, z, _mm256_set1_pd(a[i]));
+    p = _mm256_mul_pd(t, p);
+    tv = _mm256_blendv_pd(_mm256_sub_pd(pi2, p), _mm256_add_pd(p, p), big);
+    tv = _mm256_blendv_pd(tv, _mm256_sub_pd(pi, tv), _mm256_cmp_pd(rho, zero, _CMP_LT_OQ));
+    d = _mm256_fnmadd_pd(vf, tv, vh);
+    _mm256_storeu_pd(q12 + j, _mm256_fmadd_pd(vf, s, _mm256_mul_pd(d, c)));
+    if (th) _mm256_storeu_pd(th + j, _mm256_mul_pd(_mm256_loadu_pd(th + j), d));
+  }
+  return j;
+}
+#endif
+
 typedef struct ntk__quad {
   int deg;
   double *x, *w; /* physicists' Gauss–Hermite nodes and weights (weight e^{−x²}) */
@@ -1982,13 +2031,17 @@ NTK__NO_ERRNO static void ntk__dual(const ntk_layer *L, const ntk__quad *qd, siz
   ntk_real s = nrm * NTK__SQRT((1 - rho) * (1 + rho));                \
   ntk_real d = h - f * ntk__acos(rho);                                \
   q12[j] = f * s + d * c;
+    j = 0;
+#if defined(NTK__BUILD_X86) && !defined(NTK_REAL_FLOAT)
+    if (ntk__simd_level() >= NTK_SIMD_AVX2) j = ntk__abrelu_avx2(cnt, q11, q22, q12, th, f, h);
+#endif
     if (th) {
-      NTK__SIMD_LOOP for (j = 0; j < cnt; j++) {
+      for (; j < cnt; j++) {
         NTK__ABRELU_BODY
         th[j] *= d;
       }
     } else {
-      NTK__SIMD_LOOP for (j = 0; j < cnt; j++) {
+      for (; j < cnt; j++) {
         NTK__ABRELU_BODY
       }
     }
@@ -2124,7 +2177,7 @@ typedef struct ntk__kjob {
 #define NTK__KSEG 256
 
 /* run the recursion for entries (i, j0..j0+cnt); q12 in/out, th out (may be NULL) */
-static void ntk__kernel_seg(const ntk__kjob *jb, size_t i, size_t j0, size_t cnt, ntk_real *q12,
+NTK__VEC static void ntk__kernel_seg(const ntk__kjob *jb, size_t i, size_t j0, size_t cnt, ntk_real *q12,
                             ntk_real *th, ntk_real *v1) {
   size_t l, j;
   for (j = 0; j < cnt; j++) v1[j] = jb->var1[i];
@@ -2293,14 +2346,10 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
     }
   }
   if (cancelled) { st = NTK_ERR_CANCELLED; goto done; }
-  /* 4. mirror */
+  /* 4. mirror, in 32×32 blocks (a plain transposing loop is cache-hostile at n ~ 10⁴) */
   if (sym) {
-    size_t j;
-    for (i = 0; i < n1; i++)
-      for (j = i + 1; j < n1; j++) {
-        if (nngp) nngp[i * n1 + j] = nngp[j * n1 + i];
-        if (ntk) ntk[i * n1 + j] = ntk[j * n1 + i];
-      }
+    if (nngp) ntk__mirror_lower(nngp, n1);
+    if (ntk) ntk__mirror_lower(ntk, n1);
   }
   if (dd.progress) dd.progress("kernel", 1.0, dd.progress_user);
   st = NTK_OK;
