@@ -1,18 +1,20 @@
-# ntk.h — build, test, demo, bench. The library itself is ntk.h; nothing here is needed to use it.
+# ntk.h — build, test, demo, bench, and the portability checks CI runs. The library itself is
+# ntk.h; nothing here is needed to use it.
 CC      ?= cc
 CFLAGS  ?= -O2
 WARN     = -Wall -Wextra -Wpedantic -Wshadow
 OPENMP  ?= -fopenmp
 LDLIBS   = -lm
 BUILD    = build
+TESTSRC  = tests/test_main.c tests/test_float.c
 
-# OpenBLAS is used by bench/ only (a comparison column), and only if it is installed.
+# OpenBLAS/LAPACKE are used by bench/ only (a comparison column), and only if installed.
 OPENBLAS_H := $(firstword $(wildcard /usr/include/*/openblas-pthread/cblas.h /usr/include/openblas/cblas.h))
 ifneq ($(OPENBLAS_H),)
 BENCH_BLAS = -DNTK_BENCH_OPENBLAS -I$(dir $(OPENBLAS_H)) -llapacke -lopenblas
 endif
 
-.PHONY: all test demo bench clean
+.PHONY: all test demo bench clean matrix test-aarch64 test-riscv64 mcu sanitize valgrind tsan fuzz ci-extra
 all: $(BUILD)/test $(BUILD)/demo $(BUILD)/ntk
 
 $(BUILD):
@@ -21,12 +23,12 @@ $(BUILD):
 # Tests are built without -march: run-time dispatch picks the SIMD kernels, and the tests run
 # every kernel set the CPU supports against the scalar reference.
 $(BUILD)/test: tests/*.c tests/*.h ntk.h | $(BUILD)
-	$(CC) $(CFLAGS) $(WARN) $(OPENMP) -g tests/test_main.c tests/test_float.c -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(WARN) $(OPENMP) -g $(TESTSRC) -o $@ $(LDLIBS)
 
 $(BUILD)/ntk: examples/ntk_cli.c ntk.h | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(OPENMP) examples/ntk_cli.c -o $@ $(LDLIBS)
 
-$(BUILD)/demo: examples/demo.c ntk.h | $(BUILD)
+$(BUILD)/demo: examples/demo.c examples/svg.h ntk.h | $(BUILD)
 	$(CC) $(CFLAGS) -march=native $(OPENMP) examples/demo.c -o $@ $(LDLIBS)
 
 $(BUILD)/bench_o2.o: bench/bench_o2.c ntk.h | $(BUILD)
@@ -44,6 +46,81 @@ demo: $(BUILD)/demo
 # OPENBLAS_CORETYPE would pin OpenBLAS to a slower kernel set; measure it as it detects itself.
 bench: $(BUILD)/bench
 	env -u OPENBLAS_CORETYPE ./$(BUILD)/bench $(FILTER)
+
+# ---- Fashion-MNIST (Debian's dataset-fashion-mnist; gunzip here, no zlib in the library) ------
+FMNIST_DIR ?= /usr/share/datasets/fashion-mnist
+FMNIST_FILES = train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte
+$(BUILD)/fashion-mnist/%: | $(BUILD)
+	@mkdir -p $(BUILD)/fashion-mnist
+	@if [ ! -f $(FMNIST_DIR)/$*.gz ]; then echo "Fashion-MNIST not found in $(FMNIST_DIR): apt-get install dataset-fashion-mnist (or make fashion FMNIST_DIR=...)"; exit 1; fi
+	gzip -dc $(FMNIST_DIR)/$*.gz > $@
+$(BUILD)/fashion: examples/fashion_mnist.c ntk.h | $(BUILD)
+	$(CC) $(CFLAGS) -march=native $(OPENMP) examples/fashion_mnist.c -o $@ $(LDLIBS)
+fashion: $(BUILD)/fashion $(addprefix $(BUILD)/fashion-mnist/,$(FMNIST_FILES))
+	./$(BUILD)/fashion $(BUILD)/fashion-mnist $(ARGS)
+
+# ---- portability and robustness (CI runs all of these through .ci/run) ------------------------
+matrix:
+	./tests/compile_matrix.sh
+
+A64_CC  = aarch64-linux-gnu-gcc
+A64_RUN = qemu-aarch64 -L /usr/aarch64-linux-gnu
+RV_CC   = riscv64-linux-gnu-gcc
+RV_RUN  = qemu-riscv64 -L /usr/riscv64-linux-gnu
+test-aarch64: | $(BUILD)
+	$(A64_CC) -O2 $(WARN) -fopenmp -DNTK_TEST_NO_CLI $(TESTSRC) -o $(BUILD)/test-aarch64 $(LDLIBS)
+	$(A64_RUN) $(BUILD)/test-aarch64
+test-riscv64: | $(BUILD)
+	$(RV_CC) -O2 $(WARN) -fopenmp -DNTK_TEST_NO_CLI $(TESTSRC) -o $(BUILD)/test-riscv64 $(LDLIBS)
+	$(RV_RUN) $(BUILD)/test-riscv64
+
+# Same-seed parameters must be bit-identical across platforms: x86-64 (native), aarch64, riscv64.
+params-identical: $(BUILD)/ntk | $(BUILD)
+	$(A64_CC) -O2 -fopenmp examples/ntk_cli.c -o $(BUILD)/ntk-aarch64 $(LDLIBS)
+	$(RV_CC) -O2 examples/ntk_cli.c -o $(BUILD)/ntk-riscv64 $(LDLIBS)
+	./$(BUILD)/ntk params --depth 2 --width 300 --b-std 0.3 --seed 12345 --dim 50 > $(BUILD)/params-x86.txt
+	$(A64_RUN) $(BUILD)/ntk-aarch64 params --depth 2 --width 300 --b-std 0.3 --seed 12345 --dim 50 > $(BUILD)/params-aarch64.txt
+	$(RV_RUN) $(BUILD)/ntk-riscv64 params --depth 2 --width 300 --b-std 0.3 --seed 12345 --dim 50 > $(BUILD)/params-riscv64.txt
+	cmp $(BUILD)/params-x86.txt $(BUILD)/params-aarch64.txt
+	cmp $(BUILD)/params-x86.txt $(BUILD)/params-riscv64.txt
+	@echo "params: $$(wc -l < $(BUILD)/params-x86.txt) parameters bit-identical on x86-64, aarch64, riscv64"
+
+CM_CC     = arm-none-eabi-gcc
+CM_CPU    = -mthumb -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard
+CM_CFLAGS = $(CM_CPU) -O2 -g -Wall -Wextra -fno-math-errno -ffunction-sections -fdata-sections -DNTK_REAL_FLOAT
+CM_LD     = --specs=nano.specs --specs=rdimon.specs -nostartfiles -Lexamples/mcu -T mps2-an386.ld -Wl,--gc-sections -u _printf_float
+CM_RUN    = timeout 300 qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native -icount shift=0 -kernel
+mcu: | $(BUILD)
+	$(CC) -O2 examples/mcu/main.c -o $(BUILD)/mcu-host $(LDLIBS)
+	$(CM_CC) $(CM_CFLAGS) -DNTK_MCU_EXPECTED=$$(./$(BUILD)/mcu-host) $(CM_LD) -o $(BUILD)/mcu.elf examples/mcu/startup.c examples/mcu/main.c -lm
+	arm-none-eabi-size $(BUILD)/mcu.elf
+	$(CM_RUN) $(BUILD)/mcu.elf
+
+SAN = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+sanitize: | $(BUILD)
+	$(CC) $(SAN) $(OPENMP) examples/ntk_cli.c -o $(BUILD)/ntk-asan $(LDLIBS)
+	$(CC) $(SAN) $(OPENMP) $(TESTSRC) -o $(BUILD)/test-asan $(LDLIBS)
+	NTK_CLI=$(CURDIR)/$(BUILD)/ntk-asan ./$(BUILD)/test-asan
+valgrind: | $(BUILD)
+	$(CC) -g -O1 $(TESTSRC) -o $(BUILD)/test-vg $(LDLIBS)
+	for t in gemm_public syrk kernel_closed_forms cholesky eigen predict_flow net_structured net_training; do \
+	  valgrind -q --error-exitcode=9 --leak-check=full ./$(BUILD)/test-vg $$t | tail -1 || exit 1; done
+tsan: | $(BUILD)
+	clang -g -O1 -fsanitize=thread tests/test_threads.c -o $(BUILD)/test-threads $(LDLIBS) -lpthread
+	./$(BUILD)/test-threads
+
+FUZZ_SECONDS ?= 30
+fuzz: | $(BUILD)
+	@mkdir -p $(BUILD)/fuzz-corpus-matrix $(BUILD)/fuzz-corpus-layers
+	clang -g -O1 -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_matrix.c -o $(BUILD)/fuzz-matrix $(LDLIBS)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_layers.c -o $(BUILD)/fuzz-layers $(LDLIBS)
+	@for f in matrix layers; do \
+	  ./$(BUILD)/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz-$$f- \
+	    $(BUILD)/fuzz-corpus-$$f > $(BUILD)/fuzz-$$f.log 2>&1; rc=$$?; \
+	  echo "fuzz-$$f: $$(grep -E 'stat::number_of_executed_units' $(BUILD)/fuzz-$$f.log) (exit $$rc)"; \
+	  if [ $$rc -ne 0 ]; then grep -E "ERROR|SUMMARY|Test unit" $(BUILD)/fuzz-$$f.log; exit 1; fi; done
+
+ci-extra: matrix test-aarch64 test-riscv64 params-identical mcu sanitize valgrind tsan fuzz
 
 clean:
 	rm -rf $(BUILD)

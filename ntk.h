@@ -202,8 +202,10 @@ typedef struct ntk_layer {
   void *user;
 } ntk_layer;
 
-/* Default Gauss–Hermite degree for activations without a closed form. Measured (tests): tanh
-   and softplus kernels agree with degree 200 to ~1e-6 relative at unit pre-activation variance. */
+/* Default Gauss–Hermite degree for activations without a closed form (cost: degree² φ and φ′
+   evaluations per kernel entry and layer). Measured against degree 200 (tests, pre-activation
+   variance ≈ 1): tanh 1e-7 (NNGP) and 2e-6 (NTK) relative, softplus 1e-11. The error grows with
+   the variance (φ′ looks sharper at that scale): raise quad_degree for wide inputs or deep nets. */
 #define NTK_QUAD_DEGREE 64
 
 NTKDEF ntk_layer ntk_dense(size_t width, double w_std, double b_std);
@@ -591,6 +593,9 @@ static int ntk__cpu_level(void) {
 /* The kernel set in use. */
 static int ntk__simd_level(void) {
 #if defined(NTK_SIMD)
+#ifdef NTK__BUILD_X86
+  (void)ntk__cpu_level; /* forced: the caller promises the CPU has it */
+#endif
   return NTK_SIMD;
 #elif defined(NTK__BUILD_X86)
   return ntk__cpu_level();
@@ -759,6 +764,7 @@ static const ntk__gemm_kernel ntk__kernels_d[4] = {
 /* ---- typed helpers: packing, edge stores, scaling, the _ref spec -------------------------- */
 /* Element (i, p) of op(X) is X[i·rs + p·cs]. */
 #define NTK__GEMM_TYPED(T, S)                                                                  \
+  NTK__VEC static void ntk__gemm_direct_##S(int, int, size_t, size_t, size_t, T, const T *, size_t, const T *, size_t, T, T *, size_t, int); \
   /* dst: ceil(rows/MR) panels of (kc, MR); zero rows beyond `rows` */                         \
   static void ntk__pack_a_##S(T *NTK_RESTRICT dst, const T *src, size_t rs, size_t cs,         \
                               size_t rows, size_t kc, size_t mr) {                             \
@@ -825,6 +831,43 @@ static const ntk__gemm_kernel ntk__kernels_d[4] = {
       for (j = jlo; j < jhi && j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : (T)beta * c[i * ldc + j]; \
     }                                                                                          \
   }                                                                                            \
+  /* The direct path for small problems (and for scalar-only targets such as microcontrollers, \
+     where packing buys nothing and its buffers cost RAM): no allocation, contiguous inner      \
+     loops — an axpy over a row of B, or a dot product with a row of B when B is transposed. */ \
+  static void ntk__gemm_direct_##S(int ta, int tb, size_t m, size_t n, size_t k, T alpha,     \
+                                   const T *A, size_t lda, const T *B, size_t ldb, T beta,      \
+                                   T *C, size_t ldc, int tri) {                                 \
+    size_t i, j, p;                                                                             \
+    for (i = 0; i < m; i++) {                                                                   \
+      size_t jlo = tri == 2 ? i : 0, jhi = tri == 1 ? (i + 1 < n ? i + 1 : n) : n;              \
+      T *c = C + i * ldc;                                                                       \
+      if (jlo >= jhi) continue;                                                                 \
+      if (tb) {                                                                                 \
+        for (j = jlo; j < jhi; j++) {                                                           \
+          const T *b = B + j * ldb;                                                             \
+          T s0 = 0, s1 = 0;                                                                     \
+          if (!ta) {                                                                            \
+            const T *a = A + i * lda;                                                           \
+            for (p = 0; p + 1 < k; p += 2) s0 += a[p] * b[p], s1 += a[p + 1] * b[p + 1];         \
+            if (p < k) s0 += a[p] * b[p];                                                       \
+          } else {                                                                              \
+            for (p = 0; p < k; p++) s0 += A[p * lda + i] * b[p];                                \
+          }                                                                                     \
+          c[j] = beta == 0 ? alpha * (s0 + s1) : alpha * (s0 + s1) + beta * c[j];              \
+        }                                                                                       \
+      } else {                                                                                  \
+        if (beta == 0)                                                                          \
+          for (j = jlo; j < jhi; j++) c[j] = 0;                                                 \
+        else if (beta != 1)                                                                     \
+          for (j = jlo; j < jhi; j++) c[j] *= beta;                                             \
+        for (p = 0; p < k; p++) {                                                               \
+          T a = alpha * (ta ? A[p * lda + i] : A[i * lda + p]);                                 \
+          const T *b = B + p * ldb;                                                             \
+          for (j = jlo; j < jhi; j++) c[j] += a * b[j];                                         \
+        }                                                                                       \
+      }                                                                                         \
+    }                                                                                           \
+  }                                                                                             \
   /* The specification: the obvious triple loop. */                                            \
   static void ntk__gemm_ref_##S(int ta, int tb, size_t m, size_t n, size_t k, T alpha,        \
                                 const T *A, size_t lda, const T *B, size_t ldb, T beta, T *C,  \
@@ -908,6 +951,7 @@ typedef struct ntk__gemm_job {
   size_t rsb, csb;
   char *C;
   size_t ldc;
+  size_t pb_stride; /* bytes of one thread's packed B block (sized to the problem) */
 } ntk__gemm_job;
 
 /* Macro-kernel: rows [r0, r0+h) of the packed A block × columns [c0, c0+w) of the packed B block,
@@ -942,7 +986,7 @@ static void ntk__gemm_run(const ntk__gemm_job *jb, char *pa, char *pb_all, int n
   const ntk__gemm_kernel *kr = jb->kr;
   size_t es = jb->ty->es, m = jb->m, n = jb->n, k = jb->k;
   size_t kcmax = kr->kc, mbmax = kr->mb, nb = kr->nb;
-  size_t mc, pc, pb_stride = ((kcmax * nb * es + 63) & ~(size_t)63);
+  size_t mc, pc, pb_stride = jb->pb_stride;
   /* with several threads, narrow the column blocks so that every thread gets one */
   if (nthreads > 1 && (n + nb - 1) / nb < (size_t)nthreads) {
     size_t per = (n + (size_t)nthreads - 1) / (size_t)nthreads;
@@ -1021,10 +1065,22 @@ static ntk_status ntk__gemm_check(int ta, int tb, size_t m, size_t n, size_t k, 
 static const ntk__gemm_types ntk__types_s = {sizeof(float), ntk__pack_a_sv, ntk__pack_b_sv};
 static const ntk__gemm_types ntk__types_d = {sizeof(double), ntk__pack_a_dv, ntk__pack_b_dv};
 
+/* Small products skip the packed path (packing and its allocation cost more than they save);
+   builds with only the scalar kernels (microcontrollers) always take the direct path, so the
+   GEMM never allocates there. */
+static int ntk__use_direct(size_t m, size_t n, size_t k) {
+#if !defined(NTK__BUILD_X86) && !defined(NTK__BUILD_NEON)
+  (void)m, (void)n, (void)k;
+  return 1;
+#else
+  return (double)m * (double)n * (double)k <= 16.0 * 16.0 * 16.0 || m < 4 || n < 4;
+#endif
+}
+
 /* The one GEMM driver behind sgemm/dgemm/ssyrk/dsyrk: arguments already checked. `level`
    selects the micro-kernel set (tests call every compiled one). */
-static ntk_status ntk__gemm(const ntk__gemm_types *ty, int level, int tri, int ta, int tb,
-                            size_t m, size_t n, size_t k, double alpha, const void *A,
+static ntk_status ntk__gemm(const ntk__gemm_types *ty, int level, int direct, int tri, int ta,
+                            int tb, size_t m, size_t n, size_t k, double alpha, const void *A,
                             size_t lda, const void *B, size_t ldb, double beta, void *C,
                             size_t ldc) {
   ntk__gemm_job jb;
@@ -1037,6 +1093,13 @@ static ntk_status ntk__gemm(const ntk__gemm_types *ty, int level, int tri, int t
       ntk__scale_d((double *)C, ldc, m, n, beta, tri);
     else
       ntk__scale_s((float *)C, ldc, m, n, beta, tri);
+    return NTK_OK;
+  }
+  if (direct) {
+    if (es == sizeof(double))
+      ntk__gemm_direct_d(ta, tb, m, n, k, alpha, (const double *)A, lda, (const double *)B, ldb, beta, (double *)C, ldc, tri);
+    else
+      ntk__gemm_direct_s(ta, tb, m, n, k, (float)alpha, (const float *)A, lda, (const float *)B, ldb, (float)beta, (float *)C, ldc, tri);
     return NTK_OK;
   }
   jb.kr = ntk__gemm_pick(es, level);
@@ -1052,7 +1115,11 @@ static ntk_status ntk__gemm(const ntk__gemm_types *ty, int level, int tri, int t
   mb = m < jb.kr->mb ? m : jb.kr->mb;
   kc = k < jb.kr->kc ? k : jb.kr->kc;
   pa_bytes = ntk__mul(ntk__mul((mb + jb.kr->mr - 1) / jb.kr->mr * jb.kr->mr, kc, &ok), es, &ok);
-  pb_bytes = ntk__mul((jb.kr->kc * jb.kr->nb * es + 63) & ~(size_t)63, (size_t)nthreads, &ok);
+  {
+    size_t nbe = n < jb.kr->nb ? (n + jb.kr->nr - 1) / jb.kr->nr * jb.kr->nr : jb.kr->nb;
+    jb.pb_stride = (ntk__mul(ntk__mul(nbe, kc, &ok), es, &ok) + 63) & ~(size_t)63;
+  }
+  pb_bytes = ntk__mul(jb.pb_stride, (size_t)nthreads, &ok);
   if (!ok) return NTK_ERR_OVERFLOW;
   pa = (char *)ntk__alloc_aligned(pa_bytes);
   pb = (char *)ntk__alloc_aligned(pb_bytes);
@@ -1072,16 +1139,16 @@ NTKDEF ntk_status ntk_sgemm(ntk_trans ta, ntk_trans tb, size_t m, size_t n, size
                             float *C, size_t ldc) {
   ntk_status s = ntk__gemm_check((int)ta, (int)tb, m, n, k, A, lda, B, ldb, C, ldc);
   if (s != NTK_OK) return s;
-  return ntk__gemm(&ntk__types_s, ntk__simd_level(), 0, (int)ta, (int)tb, m, n, k, alpha, A, lda,
-                   B, ldb, beta, C, ldc);
+  return ntk__gemm(&ntk__types_s, ntk__simd_level(), ntk__use_direct(m, n, k), 0, (int)ta, (int)tb,
+                   m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 NTKDEF ntk_status ntk_dgemm(ntk_trans ta, ntk_trans tb, size_t m, size_t n, size_t k,
                             double alpha, const double *A, size_t lda, const double *B,
                             size_t ldb, double beta, double *C, size_t ldc) {
   ntk_status s = ntk__gemm_check((int)ta, (int)tb, m, n, k, A, lda, B, ldb, C, ldc);
   if (s != NTK_OK) return s;
-  return ntk__gemm(&ntk__types_d, ntk__simd_level(), 0, (int)ta, (int)tb, m, n, k, alpha, A, lda,
-                   B, ldb, beta, C, ldc);
+  return ntk__gemm(&ntk__types_d, ntk__simd_level(), ntk__use_direct(m, n, k), 0, (int)ta, (int)tb,
+                   m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 static ntk_status ntk__syrk_check(int uplo, int t, size_t n, size_t k, const void *A, size_t lda,
                                   const void *C, size_t ldc) {
@@ -1092,15 +1159,15 @@ NTKDEF ntk_status ntk_ssyrk(ntk_uplo uplo, ntk_trans t, size_t n, size_t k, floa
                             const float *A, size_t lda, float beta, float *C, size_t ldc) {
   ntk_status s = ntk__syrk_check((int)uplo, (int)t, n, k, A, lda, C, ldc);
   if (s != NTK_OK) return s;
-  return ntk__gemm(&ntk__types_s, ntk__simd_level(), uplo == NTK_LOWER ? 1 : 2, (int)t, !(int)t,
-                   n, n, k, alpha, A, lda, A, lda, beta, C, ldc);
+  return ntk__gemm(&ntk__types_s, ntk__simd_level(), ntk__use_direct(n, n, k), uplo == NTK_LOWER ? 1 : 2,
+                   (int)t, !(int)t, n, n, k, alpha, A, lda, A, lda, beta, C, ldc);
 }
 NTKDEF ntk_status ntk_dsyrk(ntk_uplo uplo, ntk_trans t, size_t n, size_t k, double alpha,
                             const double *A, size_t lda, double beta, double *C, size_t ldc) {
   ntk_status s = ntk__syrk_check((int)uplo, (int)t, n, k, A, lda, C, ldc);
   if (s != NTK_OK) return s;
-  return ntk__gemm(&ntk__types_d, ntk__simd_level(), uplo == NTK_LOWER ? 1 : 2, (int)t, !(int)t,
-                   n, n, k, alpha, A, lda, A, lda, beta, C, ldc);
+  return ntk__gemm(&ntk__types_d, ntk__simd_level(), ntk__use_direct(n, n, k), uplo == NTK_LOWER ? 1 : 2,
+                   (int)t, !(int)t, n, n, k, alpha, A, lda, A, lda, beta, C, ldc);
 }
 NTKDEF ntk_status ntk_sgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, size_t k,
                                 float alpha, const float *A, size_t lda, const float *B,
@@ -1131,8 +1198,9 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
 #define NTK__POTRF_NB 64
 #define NTK__LINALG_TYPED(T, S, GEMM, SYRK)                                                     \
   /* B (m, k) ← B·L⁻ᵀ, L (k, k) lower */                                                      \
-  static void ntk__trsm_rlt_##S(size_t m, size_t k, const T *L, size_t lda, T *B, size_t ldb) { \
+  static ntk_status ntk__trsm_rlt_##S(size_t m, size_t k, const T *L, size_t lda, T *B, size_t ldb) { \
     size_t i, j, p, h;                                                                          \
+    ntk_status st;                                                                              \
     if (k <= NTK__TRSM_BASE) {                                                                  \
       for (i = 0; i < m; i++) {                                                                 \
         T *b = B + i * ldb;                                                                     \
@@ -1142,16 +1210,18 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
           b[j] = acc / L[j * lda + j];                                                          \
         }                                                                                       \
       }                                                                                         \
-      return;                                                                                   \
+      return NTK_OK;                                                                            \
     }                                                                                           \
     h = k / 2;                                                                                  \
-    ntk__trsm_rlt_##S(m, h, L, lda, B, ldb);                                                    \
-    GEMM(NTK_NO_TRANS, NTK_TRANS, m, k - h, h, (T)-1, B, ldb, L + h * lda, lda, (T)1, B + h, ldb); \
-    ntk__trsm_rlt_##S(m, k - h, L + h * lda + h, lda, B + h, ldb);                              \
+    if ((st = ntk__trsm_rlt_##S(m, h, L, lda, B, ldb)) != NTK_OK) return st;                    \
+    st = GEMM(NTK_NO_TRANS, NTK_TRANS, m, k - h, h, (T)-1, B, ldb, L + h * lda, lda, (T)1, B + h, ldb); \
+    if (st != NTK_OK) return st;                                                                \
+    return ntk__trsm_rlt_##S(m, k - h, L + h * lda + h, lda, B + h, ldb);                       \
   }                                                                                             \
   /* B (n, r) ← L⁻¹·B */                                                                      \
-  static void ntk__trsm_lln_##S(size_t n, size_t r, const T *L, size_t lda, T *B, size_t ldb) { \
+  static ntk_status ntk__trsm_lln_##S(size_t n, size_t r, const T *L, size_t lda, T *B, size_t ldb) { \
     size_t i, j, p, h;                                                                          \
+    ntk_status st;                                                                              \
     if (n <= NTK__TRSM_BASE) {                                                                  \
       for (i = 0; i < n; i++) {                                                                 \
         T *b = B + i * ldb, d = L[i * lda + i];                                                 \
@@ -1162,16 +1232,18 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
         }                                                                                       \
         for (j = 0; j < r; j++) b[j] /= d;                                                      \
       }                                                                                         \
-      return;                                                                                   \
+      return NTK_OK;                                                                            \
     }                                                                                           \
     h = n / 2;                                                                                  \
-    ntk__trsm_lln_##S(h, r, L, lda, B, ldb);                                                    \
-    GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n - h, r, h, (T)-1, L + h * lda, lda, B, ldb, (T)1, B + h * ldb, ldb); \
-    ntk__trsm_lln_##S(n - h, r, L + h * lda + h, lda, B + h * ldb, ldb);                        \
+    if ((st = ntk__trsm_lln_##S(h, r, L, lda, B, ldb)) != NTK_OK) return st;                    \
+    st = GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n - h, r, h, (T)-1, L + h * lda, lda, B, ldb, (T)1, B + h * ldb, ldb); \
+    if (st != NTK_OK) return st;                                                                \
+    return ntk__trsm_lln_##S(n - h, r, L + h * lda + h, lda, B + h * ldb, ldb);                 \
   }                                                                                             \
   /* B (n, r) ← L⁻ᵀ·B */                                                                      \
-  static void ntk__trsm_llt_##S(size_t n, size_t r, const T *L, size_t lda, T *B, size_t ldb) { \
+  static ntk_status ntk__trsm_llt_##S(size_t n, size_t r, const T *L, size_t lda, T *B, size_t ldb) { \
     size_t i, j, p, h;                                                                          \
+    ntk_status st;                                                                              \
     if (n <= NTK__TRSM_BASE) {                                                                  \
       for (i = n; i-- > 0;) {                                                                   \
         T *b = B + i * ldb, d = L[i * lda + i];                                                 \
@@ -1182,12 +1254,13 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
         }                                                                                       \
         for (j = 0; j < r; j++) b[j] /= d;                                                      \
       }                                                                                         \
-      return;                                                                                   \
+      return NTK_OK;                                                                            \
     }                                                                                           \
     h = n / 2;                                                                                  \
-    ntk__trsm_llt_##S(n - h, r, L + h * lda + h, lda, B + h * ldb, ldb);                        \
-    GEMM(NTK_TRANS, NTK_NO_TRANS, h, r, n - h, (T)-1, L + h * lda, lda, B + h * ldb, ldb, (T)1, B, ldb); \
-    ntk__trsm_llt_##S(h, r, L, lda, B, ldb);                                                    \
+    if ((st = ntk__trsm_llt_##S(n - h, r, L + h * lda + h, lda, B + h * ldb, ldb)) != NTK_OK) return st; \
+    st = GEMM(NTK_TRANS, NTK_NO_TRANS, h, r, n - h, (T)-1, L + h * lda, lda, B + h * ldb, ldb, (T)1, B, ldb); \
+    if (st != NTK_OK) return st;                                                                \
+    return ntk__trsm_llt_##S(h, r, L, lda, B, ldb);                                             \
   }                                                                                             \
   /* unblocked lower Cholesky of a diagonal block; returns the failing column or n. A pivot at  \
      or below n·eps of the column's original diagonal (dg) counts as not positive definite:     \
@@ -1210,18 +1283,20 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
   }                                                                                             \
   /* recursive right-looking Cholesky: halves, so the trailing SYRK has depth n/2 (efficient  \
      GEMM) instead of a fixed panel width; returns the failing column or n */                  \
-  static size_t ntk__potrf_rec_##S(size_t n, T *A, size_t lda, const T *dg, T tol) {           \
+  static size_t ntk__potrf_rec_##S(size_t n, T *A, size_t lda, const T *dg, T tol, ntk_status *st) { \
     size_t h, bad;                                                                              \
     if (n <= NTK__POTRF_NB) return ntk__potf2_##S(n, A, lda, dg, tol);                          \
     h = n / 2;                                                                                  \
-    if ((bad = ntk__potrf_rec_##S(h, A, lda, dg, tol)) < h) return bad;                         \
-    ntk__trsm_rlt_##S(n - h, h, A, lda, A + h * lda, lda);                                      \
-    SYRK(NTK_LOWER, NTK_NO_TRANS, n - h, h, (T)-1, A + h * lda, lda, (T)1, A + h * lda + h, lda); \
-    bad = ntk__potrf_rec_##S(n - h, A + h * lda + h, lda, dg + h, tol);                         \
+    if ((bad = ntk__potrf_rec_##S(h, A, lda, dg, tol, st)) < h || *st != NTK_OK) return bad;    \
+    if ((*st = ntk__trsm_rlt_##S(n - h, h, A, lda, A + h * lda, lda)) != NTK_OK) return n;      \
+    *st = SYRK(NTK_LOWER, NTK_NO_TRANS, n - h, h, (T)-1, A + h * lda, lda, (T)1, A + h * lda + h, lda); \
+    if (*st != NTK_OK) return n;                                                                \
+    bad = ntk__potrf_rec_##S(n - h, A + h * lda + h, lda, dg + h, tol, st);                     \
     return bad < n - h ? h + bad : n;                                                           \
   }                                                                                             \
   NTKDEF ntk_status ntk_##S##potrf_ex(size_t n, T *A, size_t lda, size_t *info) {               \
     size_t i, j, bad;                                                                           \
+    ntk_status st = NTK_OK;                                                                     \
     T *dg;                                                                                      \
     if (info) *info = n;                                                                        \
     if (!ntk__matrix_ok(A, n, n, lda)) return NTK_ERR_INVALID_ARG;                              \
@@ -1235,8 +1310,9 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
     dg = (T *)NTK_MALLOC(n * sizeof(T));                                                        \
     if (!dg) return NTK_ERR_OUT_OF_MEMORY;                                                      \
     for (i = 0; i < n; i++) dg[i] = A[i * lda + i] > 0 ? A[i * lda + i] : 0;                   \
-    bad = ntk__potrf_rec_##S(n, A, lda, dg, (T)n * (T)(sizeof(T) == 4 ? FLT_EPSILON : DBL_EPSILON)); \
+    bad = ntk__potrf_rec_##S(n, A, lda, dg, (T)n * (T)(sizeof(T) == 4 ? FLT_EPSILON : DBL_EPSILON), &st); \
     NTK_FREE(dg);                                                                               \
+    if (st != NTK_OK) return st;                                                                \
     if (bad < n) {                                                                              \
       if (info) *info = bad;                                                                    \
       return NTK_ERR_NOT_POSITIVE_DEFINITE;                                                     \
@@ -1252,18 +1328,18 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
         !ntk__matrix_ok(B, n, nrhs, ldb))                                                       \
       return NTK_ERR_INVALID_ARG;                                                               \
     if (n == 0 || nrhs == 0) return NTK_OK;                                                     \
-    if (trans == NTK_NO_TRANS) ntk__trsm_lln_##S(n, nrhs, L, lda, B, ldb);                      \
-    else ntk__trsm_llt_##S(n, nrhs, L, lda, B, ldb);                                            \
-    return NTK_OK;                                                                              \
+    if (trans == NTK_NO_TRANS) return ntk__trsm_lln_##S(n, nrhs, L, lda, B, ldb);               \
+    return ntk__trsm_llt_##S(n, nrhs, L, lda, B, ldb);                                          \
   }                                                                                             \
   NTKDEF ntk_status ntk_##S##potrs(size_t n, size_t nrhs, const T *L, size_t lda, T *B,         \
                                    size_t ldb) {                                                \
     if (!ntk__matrix_ok(L, n, n, lda) || !ntk__matrix_ok(B, n, nrhs, ldb))                      \
       return NTK_ERR_INVALID_ARG;                                                               \
     if (n == 0 || nrhs == 0) return NTK_OK;                                                     \
-    ntk__trsm_lln_##S(n, nrhs, L, lda, B, ldb);                                                 \
-    ntk__trsm_llt_##S(n, nrhs, L, lda, B, ldb);                                                 \
-    return NTK_OK;                                                                              \
+    {                                                                                           \
+      ntk_status st = ntk__trsm_lln_##S(n, nrhs, L, lda, B, ldb);                               \
+      return st != NTK_OK ? st : ntk__trsm_llt_##S(n, nrhs, L, lda, B, ldb);                    \
+    }                                                                                           \
   }
 
 NTK__LINALG_TYPED(float, s, ntk_sgemm, ntk_ssyrk)

@@ -83,14 +83,22 @@ static char *read_all(const char *path, size_t *len) {
   return buf;
 }
 
-/* Parses numbers from text; flat = 1 ignores the row structure (parameter files). */
-static matrix parse_matrix(const char *path, int flat) {
-  size_t len, line = 0, cap = 0, n = 0;
-  char *text = read_all(path, &len), *p = text;
-  matrix m;
-  memset(&m, 0, sizeof m);
-  m.name = path;
-  if (memchr(text, 0, len)) FAIL("%s: binary data (NUL byte) in a text file", path);
+/* Parses numbers from text (NUL-terminated, modified in place); flat = 1 ignores the row
+   structure (parameter files). Returns 0, or 1 with a message naming path and line in err. */
+static int parse_matrix_text(char *text, size_t len, const char *path, int flat, matrix *m,
+                             char *err, size_t errcap) {
+  size_t line = 0, cap = 0, n = 0;
+  char *p = text;
+  memset(m, 0, sizeof *m);
+  m->name = path;
+#define PM_FAIL(...)                         \
+  do {                                       \
+    snprintf(err, errcap, __VA_ARGS__);      \
+    free(m->v);                              \
+    m->v = NULL;                             \
+    return 1;                                \
+  } while (0)
+  if (memchr(text, 0, len)) PM_FAIL("%s: binary data (NUL byte) in a text file", path);
   while (*p) {
     char *eol = strchr(p, '\n'), *q;
     size_t cols = 0;
@@ -104,35 +112,45 @@ static matrix parse_matrix(const char *path, int flat) {
         double v;
         while (*q == ' ' || *q == '\t' || *q == ',' || *q == '\r') q++;
         if (!*q) break;
-        errno = 0;
         v = strtod(q, &end);
         if (end == q || (*end && !strchr(" \t,\r", *end))) {
-          size_t k = 0;
+          int k = 0;
           while (q[k] && !strchr(" \t,\r", q[k]) && k < 24) k++;
-          FAIL("%s:%zu: not a number: '%.*s'", path, line, (int)k, q);
+          PM_FAIL("%s:%zu: not a number: '%.*s'", path, line, k, q);
         }
-        if (!(v - v == 0)) FAIL("%s:%zu: non-finite value '%.*s'", path, line, (int)(end - q), q);
+        if (!(v - v == 0)) PM_FAIL("%s:%zu: non-finite value '%.*s'", path, line, (int)(end - q < 24 ? end - q : 24), q);
         if (n == cap) {
+          ntk_real *nv;
           cap = cap ? 2 * cap : 1024;
-          m.v = (ntk_real *)realloc(m.v, cap * sizeof(ntk_real));
-          if (!m.v) FAIL("%s: out of memory", path);
+          nv = (ntk_real *)realloc(m->v, cap * sizeof(ntk_real));
+          if (!nv) PM_FAIL("%s: out of memory", path);
+          m->v = nv;
         }
-        m.v[n++] = (ntk_real)v;
+        m->v[n++] = (ntk_real)v;
         cols++;
         q = end;
       }
       if (!flat) {
-        if (m.rows == 0) m.cols = cols;
-        else if (cols != m.cols) FAIL("%s:%zu: ragged row: %zu columns, expected %zu", path, line, cols, m.cols);
-        m.rows++;
+        if (m->rows == 0) m->cols = cols;
+        else if (cols != m->cols) PM_FAIL("%s:%zu: ragged row: %zu columns, expected %zu", path, line, cols, m->cols);
+        m->rows++;
       }
     }
     if (!eol) break;
     p = eol + 1;
   }
+  if (flat) m->rows = n, m->cols = 1;
+  if (n == 0) PM_FAIL("%s: no numbers", path);
+#undef PM_FAIL
+  return 0;
+}
+
+static matrix parse_matrix(const char *path, int flat) {
+  size_t len;
+  char *text = read_all(path, &len), err[512];
+  matrix m;
+  if (parse_matrix_text(text, len, path, flat, &m, err, sizeof err)) FAIL("%s", err);
   free(text);
-  if (flat) m.rows = n, m.cols = 1;
-  if (n == 0) FAIL("%s: no numbers", path);
   return m;
 }
 
@@ -333,6 +351,7 @@ static int train_log(size_t step, double loss, void *user) {
   return 0;
 }
 
+#ifndef NTK_CLI_NO_MAIN
 int main(int argc, char **argv) {
   options o;
   const char *cmd;
@@ -462,3 +481,4 @@ int main(int argc, char **argv) {
   if (fflush(stdout) != 0) FAIL("write error on standard output");
   return 0;
 }
+#endif /* NTK_CLI_NO_MAIN */

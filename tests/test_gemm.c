@@ -5,6 +5,7 @@
 /* levels whose kernels this binary has and this CPU can run */
 static int t_levels(int *out) {
   int n = 0;
+  out[n++] = -1; /* the direct (unpacked) path */
   out[n++] = NTK_SIMD_SCALAR;
 #ifdef NTK__BUILD_X86
   if (ntk__cpu_level() >= NTK_SIMD_AVX2) out[n++] = NTK_SIMD_AVX2;
@@ -48,7 +49,7 @@ static int t_gemm_case(int dbl, int level, int tri, int ta, int tb, size_t m, si
     if (dbl) ((double *)Cx)[i] = ((double *)Cy)[i] = Cg[i];
     else ((float *)Cx)[i] = ((float *)Cy)[i] = (float)Cg[i];
   }
-  T_STATUS(ntk__gemm(ty, level, tri, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, Cx, ldc),
+  T_STATUS(ntk__gemm(ty, level < 0 ? NTK_SIMD_SCALAR : level, level < 0, tri, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, Cx, ldc),
            NTK_OK);
   if (dbl) ntk__gemm_ref_d(ta, tb, m, n, k, alpha, (double *)A, lda, (double *)B, ldb, beta, (double *)Cy, ldc, tri);
   else ntk__gemm_ref_s(ta, tb, m, n, k, (float)alpha, (float *)A, lda, (float *)B, ldb, (float)beta, (float *)Cy, ldc, tri);
@@ -88,20 +89,20 @@ static int t_gemm_case(int dbl, int level, int tri, int ta, int tb, size_t m, si
 }
 
 static void test_gemm_sweeps(void) {
-  int levels[4], nl = t_levels(levels), li, dbl;
+  int levels[5], nl = t_levels(levels), li, dbl;
   static const double ab[][2] = {{1, 0}, {-0.75, 0}, {1, 1}, {0.5, -1.5}, {0, 2}, {0, 0}};
   t_section("gemm: every kernel set against _ref across block edges");
   for (dbl = 0; dbl <= 1; dbl++)
     for (li = 0; li < nl; li++) {
-      const ntk__gemm_kernel *kr = ntk__gemm_pick(dbl ? 8 : 4, levels[li]);
+      const ntk__gemm_kernel *kr = ntk__gemm_pick(dbl ? 8 : 4, levels[li] < 0 ? NTK_SIMD_SCALAR : levels[li]);
       size_t mr = kr->mr, nr = kr->nr, kc = kr->kc, nb = kr->nb, mb = kr->mb;
       size_t ms[] = {1, 2, mr - 1, mr, mr + 1, 2 * mr + 1, 3 * mr + 1, mb - 1, mb, mb + 1};
       size_t ns[] = {1, nr - 1, nr, nr + 1, 2 * nr + 1, nb - 1, nb, nb + 1, 2 * nb + 1, 3 * nb + 1};
       size_t ks[] = {1, 2, kc - 1, kc, kc + 1, 2 * kc + 1, 3 * kc + 1};
       size_t i, c;
       int ta, tb, fails = 0;
-      printf("  %s kernels %s: MR=%zu NR=%zu KC=%zu NB=%zu MB=%zu\n", dbl ? "double" : "float",
-             kr->name, mr, nr, kc, nb, mb);
+      printf("  %s kernels %s%s: MR=%zu NR=%zu KC=%zu NB=%zu MB=%zu\n", dbl ? "double" : "float",
+             levels[li] < 0 ? "direct (no packing), sizes of " : "", kr->name, mr, nr, kc, nb, mb);
       for (ta = 0; ta <= 1; ta++)
         for (tb = 0; tb <= 1; tb++) {
           for (i = 0; i < sizeof ms / sizeof ms[0]; i++)
@@ -120,11 +121,11 @@ static void test_gemm_sweeps(void) {
 }
 
 static void test_syrk(void) {
-  int levels[4], nl = t_levels(levels), li, dbl, t, tri;
+  int levels[5], nl = t_levels(levels), li, dbl, t, tri;
   t_section("syrk: one triangle of A·Aᵀ against _ref, the other triangle untouched");
   for (dbl = 0; dbl <= 1; dbl++)
     for (li = 0; li < nl; li++) {
-      const ntk__gemm_kernel *kr = ntk__gemm_pick(dbl ? 8 : 4, levels[li]);
+      const ntk__gemm_kernel *kr = ntk__gemm_pick(dbl ? 8 : 4, levels[li] < 0 ? NTK_SIMD_SCALAR : levels[li]);
       size_t ns[] = {1, 2, kr->mr + 1, kr->nr + 1, kr->nb + 3, 2 * kr->nb + 5};
       size_t i;
       for (tri = 1; tri <= 2; tri++)
@@ -136,7 +137,7 @@ static void test_syrk(void) {
             }
             /* more rows than one A block (MB): the triangle logic per row block (the driver is
                shared, so the small-MB scalar table covers it) */
-            if (levels[li] == NTK_SIMD_SCALAR) t_gemm_case(dbl, levels[li], tri, t, !t, kr->mb + 5, kr->mb + 5, 3, 1, 0, 0);
+            if (levels[li] <= NTK_SIMD_SCALAR) t_gemm_case(dbl, levels[li], tri, t, !t, kr->mb + 5, kr->mb + 5, 3, 1, 0, 0);
           }
     }
   /* the public entry points route to the same driver: one check of each against gemm */
@@ -194,6 +195,13 @@ static void test_gemm_public(void) {
               strcmp(ntk_simd_name(), "neon") == 0 || strcmp(ntk_simd_name(), "scalar") == 0,
           "ntk_simd_name() = %s", ntk_simd_name());
   printf("  kernel set in use: %s\n", ntk_simd_name());
+#if defined(__aarch64__) && defined(__ARM_NEON) && !defined(NTK_SIMD)
+  T_CHECK(strcmp(ntk_simd_name(), "neon") == 0, "aarch64 with NEON uses the neon kernels (got %s)", ntk_simd_name());
+#endif
+#if defined(NTK__BUILD_X86) && !defined(NTK_SIMD)
+  T_CHECK(strcmp(ntk_simd_name(), ntk__cpu_level() == NTK_SIMD_AVX512 ? "avx512" : ntk__cpu_level() == NTK_SIMD_AVX2 ? "avx2" : "scalar") == 0,
+          "x86-64 dispatch picks the best kernel set the CPU has (%s)", ntk_simd_name());
+#endif
   T_CHECK(strcmp(ntk_status_string(NTK_ERR_NOT_POSITIVE_DEFINITE),
                  ntk_status_string(NTK_ERR_INVALID_ARG)) != 0 &&
               strcmp(ntk_status_string(NTK_OK), "ok") == 0 &&

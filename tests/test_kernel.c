@@ -208,7 +208,7 @@ static double tk_kernel_diff(const ntk_layer *a, const ntk_layer *b, size_t L, d
   ntk_real x[4 * 3], Ka[16], Ta[16], Kb[16], Tb[16];
   double wk = 0, wt = 0;
   size_t i;
-  for (i = 0; i < 12; i++) x[i] = (ntk_real)(0.8 * t_normal());
+  for (i = 0; i < 12; i++) x[i] = (ntk_real)(0.8 * t_normal()); /* |x|²/d ≈ 0.64 */
   ntk_kernel(a, L, x, 4, NULL, 0, 3, Ka, Ta);
   ntk_kernel(b, L, x, 4, NULL, 0, 3, Kb, Tb);
   for (i = 0; i < 16; i++) {
@@ -240,7 +240,9 @@ static void test_kernel_quadrature(void) {
     ek = tk_kernel_diff(a, b, 3, &et);
     T_CHECK(ek < 1e-9 + 50 * NTK__EPS && et < 1e-9 + 50 * NTK__EPS, "%s closed form vs degree-120 quadrature: nngp %.2g, ntk %.2g", nm[i], ek, et);
   }
-  /* the default degree against degree 200 for the quadrature-only activations */
+  /* the default degree against degree 200 for the quadrature-only activations, on inputs of
+     unit scale (fixed seed: the accuracy depends on the pre-activation variance) */
+  t_rng = 0x5eed;
   for (i = 0; i < 2; i++) {
     a[0] = b[0] = ntk_dense(0, 1.0, 0.1);
     a[1] = i == 0 ? ntk_tanh() : ntk_softplus();

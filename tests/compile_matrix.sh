@@ -1,0 +1,57 @@
+#!/bin/sh
+# The compile matrix (warnings are errors): C99/C11 with gcc and clang, C++11 with g++ and
+# clang++, ntk.h included twice, two NTK_STATIC translation units, NTK_REAL_FLOAT, every NTK_SIMD
+# path this host can compile, plain -O2 without -march, with and without -fopenmp.
+set -u
+cd "$(dirname "$0")/.."
+out=build/matrix
+mkdir -p $out
+W="-Wall -Wextra -Wpedantic -Wshadow -Werror"
+pass=0
+fail=0
+run() { # label, command...
+  label=$1
+  shift
+  if "$@" >$out/log.txt 2>&1; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL [$label]: $*"
+    head -20 $out/log.txt
+  fi
+}
+for cc in gcc clang; do
+  command -v $cc >/dev/null || continue
+  for std in c99 c11; do
+    for omp in "" "-fopenmp"; do
+      for arch in "" "-march=native"; do
+        for extra in "" "-DNTK_REAL_FLOAT"; do
+          flags="-std=$std -O2 $arch $omp $extra $W"
+          run "$cc $flags" $cc $flags tests/compile/tu_a.c tests/compile/tu_b.c -o $out/a -lm
+          run "run $cc $flags" $out/a
+        done
+      done
+    done
+    for simd in NTK_SIMD_SCALAR NTK_SIMD_AVX2 NTK_SIMD_AVX512; do
+      run "$cc -std=$std -DNTK_SIMD=$simd" $cc -std=$std -O2 -DNTK_SIMD=$simd $W -c tests/compile/tu_a.c -o $out/s.o
+    done
+    run "$cc -std=$std two NTK_STATIC units" sh -c "$cc -std=$std -O2 $W -DTU_MAIN -c tests/compile/tu_static.c -o $out/s1.o && $cc -std=$std -O2 $W -c tests/compile/tu_static.c -o $out/s2.o && $cc $out/s1.o $out/s2.o -o $out/s -lm && $out/s"
+  done
+done
+for cxx in g++ clang++; do
+  command -v $cxx >/dev/null || continue
+  for omp in "" "-fopenmp"; do
+    for extra in "" "-DNTK_REAL_FLOAT" "-march=native"; do
+      flags="-std=c++11 -O2 $omp $extra $W"
+      run "$cxx $flags" $cxx -x c++ $flags tests/compile/tu_a.c tests/compile/tu_b.c -o $out/a -lm
+      run "run $cxx $flags" $out/a
+    done
+  done
+done
+if command -v aarch64-linux-gnu-gcc >/dev/null; then
+  for simd in "" "-DNTK_SIMD=NTK_SIMD_NEON" "-DNTK_SIMD=NTK_SIMD_SCALAR"; do
+    run "aarch64 $simd" aarch64-linux-gnu-gcc -std=c99 -O2 $simd $W -c tests/compile/tu_a.c -o $out/n.o
+  done
+fi
+echo "compile matrix: $pass passed, $fail failed"
+[ $fail -eq 0 ]
