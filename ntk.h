@@ -204,8 +204,9 @@ typedef struct ntk_layer {
 
 /* Default Gauss–Hermite degree for activations without a closed form (cost: degree² φ and φ′
    evaluations per kernel entry and layer). Measured against degree 200 (tests, pre-activation
-   variance ≈ 1): tanh 1e-7 (NNGP) and 2e-6 (NTK) relative, softplus 1e-11. The error grows with
-   the variance (φ′ looks sharper at that scale): raise quad_degree for wide inputs or deep nets. */
+   variances 0.1…3): tanh 1e-7…1e-5 (NNGP) and 2e-6…1e-4 (NTK) relative (sech² has poles at
+   ±iπ/2, so Gauss–Hermite converges slowly), softplus ≤ 1e-11. The error grows with the variance
+   (φ′ looks sharper at that scale): raise quad_degree (128: ~1e-6) for tanh at wide inputs. */
 #define NTK_QUAD_DEGREE 64
 
 NTKDEF ntk_layer ntk_dense(size_t width, double w_std, double b_std);

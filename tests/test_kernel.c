@@ -230,6 +230,8 @@ static void test_kernel_quadrature(void) {
   ntk_layer cf[3];
   const char *nm[3] = {"erf", "gelu", "sin"};
   t_section("kernel: closed forms against Gauss–Hermite quadrature; quadrature degrees");
+  t_rng = 0x5eed; /* fixed inputs: quadrature accuracy depends on the pre-activation variance,
+                     and the same inputs on every platform whatever ran before */
   cf[0] = ntk_erf(), cf[1] = ntk_gelu(), cf[2] = ntk_sin();
   for (i = 0; i < 3; i++) {
     a[0] = b[0] = ntk_dense(0, 1.2, 0.1);
@@ -240,18 +242,25 @@ static void test_kernel_quadrature(void) {
     ek = tk_kernel_diff(a, b, 3, &et);
     T_CHECK(ek < 1e-9 + 50 * NTK__EPS && et < 1e-9 + 50 * NTK__EPS, "%s closed form vs degree-120 quadrature: nngp %.2g, ntk %.2g", nm[i], ek, et);
   }
-  /* the default degree against degree 200 for the quadrature-only activations, on inputs of
-     unit scale (fixed seed: the accuracy depends on the pre-activation variance) */
-  t_rng = 0x5eed;
+  /* the default degree against degree 200 for the quadrature-only activations: the documented
+     accuracy (≤ 1e-3 for tanh at these scales, far better for softplus), and convergence (degree
+     128 closer to 200 than the default) */
   for (i = 0; i < 2; i++) {
-    a[0] = b[0] = ntk_dense(0, 1.0, 0.1);
+    ntk_layer c[3];
+    double ek2, et2;
+    size_t keep = (size_t)t_rng;
+    a[0] = b[0] = c[0] = ntk_dense(0, 1.0, 0.1);
     a[1] = i == 0 ? ntk_tanh() : ntk_softplus();
-    b[1] = a[1];
-    b[1].quad_degree = 200;
-    a[2] = b[2] = ntk_dense(1, 1.0, 0.0);
+    b[1] = c[1] = a[1];
+    b[1].quad_degree = 200, c[1].quad_degree = 128;
+    a[2] = b[2] = c[2] = ntk_dense(1, 1.0, 0.0);
     ek = tk_kernel_diff(a, b, 3, &et);
-    printf("  %s: default degree %d vs 200: nngp %.2g, ntk %.2g relative\n", i == 0 ? "tanh" : "softplus", NTK_QUAD_DEGREE, ek, et);
-    T_CHECK(ek < 1e-5 && et < 1e-5, "%s default quadrature degree within 1e-5 of degree 200", i == 0 ? "tanh" : "softplus");
+    t_rng = keep; /* the same inputs again */
+    ek2 = tk_kernel_diff(c, b, 3, &et2);
+    printf("  %s vs degree 200: default degree %d: nngp %.2g, ntk %.2g; degree 128: nngp %.2g, ntk %.2g (relative)\n",
+           i == 0 ? "tanh" : "softplus", NTK_QUAD_DEGREE, ek, et, ek2, et2);
+    T_CHECK(ek < 1e-3 && et < 1e-3, "%s at the default degree within 1e-3 of degree 200", i == 0 ? "tanh" : "softplus");
+    T_CHECK((et2 <= et && ek2 <= ek) || et < 1e-12, "%s converges: degree 128 at least as close as %d", i == 0 ? "tanh" : "softplus", NTK_QUAD_DEGREE);
   }
 }
 
