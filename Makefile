@@ -14,7 +14,7 @@ ifneq ($(OPENBLAS_H),)
 BENCH_BLAS = -DNTK_BENCH_OPENBLAS -I$(dir $(OPENBLAS_H)) -llapacke -lopenblas
 endif
 
-.PHONY: all test demo bench clean matrix test-aarch64 test-riscv64 mcu sanitize valgrind tsan fuzz ci-extra
+.PHONY: all test demo bench clean fashion matrix test-aarch64 test-riscv64 mcu sanitize valgrind tsan fuzz ci-extra
 all: $(BUILD)/test $(BUILD)/demo $(BUILD)/ntk
 
 $(BUILD):
