@@ -192,3 +192,50 @@ static void test_cli(void) {
 #else
 static void test_cli(void) { printf("  (CLI tests not built here: no popen, or a cross build)\n"); }
 #endif
+
+/* The README's complete example is examples/readme_example.c verbatim, and it compiles and runs. */
+#ifdef TC_HAVE_POPEN
+static char *tc_slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  char *b;
+  long n;
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  b = (char *)malloc((size_t)n + 1);
+  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) n = 0;
+  if (b) b[n] = 0;
+  fclose(f);
+  return b;
+}
+static void test_readme(void) {
+  char *readme = tc_slurp("README.md"), *ex = tc_slurp("examples/readme_example.c"), out[4096], err[4096], *start, *end;
+  const char *mk = "<!-- example: examples/readme_example.c -->\n```c\n";
+  int code;
+  t_section("readme: the complete example in README.md is examples/readme_example.c and runs");
+  if (!readme || !ex) {
+    T_CHECK(0, "README.md or examples/readme_example.c missing (run the tests from the repository root)");
+    free(readme), free(ex);
+    return;
+  }
+  start = strstr(readme, mk);
+  if (start) start += strlen(mk);
+  end = start ? strstr(start, "\n```\n") : NULL;
+  T_CHECK(start && end && (size_t)(end + 1 - start) == strlen(ex) && memcmp(start, ex, strlen(ex)) == 0,
+          "README's example block equals examples/readme_example.c");
+  code = system("cc -std=c99 -O2 -Wall -Wextra -Werror -I. examples/readme_example.c -o build/readme_example -lm");
+  T_CHECK(code == 0, "README example compiles with -Wall -Wextra -Werror");
+  if (code == 0) {
+    FILE *p = popen("./build/readme_example", "r");
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    code = p ? pclose(p) : -1;
+    out[n] = 0;
+    T_CHECK(code == 0 && strstr(out, "t = inf:") != NULL, "README example runs: %s", out);
+  }
+  (void)err;
+  free(readme), free(ex);
+}
+#else
+static void test_readme(void) { printf("  (README check not built here)\n"); }
+#endif

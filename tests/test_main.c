@@ -42,6 +42,7 @@ static const t_entry t_all[] = {
     {"net_misc", test_net_misc},
     {"float_kernel", test_float},
     {"cli", test_cli},
+    {"readme", test_readme},
 };
 
 int main(int argc, char **argv) {
