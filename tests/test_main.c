@@ -35,6 +35,7 @@ static const t_entry t_all[] = {
     {"predict_flow", test_predict_flow},
     {"predict_gp", test_predict_gp},
     {"predict_wide_network", test_predict_wide_network},
+    {"golden", test_golden},
     {"net_jacobian", test_net_jacobian},
     {"net_structured", test_net_structured},
     {"net_convergence", test_net_convergence},

@@ -307,3 +307,84 @@ static void test_predict_wide_network(void) {
      the constant; the narrow net must be clearly worse */
   T_CHECK(wide < 0.05 && wide < narrow, "wide gap %.4f < 0.05 and < narrow gap %.4f", wide, narrow);
 }
+
+/* Golden values from an independent pure-Python transcription of neural-tangents' formulas
+   (../shared/research/neural_tangents.md §4.3; not produced by ntk.h), inputs X below. */
+static void tg_cmp(const char *what, const double *got, const double *want, size_t n, double rtol) {
+  double e = t_err_ratio_d(got, want, n, rtol * 1e-3, rtol);
+  T_CHECK(e <= 1, "%s against the reference transcription: err/tol %.3g", what, e);
+}
+
+static void test_golden(void) {
+  static const double X[6] = {1, 2, 3, -1, -1, 0.5};
+  static const double A_nngp[9] = {7.153046875, 5.460410164, 1.790122978, 5.460410164, 14.2721875, 1.631688321, 1.790122978, 1.631688321, 1.813691406};
+  static const double A_ntk[9] = {21.42789062, 8.44979716, 2.492373407, 8.44979716, 42.7853125, 1.494787379, 2.492373407, 1.494787379, 5.409824219};
+  static const double B_nngp[9] = {0.9851684133, 0.1206526168, 0.003455447817, 0.1206526168, 1.110372721, -0.7973697707, 0.003455447817, -0.7973697707, 0.6433453852};
+  static const double B_ntk[9] = {2.667746703, 0.2394638295, 0.00441089598, 0.2394638295, 3.529033097, -1.88957385, 0.00441089598, -1.88957385, 1.414016991};
+  static const double C_nngp[9] = {1.188650069, 0.5800202214, 0.1183969259, 0.5800202214, 2.448855358, -0.1088776001, 0.1183969259, -0.1088776001, 0.2611648627};
+  static const double C_ntk[9] = {2.435184984, 0.7210799211, 0.1209106835, 0.7210799211, 4.996910855, -0.2099583071, 0.1209106835, -0.2099583071, 0.5310938712};
+  static const double D_nngp[9] = {0.4947163978, 0.0262494181, 0.05549156176, 0.0262494181, 0.4999079471, -0.1158342426, 0.05549156176, -0.1158342426, 0.3898208036};
+  static const double D_ntk[9] = {1.644236593, 0.05614956094, 0.1121344092, 0.05614956094, 2.650303775, -0.2800619978, 0.1121344092, -0.2800619978, 0.8512688209};
+  static const double E_k[9] = {1.01, 0.101876237, 0.01504267456, 0.101876237, 1.01, -0.8488945494, 0.01504267456, -0.8488945494, 1.01};
+  static const double F_nngp[9] = {1.0, 0.03877420783, 0.2096113872, 0.03877420783, 1.0, 0.01043593646, 0.2096113872, 0.01043593646, 1.0};
+  static const double F_ntk[9] = {2.5, 0.01938710392, 0.0, 0.01938710392, 5.0, -0.01826288881, 0.0, -0.01826288881, 0.625};
+  static const double G_nngp[9] = {6.349375, 3.52989846, 1.02725638, 3.52989846, 12.6775, 0.01285832372, 1.02725638, 0.01285832372, 1.60328125};
+  static const double G_ntk[9] = {19.02, 8.484995619, 3.372223399, 8.484995619, 35.895, 0.8422573569, 3.372223399, 0.8422573569, 6.36375};
+  static const double H_nngp[9] = {6.60295, 2.773485014, 0.6655440832, 2.773485014, 13.1842, -1.755545673, 0.6655440832, -1.755545673, 1.6670125};
+  static const double H_ntk[9] = {13.1959, 3.730026098, 0.6736521959, 3.730026098, 26.3584, -3.686630543, 0.6736521959, -3.686630543, 3.324025};
+  ntk_layer n[8];
+  double K[9], T[9];
+  t_section("golden: kernels and predictions against an independent transcription of neural-tangents");
+#define TG_RUN(name, L, wk, wt)                          \
+  do {                                                   \
+    T_STATUS(ntk_kernel(n, L, X, 3, NULL, 0, 2, K, T), NTK_OK); \
+    tg_cmp(name " nngp", K, wk, 9, 2e-9);                \
+    tg_cmp(name " ntk", T, wt, 9, 2e-9);                 \
+  } while (0)
+  n[0] = ntk_dense(0, 1.5, 0.1), n[1] = ntk_relu(), n[2] = ntk_dense(0, 1.5, 0.1), n[3] = ntk_relu(), n[4] = ntk_dense(1, 1.5, 0.1);
+  TG_RUN("A: relu depth 2", 5, A_nngp, A_ntk);
+  n[0] = ntk_dense(0, 1.2, 0.05), n[1] = ntk_erf(), n[2] = ntk_dense(1, 1.2, 0.05);
+  TG_RUN("B: erf", 3, B_nngp, B_ntk);
+  n[0] = ntk_dense(0, 1, 0.1), n[1] = ntk_gelu(), n[2] = ntk_dense(1, 1, 0.1);
+  TG_RUN("C: gelu", 3, C_nngp, C_ntk);
+  n[0] = ntk_dense(0, 0.9, 0.5), n[1] = ntk_sin(), n[2] = ntk_dense(1, 1, 0);
+  TG_RUN("D: sin", 3, D_nngp, D_ntk);
+  n[0] = ntk_dense(0, 1, 0.1), n[1] = ntk_sign(), n[2] = ntk_dense(1, 1, 0.1);
+  TG_RUN("E: sign", 3, E_k, E_k);
+  n[0] = ntk_dense(0, 1, 0), n[1] = ntk_rbf(0.5);
+  {
+    ntk_layer m[3];
+    m[0] = n[0], m[1] = n[1];
+    T_STATUS(ntk_kernel(m, 2, X, 3, NULL, 0, 2, K, T), NTK_OK);
+    tg_cmp("F: rbf nngp", K, F_nngp, 9, 2e-9);
+    tg_cmp("F: rbf ntk", T, F_ntk, 9, 2e-9);
+  }
+  n[0] = ntk_dense_standard(4, 1.5, 0.1), n[1] = ntk_relu(), n[2] = ntk_dense_standard(1, 1.5, 0.1);
+  TG_RUN("G: relu standard parameterisation", 3, G_nngp, G_ntk);
+  n[0] = ntk_dense(0, 1.5, 0.1), n[1] = ntk_leaky_relu(0.2), n[2] = ntk_dense(1, 1.5, 0.1);
+  TG_RUN("H: leaky relu", 3, H_nngp, H_ntk);
+#undef TG_RUN
+  /* predictions on network A: train on points 0, 1 with y = [1, −1], test on point 2, lr = 1 */
+  {
+    double Kd[4] = {A_nngp[0], A_nngp[1], A_nngp[3], A_nngp[4]}, Td[4] = {A_ntk[0], A_ntk[1], A_ntk[3], A_ntk[4]};
+    double Kt[2] = {A_nngp[6], A_nngp[7]}, Tt[2] = {A_ntk[6], A_ntk[7]}, Ktt = A_nngp[8], y[2] = {1, -1};
+    double f[2], g, var;
+    ntk_predictor p;
+    static const double ft1[2] = {0.9998838133, -0.9999595921}, fk1[2] = {0.8536715222, -0.9206319982};
+    ntk_predictor_init(&p, Td, 2, y, 1, NULL, 1.0, 0, 0);
+    ntk_predict_train(&p, 1, 0, f), tg_cmp("gradient_descent_mse ntk t=1 f_train", f, ft1, 2, 1e-8);
+    ntk_predict_test(&p, 1, 0, Tt, 1, NULL, &g), tg_cmp("gradient_descent_mse ntk t=1 f_test", &g, (const double[]){0.09820885098}, 1, 1e-8);
+    ntk_predict_test(&p, INFINITY, 0, Tt, 1, NULL, &g), tg_cmp("gradient_descent_mse ntk t=inf f_test", &g, (const double[]){0.0982212463}, 1, 1e-8);
+    ntk_ensemble_ntk(&p, 1, Tt, 1, Kd, Kt, &Ktt, NULL, &var), tg_cmp("ensemble ntk t=1 test variance", &var, (const double[]){1.479850103}, 1, 1e-8);
+    ntk_ensemble_ntk(&p, INFINITY, Tt, 1, Kd, Kt, &Ktt, NULL, &var), tg_cmp("ensemble ntk t=inf test variance", &var, (const double[]){1.479838479}, 1, 1e-8);
+    ntk_predictor_free(&p);
+    ntk_predictor_init(&p, Kd, 2, y, 1, NULL, 1.0, 0, 0);
+    ntk_predict_train(&p, 1, 0, f), tg_cmp("gradient_descent_mse nngp t=1 f_train", f, fk1, 2, 1e-8);
+    ntk_predict_test(&p, 1, 0, Kt, 1, NULL, &g), tg_cmp("gradient_descent_mse nngp t=1 f_test", &g, (const double[]){0.172376834}, 1, 1e-8);
+    ntk_predict_test(&p, INFINITY, 0, Kt, 1, NULL, &g), tg_cmp("gradient_descent_mse nngp t=inf f_test", &g, (const double[]){0.203982599}, 1, 1e-8);
+    ntk_ensemble_nngp(&p, 1, Kt, 1, &Ktt, NULL, &var), tg_cmp("ensemble nngp t=1 test variance", &var, (const double[]){1.361017278}, 1, 1e-8);
+    ntk_predictor_free(&p);
+    ntk_gp_inference(Kd, 2, y, 1, Kt, 1, &Ktt, 0, 0, &g, &var), tg_cmp("gp_inference nngp (= ensemble t=inf) variance", &var, (const double[]){1.358735909}, 1, 1e-8);
+    ntk_gp_inference(Td, 2, y, 1, Tt, 1, NULL, 0.1, 0, &g, NULL), tg_cmp("gp_inference ntk diag_reg 0.1 mean", &g, (const double[]){0.08121402331}, 1, 1e-8);
+  }
+}
