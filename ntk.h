@@ -1195,21 +1195,32 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
    Cholesky is factor(A11), A21 ← A21·L11⁻ᵀ, A22 ← A22 − A21·A21ᵀ (SYRK of depth n/2),
    factor(A22), down to NB-sized unblocked blocks — so nearly all flops are deep GEMM/SYRK.
    ============================================================================================ */
-#define NTK__TRSM_BASE 16
+#define NTK__TRSM_BASE 32
 #define NTK__POTRF_NB 64
 #define NTK__LINALG_TYPED(T, S, GEMM, SYRK)                                                     \
   /* B (m, k) ← B·L⁻ᵀ, L (k, k) lower */                                                      \
-  static ntk_status ntk__trsm_rlt_##S(size_t m, size_t k, const T *L, size_t lda, T *B, size_t ldb) { \
+  NTK__VEC static ntk_status ntk__trsm_rlt_##S(size_t m, size_t k, const T *L, size_t lda, T *B, size_t ldb) { \
     size_t i, j, p, h;                                                                          \
     ntk_status st;                                                                              \
     if (k <= NTK__TRSM_BASE) {                                                                  \
-      for (i = 0; i < m; i++) {                                                                 \
-        T *b = B + i * ldb;                                                                     \
+      /* four rows of B at a time: four independent dot products per step (ILP) */              \
+      for (i = 0; i < m; i += 4) {                                                              \
+        size_t r = m - i < 4 ? m - i : 4, q;                                                    \
+        T *b0 = B + i * ldb, *b1 = r > 1 ? b0 + ldb : b0, *b2 = r > 2 ? b0 + 2 * ldb : b0;      \
+        T *b3 = r > 3 ? b0 + 3 * ldb : b0;                                                      \
         for (j = 0; j < k; j++) {                                                               \
-          T acc = b[j];                                                                         \
-          for (p = 0; p < j; p++) acc -= b[p] * L[j * lda + p];                                 \
-          b[j] = acc / L[j * lda + j];                                                          \
+          const T *lj = L + j * lda;                                                            \
+          T a0 = b0[j], a1 = b1[j], a2 = b2[j], a3 = b3[j], inv = 1 / lj[j];                    \
+          for (p = 0; p < j; p++) {                                                             \
+            T l = lj[p];                                                                        \
+            a0 -= b0[p] * l, a1 -= b1[p] * l, a2 -= b2[p] * l, a3 -= b3[p] * l;                 \
+          }                                                                                     \
+          b0[j] = a0 * inv;                                                                     \
+          if (r > 1) b1[j] = a1 * inv;                                                          \
+          if (r > 2) b2[j] = a2 * inv;                                                          \
+          if (r > 3) b3[j] = a3 * inv;                                                          \
         }                                                                                       \
+        (void)q;                                                                                \
       }                                                                                         \
       return NTK_OK;                                                                            \
     }                                                                                           \
@@ -1220,7 +1231,7 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
     return ntk__trsm_rlt_##S(m, k - h, L + h * lda + h, lda, B + h, ldb);                       \
   }                                                                                             \
   /* B (n, r) ← L⁻¹·B */                                                                      \
-  static ntk_status ntk__trsm_lln_##S(size_t n, size_t r, const T *L, size_t lda, T *B, size_t ldb) { \
+  NTK__VEC static ntk_status ntk__trsm_lln_##S(size_t n, size_t r, const T *L, size_t lda, T *B, size_t ldb) { \
     size_t i, j, p, h;                                                                          \
     ntk_status st;                                                                              \
     if (n <= NTK__TRSM_BASE) {                                                                  \
@@ -1242,7 +1253,7 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
     return ntk__trsm_lln_##S(n - h, r, L + h * lda + h, lda, B + h * ldb, ldb);                 \
   }                                                                                             \
   /* B (n, r) ← L⁻ᵀ·B */                                                                      \
-  static ntk_status ntk__trsm_llt_##S(size_t n, size_t r, const T *L, size_t lda, T *B, size_t ldb) { \
+  NTK__VEC static ntk_status ntk__trsm_llt_##S(size_t n, size_t r, const T *L, size_t lda, T *B, size_t ldb) { \
     size_t i, j, p, h;                                                                          \
     ntk_status st;                                                                              \
     if (n <= NTK__TRSM_BASE) {                                                                  \
@@ -1266,7 +1277,7 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
   /* unblocked lower Cholesky of a diagonal block; returns the failing column or n. A pivot at  \
      or below n·eps of the column's original diagonal (dg) counts as not positive definite:     \
      a kernel with duplicate inputs must fail, not succeed with a 1e-8 pivot. */                \
-  static size_t ntk__potf2_##S(size_t n, T *A, size_t lda, const T *dg, T tol) {                \
+  NTK__VEC static size_t ntk__potf2_##S(size_t n, T *A, size_t lda, const T *dg, T tol) {                \
     size_t i, j, p;                                                                             \
     for (j = 0; j < n; j++) {                                                                   \
       T *aj = A + j * lda, d = aj[j];                                                           \
