@@ -215,7 +215,7 @@ static void bench_gemm(void) {
   static const size_t sq[] = {256, 512, 1024, 2048, 4096};
   int dbl, t;
   size_t i;
-  printf("\n### GEMM (GFLOP/s; ratio = ours / OpenBLAS by time; O2 = plain -O2 build, ratio O2/native)\n\n");
+  printf("\n### GEMM (GFLOP/s; ratio = OpenBLAS time / ntk.h time (> 1: ntk.h faster); O2 = plain -O2 build, O2/nat = native time / -O2 time)\n\n");
   printf("| %-34s | %8s | %8s | %5s | %8s | %5s |\n", "case", "ntk.h", "OpenBLAS", "ratio", "ntk -O2", "O2/nat");
   printf("|%s|---:|---:|---:|---:|---:|\n", "------------------------------------");
   for (t = 1; t <= 2; t++)
