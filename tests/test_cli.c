@@ -239,3 +239,60 @@ static void test_readme(void) {
 #else
 static void test_readme(void) { printf("  (README check not built here)\n"); }
 #endif
+
+/* DESIGN §5 as one table: each bad call returns its named status and leaves the output untouched. */
+static double tb_out[16];
+static double tb_A[16] = {4, 1, 0, 0, 1, 3, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1}, tb_x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+static ntk_status tb_gemm_null(void) { return ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, 2, 2, 2, 1, NULL, 2, tb_A, 2, 0, tb_out, 2); }
+static ntk_status tb_gemm_lda(void) { return ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, 2, 2, 3, 1, tb_A, 2, tb_A, 2, 0, tb_out, 2); }
+static ntk_status tb_gemm_overflow(void) { return ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, ((size_t)-1) / 4, 2, 2, 1, tb_A, ((size_t)-1) / 4, tb_A, 2, 0, tb_out, 2); }
+static ntk_status tb_potrf_nan(void) { double A[4] = {1, 0, NAN, 1}; memcpy(tb_out, A, sizeof A); return ntk_dpotrf(2, tb_out, 2); }
+static ntk_status tb_potrf_indef(void) { double A[4] = {1, 0, 2, 1}; memcpy(tb_out, A, sizeof A); return ntk_dpotrf(2, tb_out, 2); }
+static ntk_status tb_syev_null(void) { return ntk_dsyev(2, NULL, 2, tb_out); }
+static ntk_status tb_kernel_empty(void) { ntk_layer l = ntk_relu(); return ntk_kernel(&l, 0, tb_x, 2, NULL, 0, 2, tb_out, NULL); }
+static ntk_status tb_kernel_unknown(void) { ntk_layer l[3]; l[0] = ntk_dense(0, 1, 0), l[1] = ntk_relu(), l[2] = ntk_dense(1, 1, 0); l[1].kind = (ntk_layer_kind)77; return ntk_kernel(l, 3, tb_x, 2, NULL, 0, 2, tb_out, NULL); }
+static ntk_status tb_kernel_wstd(void) { ntk_layer l[3]; l[0] = ntk_dense(0, INFINITY, 0), l[1] = ntk_relu(), l[2] = ntk_dense(1, 1, 0); return ntk_kernel(l, 3, tb_x, 2, NULL, 0, 2, tb_out, NULL); }
+static ntk_status tb_kernel_nan_data(void) { double x[4] = {1, NAN, 0, 1}; ntk_layer l[3]; l[0] = ntk_dense(0, 1, 0), l[1] = ntk_relu(), l[2] = ntk_dense(1, 1, 0); return ntk_kernel(l, 3, x, 2, NULL, 0, 2, tb_out, NULL); }
+static ntk_status tb_kernel_overflow(void) { ntk_layer l[3]; l[0] = ntk_dense(0, 1, 0), l[1] = ntk_relu(), l[2] = ntk_dense(1, 1, 0); return ntk_kernel(l, 3, tb_x, ((size_t)-1) / 8, NULL, 0, 2, tb_out, NULL); }
+static ntk_status tb_net_no_width(void) { ntk_net n; ntk_layer l[3]; l[0] = ntk_dense(0, 1, 0), l[1] = ntk_relu(), l[2] = ntk_dense(1, 1, 0); return ntk_net_init(&n, l, 3, 2, 1); }
+static ntk_status tb_predict_lr(void) { ntk_predictor p; return ntk_predictor_init(&p, tb_A, 4, tb_x, 1, NULL, -1, 0, 0); }
+static ntk_status tb_predict_nan(void) { ntk_predictor p; double y[4] = {1, NAN, 0, 0}; return ntk_predictor_init(&p, tb_A, 4, y, 1, NULL, 1, 0, 0); }
+static ntk_status tb_gp_notpd(void) { double K[4] = {1, 1, 1, 1}, y[2] = {1, 2}, Kt[2] = {1, 1}; return ntk_gp_inference(K, 2, y, 1, Kt, 1, NULL, 0, 0, tb_out, NULL); }
+static ntk_status tb_gp_reg(void) { double y[4] = {1, 2, 3, 4}; return ntk_gp_inference(tb_A, 4, y, 1, tb_A, 1, NULL, NAN, 0, tb_out, NULL); }
+
+static void test_bad_input_table(void) {
+  static const struct {
+    const char *what;
+    ntk_status (*call)(void);
+    ntk_status want;
+    int untouched; /* the output must keep its sentinel */
+  } rows[] = {
+      {"gemm: NULL A with nonzero sizes", tb_gemm_null, NTK_ERR_INVALID_ARG, 1},
+      {"gemm: lda too small", tb_gemm_lda, NTK_ERR_INVALID_ARG, 1},
+      {"gemm: m·lda overflows size_t", tb_gemm_overflow, NTK_ERR_INVALID_ARG, 1},
+      {"potrf: NaN in the matrix", tb_potrf_nan, NTK_ERR_NON_FINITE, 0},
+      {"potrf: indefinite", tb_potrf_indef, NTK_ERR_NOT_POSITIVE_DEFINITE, 0},
+      {"syev: NULL matrix", tb_syev_null, NTK_ERR_INVALID_ARG, 1},
+      {"kernel: empty layer list", tb_kernel_empty, NTK_ERR_INVALID_ARG, 1},
+      {"kernel: unknown layer kind", tb_kernel_unknown, NTK_ERR_BAD_LAYER, 1},
+      {"kernel: non-finite σ_w", tb_kernel_wstd, NTK_ERR_BAD_LAYER, 1},
+      {"kernel: NaN in the data", tb_kernel_nan_data, NTK_ERR_NON_FINITE, 1},
+      {"kernel: n1·n2 overflows", tb_kernel_overflow, NTK_ERR_OVERFLOW, 1},
+      {"net: Dense without a width", tb_net_no_width, NTK_ERR_BAD_LAYER, 1},
+      {"predictor: negative learning rate", tb_predict_lr, NTK_ERR_INVALID_ARG, 1},
+      {"predictor: NaN target", tb_predict_nan, NTK_ERR_NON_FINITE, 1},
+      {"gp_inference: not positive definite", tb_gp_notpd, NTK_ERR_NOT_POSITIVE_DEFINITE, 1},
+      {"gp_inference: NaN diag_reg", tb_gp_reg, NTK_ERR_INVALID_ARG, 1},
+  };
+  size_t r, i;
+  t_section("bad input: one table of API misuse, each a named status, outputs untouched");
+  for (r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+    ntk_status got;
+    int same = 1;
+    for (i = 0; i < 16; i++) tb_out[i] = 12345.0;
+    got = rows[r].call();
+    for (i = 0; i < 16; i++) same &= tb_out[i] == 12345.0;
+    T_CHECK(got == rows[r].want && (!rows[r].untouched || same), "%-40s -> %s (want %s)%s", rows[r].what,
+            ntk_status_string(got), ntk_status_string(rows[r].want), rows[r].untouched && !same ? ", output modified" : "");
+  }
+}

@@ -44,6 +44,7 @@ static const t_entry t_all[] = {
     {"float_kernel", test_float},
     {"cli", test_cli},
     {"readme", test_readme},
+    {"bad_input", test_bad_input_table},
 };
 
 int main(int argc, char **argv) {
