@@ -16,11 +16,17 @@
    Everywhere else just #include "ntk.h". Link with -lm (and build with -fopenmp for threads).
 
    ---------------------------------------------------------------------------------------------
-   EXAMPLE (C = A·Bᵀ, a Gram matrix of the rows of X)
+   EXAMPLE: what an infinitely wide depth-2 ReLU network predicts after training (t = ∞)
    ---------------------------------------------------------------------------------------------
-       double X[3 * 2] = {1, 2, 3, 4, 5, 6}, G[3 * 3];
-       ntk_status s = ntk_dgemm(NTK_NO_TRANS, NTK_TRANS, 3, 3, 2, 1.0, X, 2, X, 2, 0.0, G, 3);
+       double x[4 * 2] = {-1, 0, 0, 1, 1, 0, 0.5, 0.5}, y[4] = {-1, 0.5, 1, 0.7};
+       double xt[1 * 2] = {0.2, 0.8}, K[4 * 4], Kt[1 * 4], f;
+       ntk_layer net[5];
+       size_t L = ntk_mlp(net, 5, 2, 0, ntk_relu(), 1.5, 0.05, 1);     // Dense-ReLU-Dense-ReLU-Dense
+       ntk_status s = ntk_kernel(net, L, x, 4, NULL, 0, 2, NULL, K);    // NTK, train × train
+       if (s == NTK_OK) s = ntk_kernel(net, L, xt, 1, x, 4, 2, NULL, Kt);  // test × train
+       if (s == NTK_OK) s = ntk_gp_inference(K, 4, y, 1, Kt, 1, NULL, 0.0, 0, &f, NULL);
        if (s != NTK_OK) fprintf(stderr, "%s\n", ntk_status_string(s));
+   Gradient flow at any time: ntk_predictor_init + ntk_predict_test. README.md has more.
 
    ---------------------------------------------------------------------------------------------
    CONFIGURATION (#define before the #include that has NTK_IMPLEMENTATION; defaults in brackets)
@@ -50,7 +56,9 @@
    ---------------------------------------------------------------------------------------------
    WHAT ntk.h DOES NOT DO (YET)
    ---------------------------------------------------------------------------------------------
-   Complex numbers, GPUs, convolutional layers, column-major arguments.
+   Convolution, pooling, attention and other spatial layers (the layer kinds are an enum that
+   can grow); kernels larger than memory (no batching); GPUs; complex numbers; column-major
+   arguments. Activations without a closed form cost degree² φ evaluations per kernel entry.
 */
 #ifndef NTK_H_INCLUDED
 #define NTK_H_INCLUDED
