@@ -1104,6 +1104,7 @@ static ntk_status ntk__gemm(const ntk__gemm_types *ty, int level, int direct, in
       ntk__scale_s((float *)C, ldc, m, n, beta, tri);
     return NTK_OK;
   }
+direct:
   if (direct) {
     if (es == sizeof(double))
       ntk__gemm_direct_d(ta, tb, m, n, k, alpha, (const double *)A, lda, (const double *)B, ldb, beta, (double *)C, ldc, tri);
@@ -1132,10 +1133,12 @@ static ntk_status ntk__gemm(const ntk__gemm_types *ty, int level, int direct, in
   if (!ok) return NTK_ERR_OVERFLOW;
   pa = (char *)ntk__alloc_aligned(pa_bytes);
   pb = (char *)ntk__alloc_aligned(pb_bytes);
-  if (!pa || !pb) {
+  if (!pa || !pb) { /* no memory for packing: the direct path needs none, so a GEMM with valid
+                       arguments always completes (callers inside the library rely on it) */
     ntk__free_aligned(pa);
     ntk__free_aligned(pb);
-    return NTK_ERR_OUT_OF_MEMORY;
+    direct = 1;
+    goto direct;
   }
   ntk__gemm_run(&jb, pa, pb, nthreads);
   ntk__free_aligned(pa);
@@ -1626,9 +1629,9 @@ NTK__VEC static double ntk__secular_root(size_t k, const double *delta, const do
 /* Divide and conquer: eigenvalues of the tridiagonal (d, e) into d (unsorted on return from the
    recursion, sorted at the top), eigenvectors into the columns of Q (n, n, ldq). */
 NTK__VEC static ntk_status ntk__stedc(size_t n, double *d, double *e, double *Q, size_t ldq) {
-  size_t m, i, j, k, nd;
+  size_t m, i, j, k;
   double rho, beta, znorm = 0, dmax = 0, tol;
-  double *z, *dd, *work, *Qp, *U, *z2, *delta, *lam_tau, *zh;
+  double *z, *dd, *work, *Qp, *U, *z2, *lam_tau, *zh;
   size_t *perm, *orig, *iw;
   ntk_status st = NTK_OK;
   if (n <= NTK__STEDC_SMALL) {
@@ -1650,7 +1653,7 @@ NTK__VEC static ntk_status ntk__stedc(size_t n, double *d, double *e, double *Q,
   work = (double *)NTK_MALLOC(sizeof(double) * (2 * n * n + 8 * n));
   perm = (size_t *)NTK_MALLOC(sizeof(size_t) * 3 * n);
   if (!work || !perm) { NTK_FREE(work); NTK_FREE(perm); return NTK_ERR_OUT_OF_MEMORY; }
-  Qp = work, U = Qp + n * n, z = U + n * n, dd = z + n, z2 = dd + n, delta = z2 + n, lam_tau = delta + n, zh = lam_tau + n;
+  Qp = work, U = Qp + n * n, z = U + n * n, dd = z + n, z2 = dd + n, lam_tau = z2 + 2 * n, zh = lam_tau + n;
   orig = perm + n, iw = orig + n;
   /* z = Qᵀ·w, w = e_{m−1} + sign(β)·e_m: the last row of Q1 and ± the first row of Q2 */
   for (j = 0; j < m; j++) z[j] = Q[(m - 1) * ldq + j];
@@ -1701,12 +1704,9 @@ NTK__VEC static ntk_status ntk__stedc(size_t n, double *d, double *e, double *Q,
   /* the non-deflated problem: k poles (ascending: rotations keep the order up to rounding) */
   for (j = 0, k = 0; j < n; j++)
     if (orig[j]) iw[k++] = j;
-  nd = n - k;
   if (k > 0) {
-    double *dk = delta + 0; /* reuse: dk, zk packed at the front of z2/delta are computed below */
-    double *zk = z2, *dkk = (double *)NTK_MALLOC(sizeof(double) * 3 * k);
+    double *zk = z2, *dkk = (double *)NTK_MALLOC(sizeof(double) * 3 * k); /* zk reuses z2 */
     size_t *org = (size_t *)NTK_MALLOC(sizeof(size_t) * k);
-    (void)dk;
     if (!dkk || !org) { NTK_FREE(dkk); NTK_FREE(org); NTK_FREE(work); NTK_FREE(perm); return NTK_ERR_OUT_OF_MEMORY; }
     {
       double *dl = dkk, *z2k = dkk + k, *del = dkk + 2 * k, zn = 0;
@@ -1793,7 +1793,6 @@ NTK__VEC static ntk_status ntk__stedc(size_t n, double *d, double *e, double *Q,
       for (r = 0; r < n; r++) Q[r * ldq + i] = Qp[r * n + j];
       i++;
     }
-  (void)nd;
   NTK_FREE(work);
   NTK_FREE(perm);
   return NTK_OK;
@@ -2393,7 +2392,7 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
 #pragma omp for schedule(dynamic, 8)
 #endif
       for (r = 0; r < (long)n1; r++) {
-        size_t ii = (size_t)r, jmax = sym ? ii + 1 : n2, j0, j;
+        size_t ii = (size_t)r, jmax = sym ? ii + 1 : n2, j0;
         int stop;
 #ifdef NTK__OMP
 #pragma omp atomic read
@@ -2408,7 +2407,6 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
           ntk__kernel_seg(&jb, ii, j0, cnt, segq, ntk ? segt : NULL, v1);
           if (nngp) memcpy(nngp + ii * n2 + j0, segq, cnt * sizeof(ntk_real));
           if (ntk) memcpy(ntk + ii * n2 + j0, segt, cnt * sizeof(ntk_real));
-          (void)j;
         }
         if (dd.progress) {
           size_t now_done;
@@ -2506,38 +2504,44 @@ NTKDEF ntk_status ntk_predictor_init(ntk_predictor *p, const ntk_real *k_train, 
   if (n == 0 || k == 0 || !k_train || !y) return NTK_ERR_INVALID_ARG;
   if (!ntk__finite(lr) || !(lr > 0) || !ntk__finite(diag_reg) || diag_reg < 0) return NTK_ERR_INVALID_ARG;
   nn = ntk__mul(n, n, &ok), nk = ntk__mul(n, k, &ok);
-  total = ntk__add(ntk__mul(nn, 2, &ok), ntk__add(n, ntk__mul(nk, 5, &ok), &ok), &ok);
-  (void)ntk__mul(total, sizeof(ntk_real), &ok);
+  total = ntk__add(nn, ntk__add(n, ntk__mul(nk, 4, &ok), &ok), &ok);
+  (void)ntk__mul(ntk__add(total, ntk__add(nn, nk, &ok), &ok), sizeof(ntk_real), &ok);
   if (!ok) return NTK_ERR_OVERFLOW;
   if (!ntk__all_finite(k_train, nn) || !ntk__all_finite(y, nk) || (f0 && !ntk__all_finite(f0, nk)))
     return NTK_ERR_NON_FINITE;
   buf = (ntk_real *)NTK_MALLOC(total * sizeof(ntk_real));
-  if (!buf) return NTK_ERR_OUT_OF_MEMORY;
+  L = (ntk_real *)NTK_MALLOC((nn + nk) * sizeof(ntk_real)); /* scratch of the set-up only */
+  if (!buf || !L) { NTK_FREE(buf); NTK_FREE(L); return NTK_ERR_OUT_OF_MEMORY; }
   p->n = n, p->k = k, p->lr = lr;
   p->evec = buf, p->eval = buf + nn, p->r0 = p->eval + n, p->alpha = p->r0 + nk;
-  p->y = p->alpha + nk, p->f0 = p->y + nk, d = p->f0 + nk, L = d + nk;
+  p->y = p->alpha + nk, p->f0 = p->y + nk, d = L + nn;
   memcpy(p->y, y, nk * sizeof(ntk_real));
   if (f0) memcpy(p->f0, f0, nk * sizeof(ntk_real)); else memset(p->f0, 0, nk * sizeof(ntk_real));
   for (i = 0; i < nk; i++) d[i] = p->y[i] - p->f0[i];
   p->reg = ntk__regularise(p->evec, k_train, n, diag_reg, diag_reg_absolute);
   memcpy(L, p->evec, nn * sizeof(ntk_real));
   st = NTK__SYEV(n, p->evec, n, p->eval);
-  if (st != NTK_OK) { ntk_predictor_free(p); return st; }
+  if (st != NTK_OK) { ntk_predictor_free(p); NTK_FREE(L); return st; }
   /* r0 = Vᵀ(y − f0) */
   NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, n, k, n, 1, p->evec, n, d, k, 0, p->r0, k);
   /* t = ∞: Cholesky; failure is remembered and reported by t = ∞ queries only */
   p->chol_status = NTK__POTRF_EX(n, L, n, &p->chol_info);
   if (p->chol_status == NTK_OK) {
     memcpy(p->alpha, d, nk * sizeof(ntk_real));
-    NTK__POTRS(n, k, L, n, p->alpha, k);
+    p->chol_status = NTK__POTRS(n, k, L, n, p->alpha, k);
   }
+  NTK_FREE(L);
   return NTK_OK;
 }
 
-/* spectral factors for a time: e (decay, e^{−ηtλ/N}) and g = (1 − e)/λ with its λ → 0 limit */
+/* spectral factors for a time: e (decay, e^{−ηtλ/N}) and g = (1 − e)/λ with its λ → 0 limit;
+   at t = ∞, e = 0 and g = 1/λ on the positive eigenvalues (the pseudo-inverse) */
 static void ntk__spectral(const ntk_predictor *p, double steps, int discrete, size_t i, double *e, double *g) {
   double lam = (double)p->eval[i], N = (double)(p->n * p->k), a = p->lr / N;
-  if (discrete) {
+  if (steps == INFINITY) {
+    *e = 0;
+    *g = lam > 0 ? 1 / lam : 0;
+  } else if (discrete) {
     double q = 1 - a * (lam > 0 ? lam : 0);
     *e = q > 0 ? exp(steps * log1p(-a * (lam > 0 ? lam : 0))) : pow(q, steps);
     *g = lam > 0 ? (q > 0 ? -expm1(steps * log1p(-a * lam)) / lam : (1 - *e) / lam) : (lam == 0 ? steps * a : 0);
@@ -2548,45 +2552,47 @@ static void ntk__spectral(const ntk_predictor *p, double steps, int discrete, si
   }
 }
 
-NTKDEF ntk_status ntk_predict_train(const ntk_predictor *p, double steps, int discrete, ntk_real *f) {
-  size_t n, k, i, j;
-  ntk_real *c;
-  if (!p || !p->evec || !f || steps != steps || steps < 0) return NTK_ERR_INVALID_ARG;
-  n = p->n, k = p->k;
-  if (steps == INFINITY) { memcpy(f, p->y, n * k * sizeof(ntk_real)); return NTK_OK; }
-  c = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
+/* out (n, k) = V·diag(h)·r0 with h = e (which = 0) or g (which = 1) of ntk__spectral */
+static ntk_status ntk__spectral_apply(const ntk_predictor *p, double steps, int discrete, int which,
+                                      ntk_real *out) {
+  size_t n = p->n, k = p->k, i, j;
+  ntk_real *c = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
   if (!c) return NTK_ERR_OUT_OF_MEMORY;
   for (i = 0; i < n; i++) {
     double e, g;
     ntk__spectral(p, steps, discrete, i, &e, &g);
-    for (j = 0; j < k; j++) c[i * k + j] = (ntk_real)(e * (double)p->r0[i * k + j]);
+    for (j = 0; j < k; j++) c[i * k + j] = (ntk_real)((which ? g : e) * (double)p->r0[i * k + j]);
   }
-  /* f = y − V·diag(e)·Vᵀ(y − f0) */
-  memcpy(f, p->y, n * k * sizeof(ntk_real));
-  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, k, n, -1, p->evec, n, c, k, 1, f, k);
+  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, k, n, 1, p->evec, n, c, k, 0, out, k);
   NTK_FREE(c);
   return NTK_OK;
 }
 
-/* u (n, k) = A_t·(y − f0) = V·diag(g)·r0, or Θ⁻¹(y − f0) at t = ∞ */
+NTKDEF ntk_status ntk_predict_train(const ntk_predictor *p, double steps, int discrete, ntk_real *f) {
+  size_t i, nk;
+  ntk_real *u;
+  ntk_status st;
+  if (!p || !p->evec || !f || steps != steps || steps < 0) return NTK_ERR_INVALID_ARG;
+  nk = p->n * p->k;
+  if (steps == INFINITY) { memcpy(f, p->y, nk * sizeof(ntk_real)); return NTK_OK; }
+  /* f = y − V·diag(e)·Vᵀ(y − f0) */
+  u = (ntk_real *)NTK_MALLOC(nk * sizeof(ntk_real));
+  if (!u) return NTK_ERR_OUT_OF_MEMORY;
+  st = ntk__spectral_apply(p, steps, discrete, 0, u);
+  if (st == NTK_OK)
+    for (i = 0; i < nk; i++) f[i] = p->y[i] - u[i];
+  NTK_FREE(u);
+  return st;
+}
+
+/* u (n, k) = A_t·(y − f0) = V·diag(g)·r0, or Θ⁻¹(y − f0) by Cholesky at t = ∞ */
 static ntk_status ntk__predict_u(const ntk_predictor *p, double steps, int discrete, ntk_real *u) {
-  size_t n = p->n, k = p->k, i, j;
-  ntk_real *c;
   if (steps == INFINITY) {
     if (p->chol_status != NTK_OK) return p->chol_status;
-    memcpy(u, p->alpha, n * k * sizeof(ntk_real));
+    memcpy(u, p->alpha, p->n * p->k * sizeof(ntk_real));
     return NTK_OK;
   }
-  c = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
-  if (!c) return NTK_ERR_OUT_OF_MEMORY;
-  for (i = 0; i < n; i++) {
-    double e, g;
-    ntk__spectral(p, steps, discrete, i, &e, &g);
-    for (j = 0; j < k; j++) c[i * k + j] = (ntk_real)(g * (double)p->r0[i * k + j]);
-  }
-  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, k, n, 1, p->evec, n, c, k, 0, u, k);
-  NTK_FREE(c);
-  return NTK_OK;
+  return ntk__spectral_apply(p, steps, discrete, 1, u);
 }
 
 NTKDEF ntk_status ntk_predict_test(const ntk_predictor *p, double steps, int discrete,
@@ -2618,9 +2624,8 @@ static ntk_status ntk__ensemble_M(const ntk_predictor *p, double steps, const nt
   if (!T) return NTK_ERR_OUT_OF_MEMORY;
   NTK__GEMM(NTK_TRANS, NTK_TRANS, n, m, n, 1, p->evec, n, ktd, n, 0, T, m); /* Vᵀ·Kᵀ_td */
   for (i = 0; i < n; i++) {
-    double e, g, lam = (double)p->eval[i];
-    if (steps == INFINITY) g = lam > 0 ? 1 / lam : 0;
-    else ntk__spectral(p, steps, 0, i, &e, &g);
+    double e, g;
+    ntk__spectral(p, steps, 0, i, &e, &g);
     for (j = 0; j < m; j++) T[i * m + j] = (ntk_real)(g * (double)T[i * m + j]);
   }
   NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, m, n, 1, p->evec, n, T, m, 0, M, m);
@@ -2641,17 +2646,7 @@ NTKDEF ntk_status ntk_ensemble_ntk(const ntk_predictor *p, double steps,
     ntk_real *u = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
     if (!u) return NTK_ERR_OUT_OF_MEMORY;
     /* mean = Θ_td·A_t·y with f0 = 0 (the eigenbasis also at t = ∞, as neural-tangents) */
-    if (steps == INFINITY) {
-      for (i = 0; i < n; i++) {
-        double lam = (double)p->eval[i], g = lam > 0 ? 1 / lam : 0;
-        for (j = 0; j < k; j++) u[i * k + j] = (ntk_real)(g * (double)p->r0[i * k + j]);
-      }
-      M = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
-      if (!M) { NTK_FREE(u); return NTK_ERR_OUT_OF_MEMORY; }
-      NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, k, n, 1, p->evec, n, u, k, 0, M, k);
-      memcpy(u, M, n * k * sizeof(ntk_real));
-      NTK_FREE(M);
-    } else if ((st = ntk__predict_u(p, steps, 0, u)) != NTK_OK) {
+    if ((st = ntk__spectral_apply(p, steps, 0, 1, u)) != NTK_OK) {
       NTK_FREE(u);
       return st;
     }
