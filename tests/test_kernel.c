@@ -309,4 +309,42 @@ static void test_kernel_math(void) {
     double t = 1e-10, e = fabs((double)ntk__acos((ntk_real)(1 - t)) - acos(1 - t)) / acos(1 - t);
     T_CHECK(ntk__acos(1) == 0 && (sizeof(ntk_real) == 4 || e < 1e-6), "acos(1) = 0 exactly; acos(1−1e-10) relative error %.2g", e);
   }
+#if defined(NTK__BUILD_X86) && !defined(NTK_REAL_FLOAT)
+  if (ntk__simd_level() >= NTK_SIMD_AVX2) { /* the hand-vectorised ReLU-family dual, both input forms */
+    enum { N = 4096 };
+    static double q11[N], q22[N], c0[N], c[N], th[N], s2[N], r2[N];
+    ntk_layer L = ntk_abrelu(-0.3, 1.7);
+    double f = (L.a - L.b) * (L.a - L.b) / (2 * 3.14159265358979323846), h = (L.a * L.a + L.b * L.b) / 2;
+    double errT[2] = {0, 0}, errD[2] = {0, 0};
+    int path, i, exact = 1;
+    for (i = 0; i < N; i++) {
+      double u = 0.5 + (double)(i / 4 % 13), v = i % 97 == 0 ? 0 : 0.2 + (double)(i % 7) * 0.9;
+      double rho = i < 64 ? 1 - ldexp(1, -i) : (double)(i % 2001) / 1000 - 1; /* ρ near 1, then all of [−1, 1] */
+      q11[i] = u, q22[i] = v, c0[i] = rho * sqrt(u * v);
+      if (i % 211 == 0) q22[i] = u, c0[i] = u; /* a diagonal entry: ρ = 1 exactly */
+      s2[i] = sqrt(q22[i]), r2[i] = s2[i] > 0 ? 1 / s2[i] : 0;
+    }
+    for (path = 0; path < 2; path++) {
+      for (i = 0; i < N; i += 4) { /* aux holds one row point, so run 4 at a time with q11 constant */
+        ntk__dual_aux ax; /* q11 is constant on each run of 4 */
+        int j;
+        for (j = 0; j < 4; j++) c[i + j] = c0[i + j], th[i + j] = 1;
+        ax.s1 = sqrt(q11[i]), ax.r1 = 1 / ax.s1, ax.s2 = s2 + i, ax.r2 = r2 + i;
+        if (ntk__abrelu_avx2(4, q11 + i, q22 + i, c + i, th + i, f, h, path ? &ax : NULL) != 4) exact = 0;
+        for (j = i; j < i + 4; j++) {
+          double T, Td;
+          tk_dual(&L, q11[j], q22[j], c0[j], &T, &Td);
+          double eT = fabs(c[j] - T) / (fabs(T) > 1e-300 ? fabs(T) : 1);
+          if (eT > errT[path]) errT[path] = eT;
+          if (fabs(th[j] - Td) / fabs(Td) > errD[path]) errD[path] = fabs(th[j] - Td) / fabs(Td);
+          if (q22[j] == q11[j] && c0[j] == q11[j] && (th[j] != h || c[j] != h * c0[j])) exact = 0;
+        }
+      }
+    }
+    /* Ṫ's error is the ρ → 1 conditioning: a relative error ε in ρ moves θ by √(2ε) */
+    T_CHECK(errT[0] < 1e-14 && errT[1] < 1e-14, "AVX2 ReLU-family T against libm: max relative error %.2g (sqrt/div path), %.2g (precomputed roots)", errT[0], errT[1]);
+    T_CHECK(errD[0] < 1e-7 && errD[1] < 1e-7, "AVX2 ReLU-family Tdot against libm: max relative error %.2g, %.2g", errD[0], errD[1]);
+    T_CHECK(exact, "AVX2 ReLU-family dual: q12 = q11 = q22 gives rho = 1 exactly (T = h·q, Tdot = h) on both paths");
+  }
+#endif
 }
