@@ -2429,7 +2429,7 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
 #endif
     {
-      ntk_real segq[NTK__KSEG], segt[NTK__KSEG], v1[NTK__KSEG];
+      ntk_real segq[NTK__KSEG], v1[NTK__KSEG];
 #ifdef NTK__OMP
 #pragma omp for schedule(dynamic, 8)
 #endif
@@ -2443,12 +2443,12 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
         if (stop) continue;
         for (j0 = 0; j0 < jmax; j0 += NTK__KSEG) {
           size_t cnt = jmax - j0 < NTK__KSEG ? jmax - j0 : NTK__KSEG;
-          ntk_real *row = jb.buf + ii * n2 + j0;
-          memcpy(segq, row, cnt * sizeof(ntk_real));
-          if (sym && j0 + cnt == ii + 1) segq[cnt - 1] = var[ii]; /* ρ = 1 exactly */
-          ntk__kernel_seg(&jb, ii, j0, cnt, segq, ntk ? segt : NULL, v1);
-          if (nngp) memcpy(nngp + ii * n2 + j0, segq, cnt * sizeof(ntk_real));
-          if (ntk) memcpy(ntk + ii * n2 + j0, segt, cnt * sizeof(ntk_real));
+          /* in place in the NNGP output (which holds the Gram matrix), or from a copy when only
+             the NTK is wanted (the Gram matrix is then in the NTK output) */
+          ntk_real *row = jb.buf + ii * n2 + j0, *q = nngp ? row : segq;
+          if (!nngp) memcpy(segq, row, cnt * sizeof(ntk_real));
+          if (sym && j0 + cnt == ii + 1) q[cnt - 1] = var[ii]; /* ρ = 1 exactly (the same value) */
+          ntk__kernel_seg(&jb, ii, j0, cnt, q, ntk ? ntk + ii * n2 + j0 : NULL, v1);
         }
         if (dd.progress) {
           size_t now_done;
