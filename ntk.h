@@ -2888,6 +2888,26 @@ static double ntk__phi(const ntk_layer *L, double x, double *dphi) {
   return y;
 }
 
+/* The elementwise halves of a forward/backward pair, on a run of entries:
+   out = φ(z) (g = NULL), or out = g·φ′(z). ReLU-family layers take a loop the compiler
+   vectorises; the rest go through ntk__phi. out may alias z or g. */
+NTK__VEC static void ntk__act(const ntk_layer *L, size_t cnt, const ntk_real *z, const ntk_real *g,
+                              ntk_real *out) {
+  size_t i;
+  if (L->kind == NTK_LAYER_ABRELU) {
+    const ntk_real a = (ntk_real)L->a, b = (ntk_real)L->b;
+    if (g)
+      for (i = 0; i < cnt; i++) out[i] = g[i] * (z[i] > 0 ? b : a);
+    else
+      for (i = 0; i < cnt; i++) out[i] = z[i] * (z[i] > 0 ? b : a);
+    return;
+  }
+  for (i = 0; i < cnt; i++) {
+    double d, y = ntk__phi(L, (double)z[i], g ? &d : NULL);
+    out[i] = g ? (ntk_real)((double)g[i] * d) : (ntk_real)y;
+  }
+}
+
 NTKDEF void ntk_net_free(ntk_net *net) {
   if (!net) return;
   NTK_FREE(net->layers);
@@ -3007,7 +3027,7 @@ static ntk_status ntk__forward(const ntk_net *net, const ntk_real *x, size_t n, 
           for (j = 0; j < wout; j++) out[i * wout + j] += cb * b[j];
       }
     } else {
-      for (i = 0; i < n * win; i++) out[i] = (ntk_real)ntk__phi(L, (double)in[i], NULL);
+      ntk__act(L, n * win, in, NULL, out);
     }
   }
   return NTK_OK;
@@ -3019,7 +3039,7 @@ static ntk_status ntk__forward(const ntk_net *net, const ntk_real *x, size_t n, 
 typedef void (*ntk__visit_fn)(void *ctx, size_t l, const ntk_real *G);
 static void ntk__backward(const ntk_net *net, const ntk__fwd *F, size_t n, const ntk_real *Gtop,
                           ntk_real *g0, ntk_real *g1, ntk__visit_fn visit, void *ctx) {
-  size_t l, i;
+  size_t l;
   ntk_real *G = g0, *Gn = g1, *t;
   memcpy(G, Gtop, n * net->outputs * sizeof(ntk_real));
   for (l = net->n_layers; l-- > 0;) {
@@ -3032,12 +3052,7 @@ static void ntk__backward(const ntk_net *net, const ntk__fwd *F, size_t n, const
                 net->params + net->offset[l], win, 0, Gn, win);
       t = G, G = Gn, Gn = t;
     } else {
-      const ntk_real *z = F->h[l];
-      for (i = 0; i < n * win; i++) {
-        double d;
-        (void)ntk__phi(L, (double)z[i], &d);
-        G[i] = (ntk_real)((double)G[i] * d);
-      }
+      ntk__act(L, n * win, F->h[l], G, G);
     }
   }
 }
@@ -3157,11 +3172,7 @@ NTKDEF ntk_status ntk_net_apply_linearized(const ntk_net *net, const ntk_real *t
             for (j = 0; j < wout; j++) t1[i * wout + j] += cb * db[j];
         }
       } else {
-        for (i = 0; i < n * win; i++) {
-          double d;
-          (void)ntk__phi(L, (double)F.h[l][i], &d);
-          t1[i] = (ntk_real)((double)t0[i] * d);
-        }
+        ntk__act(L, n * win, F.h[l], t0, t1);
       }
       tmp = t0, t0 = t1, t1 = tmp;
     }
