@@ -338,7 +338,10 @@ NTKDEF ntk_status ntk_monte_carlo_kernel(const ntk_layer *layers, size_t n_layer
                                          ntk_real *nngp, ntk_real *ntk);
 
 /* Full-batch gradient descent on ½·mean squared error over the n·k outputs (so that time =
-   lr·steps matches the predictors). y (n, k). */
+   lr·steps matches the predictors). y (n, k). A step costs one forward and one backward pass
+   (the loss after the last step is computed only for a callback). Divergence — a non-finite
+   loss, or non-finite parameters after the last step — returns NTK_ERR_NON_FINITE; the
+   parameters are then those of the step that diverged. */
 typedef int (*ntk_train_callback)(size_t step, double loss, void *user); /* nonzero: stop */
 typedef struct ntk_train_desc {
   ntk_train_callback callback; /* called before each step and after the last (step = steps) */
@@ -3011,8 +3014,8 @@ static void ntk__fwd_free(ntk__fwd *F) {
   F->mem = NULL, F->h = NULL;
 }
 
-static ntk_status ntk__forward(const ntk_net *net, const ntk_real *x, size_t n, ntk__fwd *F) {
-  size_t l, total = 0, i, j;
+static ntk_status ntk__fwd_alloc(const ntk_net *net, size_t n, ntk__fwd *F) {
+  size_t l, total = 0;
   int ok = 1;
   F->h = (ntk_real **)NTK_MALLOC((net->n_layers + 1) * sizeof(ntk_real *));
   F->mem = NULL;
@@ -3028,6 +3031,12 @@ static ntk_status ntk__forward(const ntk_net *net, const ntk_real *x, size_t n, 
     F->h[l] = F->mem + total;
     total += n * (l < net->n_layers ? net->width_in[l] : net->outputs);
   }
+  return NTK_OK;
+}
+
+/* the forward pass into F, allocated for n by ntk__fwd_alloc (training reuses it every step) */
+static void ntk__fwd_run(const ntk_net *net, const ntk_real *x, size_t n, ntk__fwd *F) {
+  size_t l, i, j;
   memcpy(F->h[0], x, n * net->dim * sizeof(ntk_real));
   for (l = 0; l < net->n_layers; l++) {
     const ntk_layer *L = &net->layers[l];
@@ -3046,7 +3055,12 @@ static ntk_status ntk__forward(const ntk_net *net, const ntk_real *x, size_t n, 
       ntk__act(L, n * win, in, NULL, out);
     }
   }
-  return NTK_OK;
+}
+
+static ntk_status ntk__forward(const ntk_net *net, const ntk_real *x, size_t n, ntk__fwd *F) {
+  ntk_status st = ntk__fwd_alloc(net, n, F);
+  if (st == NTK_OK) ntk__fwd_run(net, x, n, F);
+  return st;
 }
 
 /* Backward pass from G (n, k) = ∂(something)/∂f: at each Dense layer (last to first) calls
@@ -3488,6 +3502,7 @@ NTKDEF ntk_status ntk_net_loss(const ntk_net *net, const ntk_real *x, const ntk_
 NTKDEF ntk_status ntk_net_train_ex(ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n,
                                    double lr, size_t steps, const ntk_train_desc *desc) {
   ntk_train_desc dd;
+  ntk__fwd F;
   ntk_real *scratch, *grad, *top;
   size_t step, i, mw;
   ntk_status st = ntk__net_args(net, x, n);
@@ -3500,25 +3515,28 @@ NTKDEF ntk_status ntk_net_train_ex(ntk_net *net, const ntk_real *x, const ntk_re
   scratch = ntk__scratch(net, n, net->n_params);
   if (!scratch) return NTK_ERR_OUT_OF_MEMORY;
   top = scratch + 2 * n * mw, grad = top + n * net->outputs;
-  for (step = 0; step <= steps; step++) {
-    ntk__fwd F;
+  if ((st = ntk__fwd_alloc(net, n, &F)) != NTK_OK) { NTK_FREE(scratch); return st; }
+  for (step = 0; step <= steps; step++) { /* one allocation for all steps */
     ntk__grad_ctx c;
     double loss;
-    if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) break;
+    if (step == steps && !dd.callback) { /* the final loss is only for the callback */
+      if (!ntk__all_finite(net->params, net->n_params)) st = NTK_ERR_NON_FINITE;
+      break;
+    }
+    ntk__fwd_run(net, x, n, &F);
     loss = ntk__residual(net, &F, y, n, top);
-    if (loss != loss || loss == INFINITY) { ntk__fwd_free(&F); st = NTK_ERR_NON_FINITE; break; }
+    if (loss != loss || loss == INFINITY) { st = NTK_ERR_NON_FINITE; break; }
     if (dd.callback && (step % dd.every == 0 || step == steps) && dd.callback(step, loss, dd.user)) {
-      ntk__fwd_free(&F);
       st = NTK_ERR_CANCELLED;
       break;
     }
-    if (step == steps) { ntk__fwd_free(&F); break; }
+    if (step == steps) break;
     memset(grad, 0, net->n_params * sizeof(ntk_real));
     c.net = net, c.F = &F, c.n = n, c.grad = grad;
     ntk__backward(net, &F, n, top, scratch, scratch + n * mw, ntk__grad_visit, &c);
     for (i = 0; i < net->n_params; i++) net->params[i] -= (ntk_real)lr * grad[i];
-    ntk__fwd_free(&F);
   }
+  ntk__fwd_free(&F);
   NTK_FREE(scratch);
   return st;
 }

@@ -190,6 +190,19 @@ static void test_net_training(void) {
   T_STATUS(ntk_net_train(&nt, x, y, n, lr, 200), NTK_OK);
   ntk_net_loss(&nt, x, y, n, &l1);
   T_CHECK(l1 < 0.5 * l0, "200 GD steps: loss %.4g → %.4g", l0, l1);
+  { /* divergence is an error, not NaN parameters reported as success — also when it happens
+       in the last step (whose loss is not computed without a callback) */
+    ntk_net d1, d2;
+    T_STATUS(ntk_net_init(&d1, nt.layers, nt.n_layers, nt.dim, 5), NTK_OK);
+    T_STATUS(ntk_net_init(&d2, nt.layers, nt.n_layers, nt.dim, 5), NTK_OK);
+    T_STATUS(ntk_net_train(&d1, x, y, n, 1e300, 40), NTK_ERR_NON_FINITE);
+    { /* finite loss (targets 1e150) at step 0, infinite parameters after it */
+      double yb[12];
+      for (i = 0; i < n * k; i++) yb[i] = 1e150;
+      T_STATUS(ntk_net_train(&d2, x, yb, n, 1e200, 1), NTK_ERR_NON_FINITE);
+    }
+    ntk_net_free(&d1), ntk_net_free(&d2);
+  }
   /* linearised model: exact at θ0, J·(θ−θ0) on top, second-order close nearby */
   {
     double fl[12], f0[12], fn[12], lin[12], e1 = 0, e2 = 0, e3 = 0;
