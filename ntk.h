@@ -2338,9 +2338,11 @@ NTK__VEC static void ntk__kernel_seg(const ntk__kjob *jb, size_t i, size_t j0, s
       }
     } else {
       ntk__dual_aux aux;
-      aux.s1 = jb->sq1[l * jb->n1 + i], aux.r1 = jb->rs1[l * jb->n1 + i];
-      aux.s2 = jb->sq2 + l * jb->n2 + j0, aux.r2 = jb->rs2 + l * jb->n2 + j0;
-      ntk__dual(L, &jb->quad[l], cnt, v1, q22, q12, th, &aux);
+      if (jb->sq1) {
+        aux.s1 = jb->sq1[l * jb->n1 + i], aux.r1 = jb->rs1[l * jb->n1 + i];
+        aux.s2 = jb->sq2 + l * jb->n2 + j0, aux.r2 = jb->rs2 + l * jb->n2 + j0;
+      }
+      ntk__dual(L, &jb->quad[l], cnt, v1, q22, q12, th, jb->sq1 ? &aux : NULL);
     }
     if (l + 1 < jb->L)
       for (j = 0; j < cnt; j++) v1[j] = jb->var1[(l + 1) * jb->n1 + i];
@@ -2353,7 +2355,7 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   ntk_kernel_desc dd;
   ntk__kjob jb;
   ntk_status st;
-  size_t L = n_layers, i, l, nv, width_in;
+  size_t L = n_layers, i, l, nv, width_in, nroots;
   int ok = 1, nthreads = 1, cancelled = 0;
   ntk_real *var = NULL;
   double *nin = NULL;
@@ -2372,7 +2374,14 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   for (i = 0; i < n1 * dim; i++) if (!ntk__finite(x1[i])) return NTK_ERR_NON_FINITE;
   if (!sym) for (i = 0; i < n2 * dim; i++) if (!ntk__finite(x2[i])) return NTK_ERR_NON_FINITE;
   /* 'standard' Dense layers need the finite input width */
-  var = (ntk_real *)NTK_MALLOC(3 * nv * sizeof(ntk_real)); /* variances, √, 1/√ */
+  /* variances, and their √ and 1/√ where the vectorised ReLU-family dual uses them (x86-64,
+     double; nowhere else, so small targets do not pay the memory) */
+  nroots = 0;
+#if defined(NTK__BUILD_X86) && !defined(NTK_REAL_FLOAT)
+  for (l = 0; l < L; l++)
+    if (layers[l].kind == NTK_LAYER_ABRELU && ntk__simd_level() >= NTK_SIMD_AVX2) nroots = 2;
+#endif
+  var = (ntk_real *)NTK_MALLOC((1 + nroots) * nv * sizeof(ntk_real));
   nin = (double *)NTK_MALLOC(L * sizeof(double));
   quad = (ntk__quad *)NTK_MALLOC(L * sizeof(ntk__quad));
   if (!var || !nin || !quad) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
@@ -2392,7 +2401,7 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   memset(&jb, 0, sizeof jb);
   jb.layers = layers, jb.L = L, jb.n1 = n1, jb.n2 = n2, jb.dim = dim, jb.sym = sym;
   jb.var1 = var, jb.var2 = sym ? var : var + (L + 1) * n1;
-  jb.sq1 = jb.var1 + nv, jb.sq2 = jb.var2 + nv, jb.rs1 = jb.var1 + 2 * nv, jb.rs2 = jb.var2 + 2 * nv;
+  if (nroots) jb.sq1 = jb.var1 + nv, jb.sq2 = jb.var2 + nv, jb.rs1 = jb.var1 + 2 * nv, jb.rs2 = jb.var2 + 2 * nv;
   jb.nin = nin, jb.quad = quad, jb.nngp = nngp, jb.ntk = ntk;
   jb.buf = nngp ? nngp : ntk;
   /* 1. Gram matrix into the buffer */
@@ -2433,7 +2442,7 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
       }
     }
   }
-  for (i = 0; i < nv; i++) {
+  for (i = 0; nroots && i < nv; i++) {
     ntk_real r = NTK__SQRT(var[i]);
     var[nv + i] = r;
     var[2 * nv + i] = r > 0 ? 1 / r : 0;
