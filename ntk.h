@@ -658,10 +658,8 @@ typedef struct ntk__gemm_kernel {
 } ntk__gemm_kernel;
 
 #define NTK__MR_MAX 16
-#ifndef NTK__GEMM_ABUF
-#define NTK__GEMM_ABUF ((size_t)16 << 20) /* bytes of packed A held at once (L3-sized) */
-#endif
 #define NTK__NR_MAX 64
+#define NTK__GEMM_ABUF ((size_t)16 << 20) /* bytes of packed A held at once (L3-sized) */
 
 /* The micro-kernel body, shared by every ISA: V is the vector type, VL its length in T. */
 #define NTK__UKR_DEFINE(NAME, ATTR, T, V, MR, NV, VL, VZERO, VLOAD, VSTORE, VSET1, VFMA, VMUL) \
@@ -1238,7 +1236,7 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
     if (k <= NTK__TRSM_BASE) {                                                                  \
       /* four rows of B at a time: four independent dot products per step (ILP) */              \
       for (i = 0; i < m; i += 4) {                                                              \
-        size_t r = m - i < 4 ? m - i : 4, q;                                                    \
+        size_t r = m - i < 4 ? m - i : 4;                                                       \
         T *b0 = B + i * ldb, *b1 = r > 1 ? b0 + ldb : b0, *b2 = r > 2 ? b0 + 2 * ldb : b0;      \
         T *b3 = r > 3 ? b0 + 3 * ldb : b0;                                                      \
         for (j = 0; j < k; j++) {                                                               \
@@ -1253,7 +1251,6 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
           if (r > 2) b2[j] = a2 * inv;                                                          \
           if (r > 3) b3[j] = a3 * inv;                                                          \
         }                                                                                       \
-        (void)q;                                                                                \
       }                                                                                         \
       return NTK_OK;                                                                            \
     }                                                                                           \
@@ -2474,8 +2471,8 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
           /* in place in the NNGP output (which holds the Gram matrix), or from a copy when only
              the NTK is wanted (the Gram matrix is then in the NTK output) */
           ntk_real *row = jb.buf + ii * n2 + j0, *q = nngp ? row : segq;
-          if (!nngp) memcpy(segq, row, cnt * sizeof(ntk_real));
-          if (sym && j0 + cnt == ii + 1) q[cnt - 1] = var[ii]; /* ρ = 1 exactly (the same value) */
+          if (!nngp) memcpy(segq, row, cnt * sizeof(ntk_real)); /* with x2 = NULL the diagonal
+             entry is var[ii] itself (the variances start from it), so ρ = 1 exactly there */
           ntk__kernel_seg(&jb, ii, j0, cnt, q, ntk ? ntk + ii * n2 + j0 : NULL, v1);
         }
         if (dd.progress) {

@@ -325,8 +325,8 @@ static void test_kernel_math(void) {
       s2[i] = sqrt(q22[i]), r2[i] = s2[i] > 0 ? 1 / s2[i] : 0;
     }
     for (path = 0; path < 2; path++) {
-      for (i = 0; i < N; i += 4) { /* aux holds one row point, so run 4 at a time with q11 constant */
-        ntk__dual_aux ax; /* q11 is constant on each run of 4 */
+      for (i = 0; i < N; i += 4) { /* aux holds one row point: q11 is constant on each run of 4 */
+        ntk__dual_aux ax;
         int j;
         for (j = 0; j < 4; j++) c[i + j] = c0[i + j], th[i + j] = 1;
         ax.s1 = sqrt(q11[i]), ax.r1 = 1 / ax.s1, ax.s2 = s2 + i, ax.r2 = r2 + i;
