@@ -150,7 +150,7 @@ static void test_kernel_closed_forms(void) {
 /* the symmetric path (x2 = NULL) equals x2 = x1 off the diagonal; diagonal ρ = 1 exactly */
 static void test_kernel_symmetry(void) {
   ntk_layer net[8];
-  size_t L = ntk_mlp(net, 8, 3, 0, ntk_relu(), 1.5, 0.1, 1), n = 300, d = 5, i, j; /* n > segment and > tile */
+  size_t L = ntk_mlp(net, 8, 3, 0, ntk_relu(), 1.5, 0.1, 1), n = 301, d = 5, i, j; /* n > segment and > tile, odd: rows start at every alignment */
   ntk_real *x = (ntk_real *)malloc(n * d * sizeof(ntk_real));
   ntk_real *Ks = (ntk_real *)malloc(n * n * sizeof(ntk_real)), *Ts = (ntk_real *)malloc(n * n * sizeof(ntk_real));
   ntk_real *Kg = (ntk_real *)malloc(n * n * sizeof(ntk_real)), *Tg = (ntk_real *)malloc(n * n * sizeof(ntk_real));
