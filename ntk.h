@@ -1224,22 +1224,34 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
     size_t i, j, p, h;                                                                          \
     ntk_status st;                                                                              \
     if (k <= NTK__TRSM_BASE) {                                                                  \
-      /* four rows of B at a time: four independent dot products per step (ILP) */              \
-      for (i = 0; i < m; i += 4) {                                                              \
-        size_t r = m - i < 4 ? m - i : 4;                                                       \
-        T *b0 = B + i * ldb, *b1 = r > 1 ? b0 + ldb : b0, *b2 = r > 2 ? b0 + 2 * ldb : b0;      \
-        T *b3 = r > 3 ? b0 + 3 * ldb : b0;                                                      \
+      /* column by column: x_j = b_j / L_jj, then b_p −= x_j·L_pj for p > j — axpys along the   \
+         row, from a transposed copy of L so that they are contiguous (vectorised; the         \
+         dot-product form is a reduction compilers will not vectorise), four rows at a time */  \
+      T lt[NTK__TRSM_BASE * NTK__TRSM_BASE], inv[NTK__TRSM_BASE];                              \
+      for (j = 0; j < k; j++) {                                                                 \
+        inv[j] = 1 / L[j * lda + j];                                                            \
+        for (p = j + 1; p < k; p++) lt[j * k + p] = L[p * lda + j];                             \
+      }                                                                                         \
+      for (i = 0; i + 4 <= m; i += 4) {                                                         \
+        T *NTK_RESTRICT b0 = B + i * ldb, *NTK_RESTRICT b1 = b0 + ldb;                          \
+        T *NTK_RESTRICT b2 = b1 + ldb, *NTK_RESTRICT b3 = b2 + ldb;                             \
         for (j = 0; j < k; j++) {                                                               \
-          const T *lj = L + j * lda;                                                            \
-          T a0 = b0[j], a1 = b1[j], a2 = b2[j], a3 = b3[j], inv = 1 / lj[j];                    \
-          for (p = 0; p < j; p++) {                                                             \
-            T l = lj[p];                                                                        \
-            a0 -= b0[p] * l, a1 -= b1[p] * l, a2 -= b2[p] * l, a3 -= b3[p] * l;                 \
+          const T *l = lt + j * k;                                                              \
+          T a0 = b0[j] * inv[j], a1 = b1[j] * inv[j], a2 = b2[j] * inv[j], a3 = b3[j] * inv[j]; \
+          b0[j] = a0, b1[j] = a1, b2[j] = a2, b3[j] = a3;                                       \
+          for (p = j + 1; p < k; p++) {                                                         \
+            T lp = l[p];                                                                        \
+            b0[p] -= a0 * lp, b1[p] -= a1 * lp, b2[p] -= a2 * lp, b3[p] -= a3 * lp;             \
           }                                                                                     \
-          b0[j] = a0 * inv;                                                                     \
-          if (r > 1) b1[j] = a1 * inv;                                                          \
-          if (r > 2) b2[j] = a2 * inv;                                                          \
-          if (r > 3) b3[j] = a3 * inv;                                                          \
+        }                                                                                       \
+      }                                                                                         \
+      for (; i < m; i++) {                                                                      \
+        T *b0 = B + i * ldb;                                                                    \
+        for (j = 0; j < k; j++) {                                                               \
+          const T *l = lt + j * k;                                                              \
+          T a0 = b0[j] * inv[j];                                                                \
+          b0[j] = a0;                                                                           \
+          for (p = j + 1; p < k; p++) b0[p] -= a0 * l[p];                                       \
         }                                                                                       \
       }                                                                                         \
       return NTK_OK;                                                                            \
