@@ -1557,16 +1557,19 @@ NTK__VEC static ntk_status ntk__sytrd(size_t n, double *A, size_t lda, double *d
   return NTK_OK;
 }
 
-/* X (n, ncol) ← Q·X with Q = H_0⋯H_{n−3} from ntk__sytrd, NB reflectors at a time as
-   I − U·T·Uᵀ (compact WY, T upper triangular). */
+/* X (n, ncol) ← Q·X with Q = H_0⋯H_{n−3} from ntk__sytrd, NTK__ORMTR_NB reflectors at a time
+   as I − U·T·Uᵀ (compact WY, T upper triangular), independent of the reduction's panel width:
+   each block is one pass of three GEMMs over X, so wider blocks mean fewer trips through memory
+   for an X that does not fit in cache and deeper products; T takes UᵀU from one more GEMM. */
+#define NTK__ORMTR_NB 128
 NTK__VEC static ntk_status ntk__ormtr(size_t n, const double *A, size_t lda, const double *tau, double *X,
                              size_t ldx, size_t ncol) {
-  size_t nb = NTK__SYTRD_NB, nref = n >= 2 ? n - 2 : 0, b0, i, j, p;
-  double *U, *T, *Y, *Z;
+  size_t nb = NTK__ORMTR_NB, nref = n >= 2 ? n - 2 : 0, b0, i, j, p;
+  double *U, *T, *S, *Y, *Z;
   if (nref == 0) return NTK_OK;
-  U = (double *)NTK_MALLOC(sizeof(double) * (n * nb + nb * nb + 2 * nb * ncol));
+  U = (double *)NTK_MALLOC(sizeof(double) * (n * nb + 2 * nb * nb + 2 * nb * ncol));
   if (!U) return NTK_ERR_OUT_OF_MEMORY;
-  T = U + n * nb, Y = T + nb * nb, Z = Y + nb * ncol;
+  T = U + n * nb, S = T + nb * nb, Y = S + nb * nb, Z = Y + nb * ncol;
   for (b0 = (nref - 1) / nb * nb;; b0 -= nb) {
     size_t bs = nref - b0 < nb ? nref - b0 : nb, r0 = b0 + 1, m = n - r0;
     /* U (m, bs): column c is reflector b0+c on rows r0.. (unit at row b0+c+1) */
@@ -1575,18 +1578,14 @@ NTK__VEC static ntk_status ntk__ormtr(size_t n, const double *A, size_t lda, con
         size_t gi = r0 + i, k = b0 + j;
         U[i * bs + j] = gi < k + 1 ? 0 : gi == k + 1 ? 1 : A[gi * lda + k];
       }
-    /* T: T[j][j] = τ_j, T[0:j, j] = −τ_j·T[0:j, 0:j]·(U[:, 0:j]ᵀ·u_j) */
+    /* T: T[j][j] = τ_j, T[0:j, j] = −τ_j·T[0:j, 0:j]·S[0:j, j], S = UᵀU (one GEMM) */
+    ntk_dgemm(NTK_TRANS, NTK_NO_TRANS, bs, bs, m, 1.0, U, bs, U, bs, 0.0, S, bs);
     for (j = 0; j < bs; j++) {
       double tj = tau[b0 + j];
       for (p = 0; p < j; p++) {
         double acc = 0;
-        for (i = 0; i < m; i++) acc += U[i * bs + p] * U[i * bs + j];
-        Y[p] = acc;
-      }
-      for (p = 0; p < j; p++) {
-        double acc = 0;
         size_t q;
-        for (q = p; q < j; q++) acc += T[p * nb + q] * Y[q];
+        for (q = p; q < j; q++) acc += T[p * nb + q] * S[q * bs + j];
         T[p * nb + j] = -tj * acc;
       }
       T[j * nb + j] = tj;
