@@ -1469,11 +1469,59 @@ NTK__VEC static int ntk__tql(size_t n, double *d, double *e, double *z, size_t r
 #define NTK__SYTRD_NB 32
 #define NTK__STEDC_SMALL 32
 
+#if defined(NTK__BUILD_X86)
+/* Four rows p..p+3 of the lower triangle, columns 0..p−1: y[0..p) += Σ_a row_a·x[p+a] and
+   out[a] = row_a·x[0..p). Four rows per pass: y and x are loaded and stored once for 8 FMAs
+   (row by row it is once per 2 FMAs, and the BLAS-2 half of the reduction is load-bound). */
+NTK__TARGET_AVX2 static void ntk__symv4_avx2(size_t p, const double *S, size_t lds, const double *x,
+                                             double *y, double *out) {
+  const double *r0 = S, *r1 = S + lds, *r2 = S + 2 * lds, *r3 = S + 3 * lds;
+  __m256d a0 = _mm256_set1_pd(x[p]), a1 = _mm256_set1_pd(x[p + 1]);
+  __m256d a2 = _mm256_set1_pd(x[p + 2]), a3 = _mm256_set1_pd(x[p + 3]);
+  __m256d c0 = _mm256_setzero_pd(), c1 = c0, c2 = c0, c3 = c0;
+  double h[4];
+  size_t i;
+  for (i = 0; i + 4 <= p; i += 4) {
+    __m256d xi = _mm256_loadu_pd(x + i), yi = _mm256_loadu_pd(y + i);
+    __m256d v0 = _mm256_loadu_pd(r0 + i), v1 = _mm256_loadu_pd(r1 + i);
+    __m256d v2 = _mm256_loadu_pd(r2 + i), v3 = _mm256_loadu_pd(r3 + i);
+    yi = _mm256_fmadd_pd(v0, a0, yi), yi = _mm256_fmadd_pd(v1, a1, yi);
+    yi = _mm256_fmadd_pd(v2, a2, yi), yi = _mm256_fmadd_pd(v3, a3, yi);
+    _mm256_storeu_pd(y + i, yi);
+    c0 = _mm256_fmadd_pd(v0, xi, c0), c1 = _mm256_fmadd_pd(v1, xi, c1);
+    c2 = _mm256_fmadd_pd(v2, xi, c2), c3 = _mm256_fmadd_pd(v3, xi, c3);
+  }
+  _mm256_storeu_pd(h, c0), out[0] = (h[0] + h[1]) + (h[2] + h[3]);
+  _mm256_storeu_pd(h, c1), out[1] = (h[0] + h[1]) + (h[2] + h[3]);
+  _mm256_storeu_pd(h, c2), out[2] = (h[0] + h[1]) + (h[2] + h[3]);
+  _mm256_storeu_pd(h, c3), out[3] = (h[0] + h[1]) + (h[2] + h[3]);
+  for (; i < p; i++) {
+    double xi = x[i];
+    y[i] += r0[i] * x[p] + r1[i] * x[p + 1] + r2[i] * x[p + 2] + r3[i] * x[p + 3];
+    out[0] += r0[i] * xi, out[1] += r1[i] * xi, out[2] += r2[i] * xi, out[3] += r3[i] * xi;
+  }
+}
+#endif
+
 /* y (m) = S·x for the symmetric S (m, m) given by its lower triangle (row-major, lds) */
 NTK__VEC static void ntk__symv_lower(size_t m, const double *S, size_t lds, const double *x, double *y) {
-  size_t p, i;
+  size_t p = 0, i;
   for (i = 0; i < m; i++) y[i] = 0;
-  for (p = 0; p < m; p++) {
+#if defined(NTK__BUILD_X86)
+  if (ntk__simd_level() >= NTK_SIMD_AVX2)
+    for (; p + 4 <= m; p += 4) {
+      double out[4];
+      size_t a, c;
+      ntk__symv4_avx2(p, S + p * lds, lds, x, y, out);
+      for (a = 0; a < 4; a++) { /* the 4×4 diagonal block */
+        const double *row = S + (p + a) * lds + p;
+        double acc = out[a] + row[a] * x[p + a];
+        for (c = 0; c < a; c++) y[p + c] += row[c] * x[p + a], acc += row[c] * x[p + c];
+        y[p + a] += acc;
+      }
+    }
+#endif
+  for (; p < m; p++) {
     const double *row = S + p * lds;
     double xp = x[p], s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (i = 0; i + 4 <= p; i += 4) { /* y[i] += S[p][i]·x[p] and y[p] += S[p][i]·x[i] */
@@ -1485,22 +1533,31 @@ NTK__VEC static void ntk__symv_lower(size_t m, const double *S, size_t lds, cons
   }
 }
 
-/* Tridiagonalise the full symmetric A (n, n) in place: d (n), e (n−1), tau (n); reflector k has
-   u = (1, A[k+2.., k]) on rows k+1.., H_k = I − tau_k·u·uᵀ, A = Q·T·Qᵀ, Q = H_0·H_1·⋯. */
+/* Tridiagonalise the symmetric A (n, n) given by its lower triangle, in place (the strict upper
+   triangle is neither read nor written): d (n), e (n−1), tau (n); reflector k has
+   u = (1, A[k+2.., k]) on rows k+1.., H_k = I − tau_k·u·uᵀ, A = Q·T·Qᵀ, Q = H_0·H_1·⋯.
+   Per panel of NB columns: the columns are copied out (contiguous, P), reduced one by one
+   against the trailing matrix as it was at the panel's start plus the panel's pending rank-2j
+   update (V·Wᵀ + W·Vᵀ), then written back, and the trailing lower triangle takes the whole
+   rank-2·NB update as one triangle-only GEMM [V W]·[W V]ᵀ — half the flops and half the memory
+   traffic of updating both triangles. */
 NTK__VEC static ntk_status ntk__sytrd(size_t n, double *A, size_t lda, double *d, double *e, double *tau) {
   size_t k0, nb = NTK__SYTRD_NB, i, j, p;
-  double *V = NULL, *W = NULL, *y, *t1, *t2, *v;
+  double *V = NULL, *W, *VW, *WV, *P, *y, *t1, *t2, *v;
   if (n >= 3) {
-    V = (double *)NTK_MALLOC(sizeof(double) * (2 * n * nb + 2 * n + 2 * nb));
+    V = (double *)NTK_MALLOC(sizeof(double) * (7 * n * nb + 2 * n + 2 * nb));
     if (!V) return NTK_ERR_OUT_OF_MEMORY;
-    W = V + n * nb, y = W + n * nb, t1 = y + n, t2 = t1 + nb, v = t2 + nb;
+    W = V + n * nb, VW = W + n * nb, WV = VW + 2 * n * nb, P = WV + 2 * n * nb;
+    y = P + n * nb, t1 = y + n, t2 = t1 + nb, v = t2 + nb;
     for (k0 = 0; k0 + 2 < n; k0 += nb) {
       size_t m = n - k0, jb = n - 2 - k0 < nb ? n - 2 - k0 : nb;
       double *Ak = A + k0 * lda + k0; /* the trailing matrix, (m, m) */
       memset(V, 0, sizeof(double) * m * nb);
       memset(W, 0, sizeof(double) * m * nb);
+      for (i = 0; i < m; i++) /* P[j][i] = column j of the trailing matrix, rows i ≥ j */
+        for (j = 0; j < jb && j <= i; j++) P[j * m + i] = Ak[i * lda + j];
       for (j = 0; j < jb; j++) {
-        double *aj = Ak + j * lda; /* column j of the trailing matrix, held in row j (symmetry) */
+        double *aj = P + j * m;
         double alpha, sig = 0, beta, t, dot;
         /* 1. bring column j up to date with the panel's earlier reflectors */
         for (i = j; i < m; i++) {
@@ -1521,10 +1578,10 @@ NTK__VEC static ntk_status ntk__sytrd(size_t n, double *A, size_t lda, double *d
         V[(j + 1) * nb + j] = 1;
         for (i = j + 2; i < m; i++) V[i * nb + j] = aj[i] / (alpha - beta);
         for (i = j + 1; i < m; i++) v[i] = V[i * nb + j];
-        for (i = j + 2; i < m; i++) Ak[i * lda + j] = V[i * nb + j]; /* keep u below the subdiagonal */
+        for (i = j + 2; i < m; i++) aj[i] = V[i * nb + j]; /* keep u below the subdiagonal */
         /* 3. y = A_panel-start[j+1:, j+1:]·v from its lower triangle only (half the memory
            traffic of the BLAS-2 half): row p contributes a dot product to y[p] and an axpy to
-           y[j+1..p) */
+           y[j+1..p). Columns < jb of it are still at the panel's start: P holds the updates. */
         ntk__symv_lower(m - j - 1, Ak + (j + 1) * lda + j + 1, lda, v + j + 1, y + j + 1);
         /* minus the panel's pending update (V·Wᵀ + W·Vᵀ)·v */
         for (p = 0; p < j; p++) {
@@ -1541,17 +1598,26 @@ NTK__VEC static ntk_status ntk__sytrd(size_t n, double *A, size_t lda, double *d
         for (i = j + 1; i < m; i++) dot += y[i] * V[i * nb + j];
         for (i = j + 1; i < m; i++) W[i * nb + j] = y[i] - 0.5 * t * dot * V[i * nb + j];
       }
-      /* rows jb.. of the panel's V, W update the trailing matrix (both triangles) */
+      for (i = 0; i < m; i++) /* the panel's columns back: diagonal, subdiagonal, reflectors */
+        for (j = 0; j < jb && j <= i; j++) Ak[i * lda + j] = P[j * m + i];
+      /* rows jb.. of the panel's V, W update the trailing lower triangle: −[V W]·[W V]ᵀ */
       if (m > jb) {
+        size_t mm = m - jb;
         double *A2 = Ak + jb * lda + jb;
-        ntk_dgemm(NTK_NO_TRANS, NTK_TRANS, m - jb, m - jb, jb, -1.0, V + jb * nb, nb, W + jb * nb, nb, 1.0, A2, lda);
-        ntk_dgemm(NTK_NO_TRANS, NTK_TRANS, m - jb, m - jb, jb, -1.0, W + jb * nb, nb, V + jb * nb, nb, 1.0, A2, lda);
+        for (i = 0; i < mm; i++)
+          for (p = 0; p < jb; p++) {
+            double vv = V[(jb + i) * nb + p], ww = W[(jb + i) * nb + p];
+            VW[i * 2 * jb + p] = vv, VW[i * 2 * jb + jb + p] = ww;
+            WV[i * 2 * jb + p] = ww, WV[i * 2 * jb + jb + p] = vv;
+          }
+        (void)ntk__gemm(&ntk__types_d, ntk__simd_level(), ntk__use_direct(mm, mm, 2 * jb), 1, 0, 1,
+                        mm, mm, 2 * jb, -1.0, VW, 2 * jb, WV, 2 * jb, 1.0, A2, lda);
       }
     }
     NTK_FREE(V);
   }
   for (i = 0; i < n; i++) d[i] = A[i * lda + i];
-  if (n >= 2) e[n - 2] = A[(n - 2) * lda + n - 1];
+  if (n >= 2) e[n - 2] = A[(n - 1) * lda + n - 2];
   if (n >= 1) tau[n - 1] = 0;
   if (n >= 2) tau[n - 2] = 0;
   return NTK_OK;
@@ -1834,9 +1900,6 @@ NTKDEF ntk_status ntk_dsyev_ex(size_t n, double *A, size_t lda, double *w, int v
   e = (double *)NTK_MALLOC(sizeof(double) * 2 * n);
   if (!e) return NTK_ERR_OUT_OF_MEMORY;
   tau = e + n;
-  /* full symmetric storage from the lower triangle */
-  for (i = 0; i < n; i++)
-    for (j = i + 1; j < n; j++) A[i * lda + j] = A[j * lda + i];
   if ((st = ntk__sytrd(n, A, lda, w, e, tau)) != NTK_OK) goto out;
   if (!vectors) {
     if (ntk__tql(n, w, e, NULL, 0, 0, 0) != 0) { st = NTK_ERR_NO_CONVERGENCE; goto out; }
