@@ -1225,42 +1225,75 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
    factor(A22), down to NB-sized unblocked blocks — so nearly all flops are deep GEMM/SYRK.
    ============================================================================================ */
 #define NTK__TRSM_BASE 32
+#ifndef NTK__TRSM_RLT_BASE
+#define NTK__TRSM_RLT_BASE 64
+#endif
+/* The vector type of the B·L⁻ᵀ base case: 32-byte GNU vectors where the compiler has them
+   (lowered to whatever the target offers), else one element. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef float ntk__vec_s __attribute__((vector_size(32)));
+typedef double ntk__vec_d __attribute__((vector_size(32)));
+#else
+typedef float ntk__vec_s;
+typedef double ntk__vec_d;
+#endif
 #define NTK__POTRF_NB 64
-#define NTK__LINALG_TYPED(T, S, GEMM, SYRK)                                                     \
+#define NTK__LINALG_TYPED(T, S, GEMM, SYRK, V)                                                     \
   /* B (m, k) ← B·L⁻ᵀ, L (k, k) lower */                                                      \
   NTK__VEC static ntk_status ntk__trsm_rlt_##S(size_t m, size_t k, const T *L, size_t lda, T *B, size_t ldb) { \
     size_t i, j, p, h;                                                                          \
     ntk_status st;                                                                              \
-    if (k <= NTK__TRSM_BASE) {                                                                  \
-      /* column by column: x_j = b_j / L_jj, then b_p −= x_j·L_pj for p > j — axpys along the   \
-         row, from a transposed copy of L so that they are contiguous (vectorised; the         \
-         dot-product form is a reduction compilers will not vectorise), four rows at a time */  \
-      T lt[NTK__TRSM_BASE * NTK__TRSM_BASE], inv[NTK__TRSM_BASE];                              \
-      for (j = 0; j < k; j++) {                                                                 \
-        inv[j] = 1 / L[j * lda + j];                                                            \
-        for (p = j + 1; p < k; p++) lt[j * k + p] = L[p * lda + j];                             \
-      }                                                                                         \
-      for (i = 0; i + 4 <= m; i += 4) {                                                         \
-        T *NTK_RESTRICT b0 = B + i * ldb, *NTK_RESTRICT b1 = b0 + ldb;                          \
-        T *NTK_RESTRICT b2 = b1 + ldb, *NTK_RESTRICT b3 = b2 + ldb;                             \
-        for (j = 0; j < k; j++) {                                                               \
-          const T *l = lt + j * k;                                                              \
-          T a0 = b0[j] * inv[j], a1 = b1[j] * inv[j], a2 = b2[j] * inv[j], a3 = b3[j] * inv[j]; \
-          b0[j] = a0, b1[j] = a1, b2[j] = a2, b3[j] = a3;                                       \
-          for (p = j + 1; p < k; p++) {                                                         \
-            T lp = l[p];                                                                        \
-            b0[p] -= a0 * lp, b1[p] -= a1 * lp, b2[p] -= a2 * lp, b3[p] -= a3 * lp;             \
+    if (k <= NTK__TRSM_RLT_BASE) {                                                              \
+      /* Rows of B are independent: 2·VL of them at a time (two vectors V of VL elements) are   \
+         transposed into a column-major slab t (k, 2·VL), so every update runs along the rows   \
+         in full vectors whatever k is. Four columns are eliminated per pass: x_j … x_j+3 stay  \
+         in registers while each later column is loaded once, updated by four FMAs and stored. \
+         (The dot-product and the along-the-row forms run at ~15 % and ~40 % of this.) */      \
+      const size_t VL = sizeof(V) / sizeof(T), LN = 2 * VL;                                     \
+      T inv[NTK__TRSM_RLT_BASE], t[NTK__TRSM_RLT_BASE * 2 * (sizeof(V) / sizeof(T))];           \
+      V xa, xb, ya, yb, x0a, x0b, x1a, x1b, x2a, x2b, x3a, x3b;                                 \
+      size_t r, q;                                                                              \
+      for (j = 0; j < k; j++) inv[j] = 1 / L[j * lda + j];                                      \
+      for (i = 0; i < m; i += LN) {                                                             \
+        size_t rows = m - i < LN ? m - i : LN;                                                  \
+        for (r = 0; r < rows; r++)                                                              \
+          for (p = 0; p < k; p++) t[p * LN + r] = B[(i + r) * ldb + p];                         \
+        for (; r < LN; r++)                                                                     \
+          for (p = 0; p < k; p++) t[p * LN + r] = 0;                                            \
+        for (j = 0; j < k; j += 4) {                                                            \
+          size_t je = j + 4 < k ? j + 4 : k;                                                    \
+          for (q = j; q < je; q++) { /* the triangle of these four columns */                  \
+            memcpy(&xa, t + q * LN, sizeof(V));                                                 \
+            memcpy(&xb, t + q * LN + VL, sizeof(V));                                            \
+            xa = xa * inv[q], xb = xb * inv[q];                                                 \
+            memcpy(t + q * LN, &xa, sizeof(V));                                                 \
+            memcpy(t + q * LN + VL, &xb, sizeof(V));                                            \
+            for (p = q + 1; p < je; p++) {                                                      \
+              memcpy(&ya, t + p * LN, sizeof(V));                                               \
+              memcpy(&yb, t + p * LN + VL, sizeof(V));                                          \
+              ya = ya - L[p * lda + q] * xa, yb = yb - L[p * lda + q] * xb;                       \
+              memcpy(t + p * LN, &ya, sizeof(V));                                               \
+              memcpy(t + p * LN + VL, &yb, sizeof(V));                                          \
+            }                                                                                   \
+          }                                                                                     \
+          if (je == k) break;                                                                   \
+          memcpy(&x0a, t + j * LN, sizeof(V)), memcpy(&x0b, t + j * LN + VL, sizeof(V));        \
+          memcpy(&x1a, t + (j + 1) * LN, sizeof(V)), memcpy(&x1b, t + (j + 1) * LN + VL, sizeof(V)); \
+          memcpy(&x2a, t + (j + 2) * LN, sizeof(V)), memcpy(&x2b, t + (j + 2) * LN + VL, sizeof(V)); \
+          memcpy(&x3a, t + (j + 3) * LN, sizeof(V)), memcpy(&x3b, t + (j + 3) * LN + VL, sizeof(V)); \
+          for (p = je; p < k; p++) {                                                            \
+            const T *l = L + p * lda + j;                                                       \
+            T c0 = l[0], c1 = l[1], c2 = l[2], c3 = l[3];                                       \
+            memcpy(&ya, t + p * LN, sizeof(V));                                                 \
+            memcpy(&yb, t + p * LN + VL, sizeof(V));                                            \
+            ya = ya - c0 * x0a - c1 * x1a - c2 * x2a - c3 * x3a;                                \
+            yb = yb - c0 * x0b - c1 * x1b - c2 * x2b - c3 * x3b;                                \
+            memcpy(t + p * LN, &ya, sizeof(V));                                                 \
+            memcpy(t + p * LN + VL, &yb, sizeof(V));                                            \
           }                                                                                     \
         }                                                                                       \
-      }                                                                                         \
-      for (; i < m; i++) {                                                                      \
-        T *b0 = B + i * ldb;                                                                    \
-        for (j = 0; j < k; j++) {                                                               \
-          const T *l = lt + j * k;                                                              \
-          T a0 = b0[j] * inv[j];                                                                \
-          b0[j] = a0;                                                                           \
-          for (p = j + 1; p < k; p++) b0[p] -= a0 * l[p];                                       \
-        }                                                                                       \
+        for (r = 0; r < rows; r++)                                                              \
+          for (p = 0; p < k; p++) B[(i + r) * ldb + p] = t[p * LN + r];                         \
       }                                                                                         \
       return NTK_OK;                                                                            \
     }                                                                                           \
@@ -1394,8 +1427,8 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
     }                                                                                           \
   }
 
-NTK__LINALG_TYPED(float, s, ntk_sgemm, ntk_ssyrk)
-NTK__LINALG_TYPED(double, d, ntk_dgemm, ntk_dsyrk)
+NTK__LINALG_TYPED(float, s, ntk_sgemm, ntk_ssyrk, ntk__vec_s)
+NTK__LINALG_TYPED(double, d, ntk_dgemm, ntk_dsyrk, ntk__vec_d)
 
 /* ============================================================================================
    [tridiag] implicit QL with Wilkinson-type shifts on a symmetric tridiagonal matrix.
