@@ -641,6 +641,12 @@ typedef struct ntk__gemm_kernel {
   size_t kc;     /* depth of a packed panel: MR·KC in L1 */
   size_t nb;     /* columns of a B block: KC·NB, L2 or beyond (see the table) */
   size_t mb;     /* rows of an A block: MB·KC in L3 */
+  /* packs B when op(B) = Bᵀ (each packed row gathers across NR rows of B) with in-register
+     transposes; NULL: the portable ntk__pack_b */
+  void (*pack_bt)(void *dst, const void *src, size_t cs, size_t kc, size_t cols, size_t nr);
+  /* packs a full MR-row panel of A when op(A) = A (rows contiguous) by in-register
+     transposes; NULL: the portable ntk__pack_a */
+  void (*pack_a6)(void *dst, const void *src, size_t rs, size_t kc);
 } ntk__gemm_kernel;
 
 #define NTK__MR_MAX 16
@@ -726,6 +732,142 @@ NTK__UKR_DEFINE(ntk__dgemm_neon_8x6, , double, float64x2_t, 8, 3, 2, vdupq_n_f64
                 vst1q_f64, vdupq_n_f64, NTK__NEON_DFMA, vmulq_f64)
 #endif
 
+#ifdef NTK__BUILD_X86
+/* Packing B = op(Bᵀ) for the AVX2 kernels: (p, j) = src[j·cs + p]. Blocks of 8×8 floats
+   (4×4 doubles) are loaded along the rows of B and transposed in registers, so a packed row
+   of NR elements is written from NR/8 vector stores instead of gathered one element at a
+   time; partial panels and the last kc mod 8 rows take the portable path. */
+NTK__TARGET_AVX2 static void ntk__pack_bt_s_avx2(void *dst_, const void *src_, size_t cs, size_t kc,
+                                                 size_t cols, size_t nr) {
+  float *dst = (float *)dst_;
+  const float *src = (const float *)src_;
+  size_t c0, j0, p0, q;
+  for (c0 = 0; c0 < cols; c0 += nr) {
+    size_t w = cols - c0 < nr ? cols - c0 : nr, kc8 = nr % 8 == 0 && w == nr ? kc / 8 * 8 : 0;
+    for (j0 = 0; j0 < w && kc8; j0 += 8) {
+      const float *s0 = src + (c0 + j0) * cs;
+      for (p0 = 0; p0 < kc8; p0 += 8) {
+        __m256 r0 = _mm256_loadu_ps(s0 + p0), r1 = _mm256_loadu_ps(s0 + cs + p0);
+        __m256 r2 = _mm256_loadu_ps(s0 + 2 * cs + p0), r3 = _mm256_loadu_ps(s0 + 3 * cs + p0);
+        __m256 r4 = _mm256_loadu_ps(s0 + 4 * cs + p0), r5 = _mm256_loadu_ps(s0 + 5 * cs + p0);
+        __m256 r6 = _mm256_loadu_ps(s0 + 6 * cs + p0), r7 = _mm256_loadu_ps(s0 + 7 * cs + p0);
+        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+        __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+        __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+        __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        float *d = dst + p0 * nr + j0;
+        _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_storeu_ps(d + nr, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_storeu_ps(d + 2 * nr, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_storeu_ps(d + 3 * nr, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_storeu_ps(d + 4 * nr, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_storeu_ps(d + 5 * nr, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_storeu_ps(d + 6 * nr, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_storeu_ps(d + 7 * nr, _mm256_permute2f128_ps(u3, u7, 0x31));
+      }
+    }
+    for (q = kc8; q < kc; q++) { /* the rest, and partial panels (zero-padded) */
+      size_t j;
+      for (j = 0; j < w; j++) dst[q * nr + j] = src[(c0 + j) * cs + q];
+      for (j = w; j < nr; j++) dst[q * nr + j] = 0;
+    }
+    dst += kc * nr;
+  }
+}
+NTK__TARGET_AVX2 static void ntk__pack_bt_d_avx2(void *dst_, const void *src_, size_t cs, size_t kc,
+                                                 size_t cols, size_t nr) {
+  double *dst = (double *)dst_;
+  const double *src = (const double *)src_;
+  size_t c0, j0, p0, q;
+  for (c0 = 0; c0 < cols; c0 += nr) {
+    size_t w = cols - c0 < nr ? cols - c0 : nr, kc4 = nr % 4 == 0 && w == nr ? kc / 4 * 4 : 0;
+    for (j0 = 0; j0 < w && kc4; j0 += 4) {
+      const double *s0 = src + (c0 + j0) * cs;
+      for (p0 = 0; p0 < kc4; p0 += 4) {
+        __m256d r0 = _mm256_loadu_pd(s0 + p0), r1 = _mm256_loadu_pd(s0 + cs + p0);
+        __m256d r2 = _mm256_loadu_pd(s0 + 2 * cs + p0), r3 = _mm256_loadu_pd(s0 + 3 * cs + p0);
+        __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+        __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+        double *d = dst + p0 * nr + j0;
+        _mm256_storeu_pd(d, _mm256_permute2f128_pd(t0, t2, 0x20));
+        _mm256_storeu_pd(d + nr, _mm256_permute2f128_pd(t1, t3, 0x20));
+        _mm256_storeu_pd(d + 2 * nr, _mm256_permute2f128_pd(t0, t2, 0x31));
+        _mm256_storeu_pd(d + 3 * nr, _mm256_permute2f128_pd(t1, t3, 0x31));
+      }
+    }
+    for (q = kc4; q < kc; q++) {
+      size_t j;
+      for (j = 0; j < w; j++) dst[q * nr + j] = src[(c0 + j) * cs + q];
+      for (j = w; j < nr; j++) dst[q * nr + j] = 0;
+    }
+    dst += kc * nr;
+  }
+}
+/* One panel of 6 rows of A (row stride rs, contiguous along p) into dst (kc, 6): blocks of
+   8 (float) or 4 (double) values of p per row are transposed in registers; each packed row
+   of 6 is stored as 4 + 2 (never past its end: panels are packed by several threads). */
+NTK__TARGET_AVX2 static void ntk__pack_a6_s_avx2(void *dst_, const void *src_, size_t rs, size_t kc) {
+  float *dst = (float *)dst_;
+  const float *s0 = (const float *)src_;
+  size_t p0, kc8 = kc / 8 * 8, q, i;
+  for (p0 = 0; p0 < kc8; p0 += 8) {
+    __m256 r0 = _mm256_loadu_ps(s0 + p0), r1 = _mm256_loadu_ps(s0 + rs + p0);
+    __m256 r2 = _mm256_loadu_ps(s0 + 2 * rs + p0), r3 = _mm256_loadu_ps(s0 + 3 * rs + p0);
+    __m256 r4 = _mm256_loadu_ps(s0 + 4 * rs + p0), r5 = _mm256_loadu_ps(s0 + 5 * rs + p0);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    /* rows 0-3 of p0+q: 128-bit lane q%4 of u(q%4) (lane q/4); rows 4-5: 64-bit pieces of t4/t5 */
+    __m128 a[8], b[8];
+    a[0] = _mm256_castps256_ps128(u0), a[1] = _mm256_castps256_ps128(u1);
+    a[2] = _mm256_castps256_ps128(u2), a[3] = _mm256_castps256_ps128(u3);
+    a[4] = _mm256_extractf128_ps(u0, 1), a[5] = _mm256_extractf128_ps(u1, 1);
+    a[6] = _mm256_extractf128_ps(u2, 1), a[7] = _mm256_extractf128_ps(u3, 1);
+    b[0] = _mm256_castps256_ps128(t4), b[2] = _mm256_castps256_ps128(t5);
+    b[4] = _mm256_extractf128_ps(t4, 1), b[6] = _mm256_extractf128_ps(t5, 1);
+    b[1] = _mm_movehl_ps(b[0], b[0]), b[3] = _mm_movehl_ps(b[2], b[2]);
+    b[5] = _mm_movehl_ps(b[4], b[4]), b[7] = _mm_movehl_ps(b[6], b[6]);
+    for (q = 0; q < 8; q++) {
+      float *d = dst + (p0 + q) * 6;
+      _mm_storeu_ps(d, a[q]);
+      _mm_storel_pi((__m64 *)(void *)(d + 4), b[q]);
+    }
+  }
+  for (q = kc8; q < kc; q++)
+    for (i = 0; i < 6; i++) dst[q * 6 + i] = s0[i * rs + q];
+}
+NTK__TARGET_AVX2 static void ntk__pack_a6_d_avx2(void *dst_, const void *src_, size_t rs, size_t kc) {
+  double *dst = (double *)dst_;
+  const double *s0 = (const double *)src_;
+  size_t p0, kc4 = kc / 4 * 4, q, i;
+  for (p0 = 0; p0 < kc4; p0 += 4) {
+    __m256d r0 = _mm256_loadu_pd(s0 + p0), r1 = _mm256_loadu_pd(s0 + rs + p0);
+    __m256d r2 = _mm256_loadu_pd(s0 + 2 * rs + p0), r3 = _mm256_loadu_pd(s0 + 3 * rs + p0);
+    __m256d r4 = _mm256_loadu_pd(s0 + 4 * rs + p0), r5 = _mm256_loadu_pd(s0 + 5 * rs + p0);
+    __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+    __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+    __m256d t4 = _mm256_unpacklo_pd(r4, r5), t5 = _mm256_unpackhi_pd(r4, r5);
+    double *d = dst + p0 * 6;
+    _mm256_storeu_pd(d, _mm256_permute2f128_pd(t0, t2, 0x20));
+    _mm_storeu_pd(d + 4, _mm256_castpd256_pd128(t4));
+    _mm256_storeu_pd(d + 6, _mm256_permute2f128_pd(t1, t3, 0x20));
+    _mm_storeu_pd(d + 10, _mm256_castpd256_pd128(t5));
+    _mm256_storeu_pd(d + 12, _mm256_permute2f128_pd(t0, t2, 0x31));
+    _mm_storeu_pd(d + 16, _mm256_extractf128_pd(t4, 1));
+    _mm256_storeu_pd(d + 18, _mm256_permute2f128_pd(t1, t3, 0x31));
+    _mm_storeu_pd(d + 22, _mm256_extractf128_pd(t5, 1));
+  }
+  for (q = kc4; q < kc; q++)
+    for (i = 0; i < 6; i++) dst[q * 6 + i] = s0[i * rs + q];
+}
+#endif
+
 /* The per-ISA block-size table. Cache roles as above; figures tuned by bench/ sweeps.
    scalar: conservative; avx2: Zen 3 / Haswell-class (L1d 32 KiB, L2 512 KiB). Its B blocks
    (1.2 MB) outgrow L2 on purpose: the prefetched B stream keeps up from L3, and each A
@@ -734,33 +876,33 @@ NTK__UKR_DEFINE(ntk__dgemm_neon_8x6, , double, float64x2_t, 8, 3, 2, vdupq_n_f64
    dgemm 1024³ 0.89 → 0.97 (KC·NB = 256·128 float, 256·192 double before);
    avx512: Sapphire-Rapids-class (L1d 48 KiB, L2 2 MiB); neon: Cortex-A7x-class. */
 static const ntk__gemm_kernel ntk__kernels_s[4] = {
-    {"scalar", ntk__sgemm_scalar_4x8, 4, 8, 256, 128, 1024},
+    {"scalar", ntk__sgemm_scalar_4x8, 4, 8, 256, 128, 1024, NULL, NULL},
 #ifdef NTK__BUILD_X86
-    {"avx2", ntk__sgemm_avx2_6x16, 6, 16, 384, 768, 2048},
-    {"avx512", ntk__sgemm_avx512_8x48, 8, 48, 384, 672, 2048},
+    {"avx2", ntk__sgemm_avx2_6x16, 6, 16, 384, 768, 2048, ntk__pack_bt_s_avx2, ntk__pack_a6_s_avx2},
+    {"avx512", ntk__sgemm_avx512_8x48, 8, 48, 384, 672, 2048, ntk__pack_bt_s_avx2, NULL},
 #else
-    {NULL, NULL, 0, 0, 0, 0, 0},
-    {NULL, NULL, 0, 0, 0, 0, 0},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL},
 #endif
 #ifdef NTK__BUILD_NEON
-    {"neon", ntk__sgemm_neon_8x12, 8, 12, 256, 384, 2048},
+    {"neon", ntk__sgemm_neon_8x12, 8, 12, 256, 384, 2048, NULL, NULL},
 #else
-    {NULL, NULL, 0, 0, 0, 0, 0},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL},
 #endif
 };
 static const ntk__gemm_kernel ntk__kernels_d[4] = {
-    {"scalar", ntk__dgemm_scalar_4x8, 4, 8, 256, 64, 1024},
+    {"scalar", ntk__dgemm_scalar_4x8, 4, 8, 256, 64, 1024, NULL, NULL},
 #ifdef NTK__BUILD_X86
-    {"avx2", ntk__dgemm_avx2_6x8, 6, 8, 384, 384, 2048},
-    {"avx512", ntk__dgemm_avx512_8x24, 8, 24, 256, 480, 2048},
+    {"avx2", ntk__dgemm_avx2_6x8, 6, 8, 384, 384, 2048, ntk__pack_bt_d_avx2, ntk__pack_a6_d_avx2},
+    {"avx512", ntk__dgemm_avx512_8x24, 8, 24, 256, 480, 2048, ntk__pack_bt_d_avx2, NULL},
 #else
-    {NULL, NULL, 0, 0, 0, 0, 0},
-    {NULL, NULL, 0, 0, 0, 0, 0},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL},
 #endif
 #ifdef NTK__BUILD_NEON
-    {"neon", ntk__dgemm_neon_8x6, 8, 6, 256, 192, 2048},
+    {"neon", ntk__dgemm_neon_8x6, 8, 6, 256, 192, 2048, NULL, NULL},
 #else
-    {NULL, NULL, 0, 0, 0, 0, 0},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL},
 #endif
 };
 
@@ -1037,9 +1179,11 @@ static void ntk__gemm_run(const ntk__gemm_job *jb, char *pa, char *pb_all, int n
           size_t kb = (size_t)q / npanel, r = (size_t)q % npanel * kr->mr;
           size_t pc = pg + kb * kcmax, kc = kend - pc < kcmax ? kend - pc : kcmax;
           size_t hh = mh - r < kr->mr ? mh - r : kr->mr;
-          jb->ty->pack_a(pa + kb * ablock + r * kc * es,
-                         jb->A + ((mc + r) * jb->rsa + pc * jb->csa) * es, jb->rsa, jb->csa, hh,
-                         kc, kr->mr);
+          const char *asrc = jb->A + ((mc + r) * jb->rsa + pc * jb->csa) * es;
+          if (jb->csa == 1 && hh == 6 && kr->pack_a6)
+            kr->pack_a6(pa + kb * ablock + r * kc * es, asrc, jb->rsa, kc);
+          else
+            jb->ty->pack_a(pa + kb * ablock + r * kc * es, asrc, jb->rsa, jb->csa, hh, kc, kr->mr);
         }
         {
           char *pb = pb_all + (size_t)tid * pb_stride;
@@ -1054,8 +1198,11 @@ static void ntk__gemm_run(const ntk__gemm_job *jb, char *pa, char *pb_all, int n
             if (rlo >= rhi) continue;
             for (kb = 0; kb < nkb; kb++) {
               size_t pc = pg + kb * kcmax, kc = kend - pc < kcmax ? kend - pc : kcmax;
-              jb->ty->pack_b(pb, jb->B + (pc * jb->rsb + c0 * jb->csb) * es, jb->rsb, jb->csb,
-                             kc, w, kr->nr);
+              const char *bsrc = jb->B + (pc * jb->rsb + c0 * jb->csb) * es;
+              if (jb->rsb == 1 && kr->pack_bt)
+                kr->pack_bt(pb, bsrc, jb->csb, kc, w, kr->nr);
+              else
+                jb->ty->pack_b(pb, bsrc, jb->rsb, jb->csb, kc, w, kr->nr);
               ntk__gemm_macro(jb, pa + kb * ablock + rlo * kc * es, pb, mc + rlo, rhi - rlo, c0,
                               w, kc, pc == 0 ? jb->beta : 1.0);
             }
@@ -1379,6 +1526,17 @@ typedef double ntk__vec_d;
     bad = ntk__potrf_rec_##S(n - h, A + h * lda + h, lda, dg + h, tol, st);                     \
     return bad < n - h ? h + bad : n;                                                           \
   }                                                                                             \
+  /* index of the first Inf/NaN in a[0, n), or n: x − x ≠ 0 exactly for those, so the scan is \
+     a branch-free (vectorised) OR before the search */                                         \
+  NTK__VEC static size_t ntk__nonfinite_##S(const T *a, size_t n) {                             \
+    size_t j;                                                                                   \
+    int bad = 0;                                                                                \
+    for (j = 0; j < n; j++) bad |= a[j] - a[j] != 0;                                            \
+    if (bad)                                                                                    \
+      for (j = 0; j < n; j++)                                                                   \
+        if (!ntk__finite((double)a[j])) return j;                                               \
+    return n;                                                                                   \
+  }                                                                                             \
   NTKDEF ntk_status ntk_##S##potrf_ex(size_t n, T *A, size_t lda, size_t *info) {               \
     size_t i, j, bad;                                                                           \
     ntk_status st = NTK_OK;                                                                     \
@@ -1386,11 +1544,10 @@ typedef double ntk__vec_d;
     if (info) *info = n;                                                                        \
     if (!ntk__matrix_ok(A, n, n, lda)) return NTK_ERR_INVALID_ARG;                              \
     for (i = 0; i < n; i++)                                                                     \
-      for (j = 0; j <= i; j++)                                                                  \
-        if (!ntk__finite((double)A[i * lda + j])) {                                             \
-          if (info) *info = j;                                                                  \
-          return NTK_ERR_NON_FINITE;                                                            \
-        }                                                                                       \
+      if ((j = ntk__nonfinite_##S(A + i * lda, i + 1)) <= i) {                                  \
+        if (info) *info = j;                                                                    \
+        return NTK_ERR_NON_FINITE;                                                              \
+      }                                                                                         \
     if (n == 0) return NTK_OK;                                                                  \
     dg = (T *)NTK_MALLOC(n * sizeof(T));                                                        \
     if (!dg) return NTK_ERR_OUT_OF_MEMORY;                                                      \
