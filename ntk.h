@@ -1385,6 +1385,14 @@ typedef float ntk__vec_s;
 typedef double ntk__vec_d;
 #endif
 #define NTK__POTRF_NB 64
+/* The rows of B in B·L⁻ᵀ are independent: with several threads each solves its own share of
+   rows with the whole recursive solve (its GEMMs single-threaded), instead of every GEMM being
+   split and the base cases running on one thread. */
+#if defined(NTK__OMP) && (defined(__GNUC__) || defined(__clang__))
+#define NTK__OMP_ROWS_FOR NTK__PRAGMA(omp parallel for num_threads(nthr) schedule(static) reduction(min : st))
+#else
+#define NTK__OMP_ROWS_FOR
+#endif
 #define NTK__LINALG_TYPED(T, S, GEMM, SYRK, V)                                                     \
   /* B (m, k) ← B·L⁻ᵀ, L (k, k) lower */                                                      \
   NTK__VEC static ntk_status ntk__trsm_rlt_##S(size_t m, size_t k, const T *L, size_t lda, T *B, size_t ldb) { \
@@ -1449,6 +1457,24 @@ typedef double ntk__vec_d;
     st = GEMM(NTK_NO_TRANS, NTK_TRANS, m, k - h, h, (T)-1, B, ldb, L + h * lda, lda, (T)1, B + h, ldb); \
     if (st != NTK_OK) return st;                                                                \
     return ntk__trsm_rlt_##S(m, k - h, L + h * lda + h, lda, B + h, ldb);                       \
+  }                                                                                             \
+  static ntk_status ntk__trsm_rlt_mt_##S(size_t m, size_t k, const T *L, size_t lda, T *B,     \
+                                         size_t ldb) {                                          \
+    int nthr = ntk__max_threads(), st = NTK_OK;                                                 \
+    long c;                                                                                     \
+    size_t chunk;                                                                               \
+    if (nthr < 2 || m < 64 * (size_t)nthr || (double)m * (double)k * (double)k < 1e6)           \
+      return ntk__trsm_rlt_##S(m, k, L, lda, B, ldb);                                           \
+    chunk = (m + (size_t)nthr - 1) / (size_t)nthr;                                              \
+    NTK__OMP_ROWS_FOR                                                                           \
+    for (c = 0; c < (long)nthr; c++) {                                                          \
+      size_t lo = (size_t)c * chunk, hi = lo + chunk < m ? lo + chunk : m;                      \
+      if (lo < hi) {                                                                            \
+        int s1 = (int)ntk__trsm_rlt_##S(hi - lo, k, L, lda, B + lo * ldb, ldb);                 \
+        st = s1 < st ? s1 : st;                                                                 \
+      }                                                                                         \
+    }                                                                                           \
+    return (ntk_status)st;                                                                      \
   }                                                                                             \
   /* B (n, r) ← L⁻¹·B */                                                                      \
   NTK__VEC static ntk_status ntk__trsm_lln_##S(size_t n, size_t r, const T *L, size_t lda, T *B, size_t ldb) { \
@@ -1520,7 +1546,7 @@ typedef double ntk__vec_d;
     if (n <= NTK__POTRF_NB) return ntk__potf2_##S(n, A, lda, dg, tol);                          \
     h = n / 2;                                                                                  \
     if ((bad = ntk__potrf_rec_##S(h, A, lda, dg, tol, st)) < h || *st != NTK_OK) return bad;    \
-    if ((*st = ntk__trsm_rlt_##S(n - h, h, A, lda, A + h * lda, lda)) != NTK_OK) return n;      \
+    if ((*st = ntk__trsm_rlt_mt_##S(n - h, h, A, lda, A + h * lda, lda)) != NTK_OK) return n;      \
     *st = SYRK(NTK_LOWER, NTK_NO_TRANS, n - h, h, (T)-1, A + h * lda, lda, (T)1, A + h * lda + h, lda); \
     if (*st != NTK_OK) return n;                                                                \
     bad = ntk__potrf_rec_##S(n - h, A + h * lda + h, lda, dg + h, tol, st);                     \
