@@ -1728,9 +1728,11 @@ NTK__TARGET_AVX2 static void ntk__symv4_avx2(size_t p, const double *S, size_t l
 #endif
 
 /* y (m) = S·x for the symmetric S (m, m) given by its lower triangle (row-major, lds) */
-NTK__VEC static void ntk__symv_lower(size_t m, const double *S, size_t lds, const double *x, double *y) {
-  size_t p = 0, i;
-  for (i = 0; i < m; i++) y[i] = 0;
+/* Rows [p0, p1) of y += S·x for the symmetric S given by its lower triangle: row p adds a dot
+   product to y[p] and an axpy to y[0..p); p0 is a multiple of 4. */
+NTK__VEC static void ntk__symv_rows(size_t p0, size_t m, const double *S, size_t lds, const double *x,
+                                    double *y) {
+  size_t p = p0, i;
 #if defined(NTK__BUILD_X86)
   if (ntk__simd_level() >= NTK_SIMD_AVX2)
     for (; p + 4 <= m; p += 4) {
@@ -1757,6 +1759,33 @@ NTK__VEC static void ntk__symv_lower(size_t m, const double *S, size_t lds, cons
   }
 }
 
+/* y = S·x (m), S symmetric from its lower triangle. With several threads the rows are split
+   where the triangle's work halves (row m/√2); the second share accumulates into yw (m) and is
+   added at the end: the product is load-bound, and two cores read the matrix twice as fast. */
+static void ntk__symv_lower(size_t m, const double *S, size_t lds, const double *x, double *y,
+                            double *yw) {
+  size_t i, split = (size_t)((double)m * 0.7071067811865476) / 4 * 4;
+  for (i = 0; i < m; i++) y[i] = 0;
+#ifdef NTK__OMP
+  if (yw && m >= 512 && ntk__max_threads() >= 2) {
+#pragma omp parallel num_threads(2)
+    {
+      if (omp_get_thread_num() == 0) {
+        ntk__symv_rows(0, split, S, lds, x, y);
+      } else {
+        size_t q;
+        for (q = 0; q < m; q++) yw[q] = 0;
+        ntk__symv_rows(split, m, S, lds, x, yw);
+      }
+    }
+    for (i = 0; i < m; i++) y[i] += yw[i];
+    return;
+  }
+#endif
+  (void)yw, (void)split;
+  ntk__symv_rows(0, m, S, lds, x, y);
+}
+
 /* Tridiagonalise the symmetric A (n, n) given by its lower triangle, in place (the strict upper
    triangle is neither read nor written): d (n), e (n−1), tau (n); reflector k has
    u = (1, A[k+2.., k]) on rows k+1.., H_k = I − tau_k·u·uᵀ, A = Q·T·Qᵀ, Q = H_0·H_1·⋯.
@@ -1767,12 +1796,12 @@ NTK__VEC static void ntk__symv_lower(size_t m, const double *S, size_t lds, cons
    traffic of updating both triangles. */
 NTK__VEC static ntk_status ntk__sytrd(size_t n, double *A, size_t lda, double *d, double *e, double *tau) {
   size_t k0, nb = NTK__SYTRD_NB, i, j, p;
-  double *V = NULL, *W, *VW, *WV, *P, *y, *t1, *t2, *v;
+  double *V = NULL, *W, *VW, *WV, *P, *y, *t1, *t2, *v, *yw;
   if (n >= 3) {
-    V = (double *)NTK_MALLOC(sizeof(double) * (7 * n * nb + 2 * n + 2 * nb));
+    V = (double *)NTK_MALLOC(sizeof(double) * (7 * n * nb + 3 * n + 2 * nb));
     if (!V) return NTK_ERR_OUT_OF_MEMORY;
     W = V + n * nb, VW = W + n * nb, WV = VW + 2 * n * nb, P = WV + 2 * n * nb;
-    y = P + n * nb, t1 = y + n, t2 = t1 + nb, v = t2 + nb;
+    y = P + n * nb, t1 = y + n, t2 = t1 + nb, v = t2 + nb, yw = v + n;
     for (k0 = 0; k0 + 2 < n; k0 += nb) {
       size_t m = n - k0, jb = n - 2 - k0 < nb ? n - 2 - k0 : nb;
       double *Ak = A + k0 * lda + k0; /* the trailing matrix, (m, m) */
@@ -1806,7 +1835,7 @@ NTK__VEC static ntk_status ntk__sytrd(size_t n, double *A, size_t lda, double *d
         /* 3. y = A_panel-start[j+1:, j+1:]·v from its lower triangle only (half the memory
            traffic of the BLAS-2 half): row p contributes a dot product to y[p] and an axpy to
            y[j+1..p). Columns < jb of it are still at the panel's start: P holds the updates. */
-        ntk__symv_lower(m - j - 1, Ak + (j + 1) * lda + j + 1, lda, v + j + 1, y + j + 1);
+        ntk__symv_lower(m - j - 1, Ak + (j + 1) * lda + j + 1, lda, v + j + 1, y + j + 1, yw);
         /* minus the panel's pending update (V·Wᵀ + W·Vᵀ)·v */
         for (p = 0; p < j; p++) {
           double s1 = 0, s2 = 0;
