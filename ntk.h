@@ -718,6 +718,11 @@ NTK__UKR_DEFINE(ntk__dgemm_neon_8x6, , double, float64x2_t, 8, 3, 2, vdupq_n_f64
                 vst1q_f64, vdupq_n_f64, NTK__NEON_DFMA, vmulq_f64)
 #endif
 
+/* the portable packers (in NTK__GEMM_TYPED below): the SIMD ones leave them edges and tails */
+static void ntk__pack_a_s(float *NTK_RESTRICT, const float *, size_t, size_t, size_t, size_t, size_t);
+static void ntk__pack_a_d(double *NTK_RESTRICT, const double *, size_t, size_t, size_t, size_t, size_t);
+static void ntk__pack_b_s(float *NTK_RESTRICT, const float *, size_t, size_t, size_t, size_t, size_t);
+static void ntk__pack_b_d(double *NTK_RESTRICT, const double *, size_t, size_t, size_t, size_t, size_t);
 #ifdef NTK__BUILD_X86
 /* Packing B = op(Bᵀ) for the AVX2 kernels: (p, j) = src[j·cs + p]. Blocks of 8×8 floats
    (4×4 doubles) are loaded along the rows of B and transposed in registers, so a packed row
@@ -727,7 +732,7 @@ NTK__TARGET_AVX2 static void ntk__pack_bt_s_avx2(void *dst_, const void *src_, s
                                                  size_t cols, size_t nr) {
   float *dst = (float *)dst_;
   const float *src = (const float *)src_;
-  size_t c0, j0, p0, q;
+  size_t c0, j0, p0;
   for (c0 = 0; c0 < cols; c0 += nr) {
     size_t w = cols - c0 < nr ? cols - c0 : nr, kc8 = nr % 8 == 0 && w == nr ? kc / 8 * 8 : 0;
     for (j0 = 0; j0 < w && kc8; j0 += 8) {
@@ -756,11 +761,8 @@ NTK__TARGET_AVX2 static void ntk__pack_bt_s_avx2(void *dst_, const void *src_, s
         _mm256_storeu_ps(d + 7 * nr, _mm256_permute2f128_ps(u3, u7, 0x31));
       }
     }
-    for (q = kc8; q < kc; q++) { /* the rest, and partial panels (zero-padded) */
-      size_t j;
-      for (j = 0; j < w; j++) dst[q * nr + j] = src[(c0 + j) * cs + q];
-      for (j = w; j < nr; j++) dst[q * nr + j] = 0;
-    }
+    /* the last kc mod 8 rows, or a partial (zero-padded) panel: the portable path */
+    if (kc8 < kc) ntk__pack_b_s(dst + kc8 * nr, src + c0 * cs + kc8, 1, cs, kc - kc8, w, nr);
     dst += kc * nr;
   }
 }
@@ -768,7 +770,7 @@ NTK__TARGET_AVX2 static void ntk__pack_bt_d_avx2(void *dst_, const void *src_, s
                                                  size_t cols, size_t nr) {
   double *dst = (double *)dst_;
   const double *src = (const double *)src_;
-  size_t c0, j0, p0, q;
+  size_t c0, j0, p0;
   for (c0 = 0; c0 < cols; c0 += nr) {
     size_t w = cols - c0 < nr ? cols - c0 : nr, kc4 = nr % 4 == 0 && w == nr ? kc / 4 * 4 : 0;
     for (j0 = 0; j0 < w && kc4; j0 += 4) {
@@ -785,11 +787,7 @@ NTK__TARGET_AVX2 static void ntk__pack_bt_d_avx2(void *dst_, const void *src_, s
         _mm256_storeu_pd(d + 3 * nr, _mm256_permute2f128_pd(t1, t3, 0x31));
       }
     }
-    for (q = kc4; q < kc; q++) {
-      size_t j;
-      for (j = 0; j < w; j++) dst[q * nr + j] = src[(c0 + j) * cs + q];
-      for (j = w; j < nr; j++) dst[q * nr + j] = 0;
-    }
+    if (kc4 < kc) ntk__pack_b_d(dst + kc4 * nr, src + c0 * cs + kc4, 1, cs, kc - kc4, w, nr);
     dst += kc * nr;
   }
 }
@@ -799,7 +797,7 @@ NTK__TARGET_AVX2 static void ntk__pack_bt_d_avx2(void *dst_, const void *src_, s
 NTK__TARGET_AVX2 static void ntk__pack_a6_s_avx2(void *dst_, const void *src_, size_t rs, size_t kc) {
   float *dst = (float *)dst_;
   const float *s0 = (const float *)src_;
-  size_t p0, kc8 = kc / 8 * 8, q, i;
+  size_t p0, kc8 = kc / 8 * 8, q;
   for (p0 = 0; p0 < kc8; p0 += 8) {
     __m256 r0 = _mm256_loadu_ps(s0 + p0), r1 = _mm256_loadu_ps(s0 + rs + p0);
     __m256 r2 = _mm256_loadu_ps(s0 + 2 * rs + p0), r3 = _mm256_loadu_ps(s0 + 3 * rs + p0);
@@ -825,13 +823,12 @@ NTK__TARGET_AVX2 static void ntk__pack_a6_s_avx2(void *dst_, const void *src_, s
       _mm_storel_pi((__m64 *)(void *)(d + 4), b[q]);
     }
   }
-  for (q = kc8; q < kc; q++)
-    for (i = 0; i < 6; i++) dst[q * 6 + i] = s0[i * rs + q];
+  if (kc8 < kc) ntk__pack_a_s(dst + kc8 * 6, s0 + kc8, rs, 1, 6, kc - kc8, 6);
 }
 NTK__TARGET_AVX2 static void ntk__pack_a6_d_avx2(void *dst_, const void *src_, size_t rs, size_t kc) {
   double *dst = (double *)dst_;
   const double *s0 = (const double *)src_;
-  size_t p0, kc4 = kc / 4 * 4, q, i;
+  size_t p0, kc4 = kc / 4 * 4;
   for (p0 = 0; p0 < kc4; p0 += 4) {
     __m256d r0 = _mm256_loadu_pd(s0 + p0), r1 = _mm256_loadu_pd(s0 + rs + p0);
     __m256d r2 = _mm256_loadu_pd(s0 + 2 * rs + p0), r3 = _mm256_loadu_pd(s0 + 3 * rs + p0);
@@ -849,8 +846,7 @@ NTK__TARGET_AVX2 static void ntk__pack_a6_d_avx2(void *dst_, const void *src_, s
     _mm256_storeu_pd(d + 18, _mm256_permute2f128_pd(t1, t3, 0x31));
     _mm_storeu_pd(d + 22, _mm256_extractf128_pd(t5, 1));
   }
-  for (q = kc4; q < kc; q++)
-    for (i = 0; i < 6; i++) dst[q * 6 + i] = s0[i * rs + q];
+  if (kc4 < kc) ntk__pack_a_d(dst + kc4 * 6, s0 + kc4, rs, 1, 6, kc - kc4, 6);
 }
 #endif
 
@@ -1166,7 +1162,7 @@ static void ntk__gemm_run(const ntk__gemm_job *jb, char *pa, char *pb_all, int n
           size_t pc = pg + kb * kcmax, kc = kend - pc < kcmax ? kend - pc : kcmax;
           size_t hh = mh - r < kr->mr ? mh - r : kr->mr;
           const char *asrc = jb->A + ((mc + r) * jb->rsa + pc * jb->csa) * es;
-          if (jb->csa == 1 && hh == 6 && kr->pack_a6)
+          if (jb->csa == 1 && hh == kr->mr && kr->pack_a6)
             kr->pack_a6(pa + kb * ablock + r * kc * es, asrc, jb->rsa, kc);
           else
             jb->ty->pack_a(pa + kb * ablock + r * kc * es, asrc, jb->rsa, jb->csa, hh, kc, kr->mr);
@@ -1408,9 +1404,7 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
    factor(A22), down to NB-sized unblocked blocks — so nearly all flops are deep GEMM/SYRK.
    ============================================================================================ */
 #define NTK__TRSM_BASE 32
-#ifndef NTK__TRSM_RLT_BASE
 #define NTK__TRSM_RLT_BASE 64
-#endif
 /* The vector type of the B·L⁻ᵀ base case: 32-byte GNU vectors where the compiler has them
    (lowered to whatever the target offers), else one element. */
 #if defined(__GNUC__) || defined(__clang__)
