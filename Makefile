@@ -45,7 +45,7 @@ demo: $(BUILD)/demo
 
 # OPENBLAS_CORETYPE would pin OpenBLAS to a slower kernel set; measure it as it detects itself.
 bench: $(BUILD)/bench
-	env -u OPENBLAS_CORETYPE ./$(BUILD)/bench $(FILTER)
+	env -u OPENBLAS_CORETYPE OPENBLAS_THREAD_TIMEOUT=4 ./$(BUILD)/bench $(FILTER)
 
 # ---- Fashion-MNIST (Debian's dataset-fashion-mnist; gunzip here, no zlib in the library) ------
 FMNIST_DIR ?= /usr/share/datasets/fashion-mnist

@@ -159,11 +159,13 @@ static void gemm_times(gemm_ctx *g, const int *which, int nv, double *t) {
   if (now() - t0 > 1.0 && reps > 3) reps = 3;
   if (reps > 31) reps = 31;
   for (r = 0; r < reps; r++)
-    for (v = 0; v < nv; v++) {
-      g->which = which[v];
+    for (v = 0; v < nv; v++) { /* the order rotates every rep: whoever runs first in a round
+                                  tends to run slower on this kind of machine */
+      int x = (v + r) % nv;
+      g->which = which[x];
       t0 = now();
       gemm_call(g);
-      s[v][r] = now() - t0;
+      s[x][r] = now() - t0;
     }
   for (v = 0; v < nv; v++) {
     qsort(s[v], (size_t)reps, sizeof(double), cmp_double);
@@ -226,6 +228,94 @@ static void bench_gemm(void) {
       gemm_row("gram X·Xᵀ gemm NT", dbl, 0, 1, 10000, 10000, 784, t, 0);
       gemm_row("gram X·Xᵀ syrk", dbl, 0, 1, 10000, 10000, 784, t, 1);
     }
+}
+
+/* ---- thread scaling -------------------------------------------------------------------------
+   The 2-thread speed-up measured within one loop: ntk.h 1T, ntk.h 2T, OpenBLAS 1T, OpenBLAS 2T
+   and, as the machine's own ceiling, two independent 1-thread ntk.h GEMMs run at once on
+   separate data (all cores busy, nothing shared, no synchronisation: what the clock and the
+   shared caches allow). One rep of each in turn, order rotated every rep, medians. Dividing the
+   1T and 2T rows of the table above instead would compare runs minutes apart on a shared
+   machine. */
+#ifdef _OPENMP
+/* median over reps of f·a[r]/b[r] */
+static double paired_median(const double *a, const double *b, double f, int reps) {
+  double q[31];
+  int r;
+  for (r = 0; r < reps; r++) q[r] = f * a[r] / b[r];
+  qsort(q, (size_t)reps, sizeof(double), cmp_double);
+  return q[reps / 2];
+}
+
+static void scaling_row(const char *label, int dbl, int tb, size_t n, size_t k, int reps) {
+  char name[128];
+  gemm_ctx g[2];
+  size_t es = dbl ? 8 : 4, i, c;
+  double s[5][31], med[5], x[4], fl = 2.0 * (double)n * (double)n * (double)k;
+  int r, v, nv = 0, order[5];
+  snprintf(name, sizeof name, "%s %s %zux%zux%zu", label, dbl ? "d" : "s", n, n, k);
+  if (!want(name) && !want("scaling")) return;
+  for (c = 0; c < 2; c++) {
+    g[c].dbl = dbl, g[c].which = 0, g[c].ta = 0, g[c].tb = tb, g[c].m = n, g[c].n = n, g[c].k = k;
+    g[c].A = malloc(n * k * es), g[c].B = malloc(k * n * es), g[c].C = malloc(n * n * es);
+    for (i = 0; i < n * k; i++) { if (dbl) ((double *)g[c].A)[i] = urand(); else ((float *)g[c].A)[i] = (float)urand(); }
+    for (i = 0; i < k * n; i++) { if (dbl) ((double *)g[c].B)[i] = urand(); else ((float *)g[c].B)[i] = (float)urand(); }
+    memset(g[c].C, 0, n * n * es);
+  }
+  order[nv++] = 0, order[nv++] = 1, order[nv++] = 4; /* ours 1T, ours 2T, two 1T at once */
+#ifdef NTK_BENCH_OPENBLAS
+  order[nv++] = 2, order[nv++] = 3; /* OpenBLAS 1T, 2T */
+#endif
+  if (reps > 31) reps = 31;
+  for (r = -1; r < reps; r++)
+    for (v = 0; v < nv; v++) {
+      int x = order[(v + (r < 0 ? 0 : r)) % nv];
+      double t0;
+      g[0].which = x >= 2 && x <= 3 ? 1 : 0;
+      set_threads(x == 1 || x == 3 ? 2 : 1);
+      t0 = now();
+      if (x == 4) {
+#pragma omp parallel num_threads(2)
+        gemm_call(&g[omp_get_thread_num() & 1]);
+      } else {
+        gemm_call(&g[0]);
+      }
+      if (r >= 0) s[x][r] = now() - t0;
+    }
+  /* speeds as medians of each variant; the speed-ups as medians of the per-rep ratios (the
+     runs of one rep are seconds apart, so drift in the machine's load cancels) */
+  x[0] = paired_median(s[0], s[1], 1, reps), x[1] = paired_median(s[0], s[4], 2, reps);
+  x[2] = nv > 3 ? paired_median(s[2], s[3], 1, reps) : 0;
+  x[3] = paired_median(s[4], s[1], 0.5, reps); /* x / ceiling = pair time / (2 × 2T time) */
+  for (v = 0; v < 5; v++) med[v] = 0;
+  for (v = 0; v < nv; v++) {
+    qsort(s[order[v]], (size_t)reps, sizeof(double), cmp_double);
+    med[order[v]] = s[order[v]][reps / 2];
+  }
+  printf("| %-34s | %7.1f | %7.1f | %5.2f | %7.2f | %6.2f |", name, fl / med[0] * 1e-9, fl / med[1] * 1e-9, x[0], x[1], x[3]);
+  if (nv > 3) printf(" %7.1f | %7.1f | %5.2f |\n", fl / med[2] * 1e-9, fl / med[3] * 1e-9, x[2]);
+  else printf("       - |       - |     - |\n");
+  fflush(stdout);
+  for (c = 0; c < 2; c++) free(g[c].A), free(g[c].B), free(g[c].C);
+}
+#endif
+
+static void bench_scaling(void) {
+#ifdef _OPENMP
+  static const size_t sq[] = {512, 1024, 2048, 4096};
+  int dbl;
+  size_t i;
+  printf("\n### 2 threads against 1, interleaved (GFLOP/s, medians; x = 1T time / 2T time; ceiling = 2 × 1T time / time of two independent 1T GEMMs run at once; x/ceil = their quotient; the last three are medians of per-rep ratios)\n\n");
+  printf("| %-34s | %7s | %7s | %5s | %7s | %6s | %7s | %7s | %5s |\n", "case", "ntk 1T", "ntk 2T", "x", "ceiling", "x/ceil", "OB 1T", "OB 2T", "x OB");
+  printf("|%s|---:|---:|---:|---:|---:|---:|---:|---:|\n", "------------------------------------");
+  for (dbl = 0; dbl <= 1; dbl++) {
+    for (i = 0; i < sizeof sq / sizeof sq[0]; i++)
+      scaling_row("gemm NN", dbl, 0, sq[i], sq[i], sq[i] >= 4096 ? 5 : sq[i] >= 2048 ? 7 : 15);
+    scaling_row("gram X·Xᵀ gemm NT", dbl, 1, 10000, 784, 5);
+  }
+#else
+  printf("\n(built without OpenMP: no thread scaling rows)\n");
+#endif
 }
 
 
@@ -546,6 +636,7 @@ int main(int argc, char **argv) {
 #endif
   printf("\n");
   bench_gemm();
+  bench_scaling();
   bench_kernel();
   bench_linalg();
   bench_entk();
