@@ -2,6 +2,10 @@
    -DNTK_BENCH_OPENBLAS, which the Makefile does if libopenblas-dev is installed) and with a
    plain -O2 build of the same header (bench_o2.c). Every case is validated against a slow
    reference on sampled entries before it is timed; timings are medians after a warm-up.
+   The 2-thread scaling table runs 1T and 2T side by side in one loop, with two independent
+   1-thread GEMMs at once as the machine's own ceiling. The Makefile sets
+   OPENBLAS_THREAD_TIMEOUT=4: OpenBLAS's idle workers otherwise spin for ~0.1 s after each
+   call and take a core from whatever runs next (our 2-thread 512³ runs fell to 1 core).
 
    usage: bench [filter]   runs the rows whose name contains `filter` */
 #define NTK_IMPLEMENTATION
@@ -156,7 +160,7 @@ static void gemm_times(gemm_ctx *g, const int *which, int nv, double *t) {
   t0 = now();
   g->which = which[0];
   gemm_call(g);
-  if (now() - t0 > 1.0 && reps > 3) reps = 3;
+  if (now() - t0 > 1.0 && reps > 5) reps = 5; /* slow rows: 5 rounds (3 let one noisy round decide) */
   if (reps > 31) reps = 31;
   for (r = 0; r < reps; r++)
     for (v = 0; v < nv; v++) { /* the order rotates every rep: whoever runs first in a round
