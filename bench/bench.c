@@ -36,6 +36,7 @@ static double now(void) {
 }
 
 static void set_threads(int t) {
+  (void)t;
 #ifdef _OPENMP
   omp_set_num_threads(t);
 #endif
@@ -273,18 +274,18 @@ static void scaling_row(const char *label, int dbl, int tb, size_t n, size_t k, 
   if (reps > 31) reps = 31;
   for (r = -1; r < reps; r++)
     for (v = 0; v < nv; v++) {
-      int x = order[(v + (r < 0 ? 0 : r)) % nv];
+      int w = order[(v + (r < 0 ? 0 : r)) % nv];
       double t0;
-      g[0].which = x >= 2 && x <= 3 ? 1 : 0;
-      set_threads(x == 1 || x == 3 ? 2 : 1);
+      g[0].which = w >= 2 && w <= 3 ? 1 : 0;
+      set_threads(w == 1 || w == 3 ? 2 : 1);
       t0 = now();
-      if (x == 4) {
+      if (w == 4) {
 #pragma omp parallel num_threads(2)
         gemm_call(&g[omp_get_thread_num() & 1]);
       } else {
         gemm_call(&g[0]);
       }
-      if (r >= 0) s[x][r] = now() - t0;
+      if (r >= 0) s[w][r] = now() - t0;
     }
   /* speeds as medians of each variant; the speed-ups as medians of the per-rep ratios (the
      runs of one rep are seconds apart, so drift in the machine's load cancels) */
