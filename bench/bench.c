@@ -73,6 +73,15 @@ static double urand(void) {
   return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0;
 }
 
+/* count uniform(-1, 1) entries of a float or double array */
+static void fill_rand(void *p, size_t count, int dbl) {
+  size_t i;
+  for (i = 0; i < count; i++) {
+    if (dbl) ((double *)p)[i] = urand();
+    else ((float *)p)[i] = (float)urand();
+  }
+}
+
 static int reps_default = 7;
 static const char *filter = NULL;
 static int want(const char *name) { return !filter || strstr(name, filter) != NULL; }
@@ -182,7 +191,7 @@ static void gemm_row(const char *label, int dbl, int ta, int tb, size_t m, size_
                      int threads, int syrk) {
   char name[128];
   gemm_ctx g;
-  size_t es = dbl ? 8 : 4, i;
+  size_t es = dbl ? 8 : 4;
   double flops = syrk ? (double)m * (double)(m + 1) * (double)k : 2.0 * (double)m * (double)n * (double)k;
   double t_ours, t_o2 = 0, t_ob = 0;
   snprintf(name, sizeof name, "%s %s %zux%zux%zu %dT", label, dbl ? "d" : "s", m, n, k, threads);
@@ -190,8 +199,7 @@ static void gemm_row(const char *label, int dbl, int ta, int tb, size_t m, size_
   set_threads(threads);
   g.dbl = dbl, g.ta = ta, g.tb = tb, g.m = m, g.n = n, g.k = k;
   g.A = malloc(m * k * es), g.B = malloc(k * n * es), g.C = malloc(m * n * es);
-  for (i = 0; i < m * k; i++) { if (dbl) ((double *)g.A)[i] = urand(); else ((float *)g.A)[i] = (float)urand(); }
-  for (i = 0; i < k * n; i++) { if (dbl) ((double *)g.B)[i] = urand(); else ((float *)g.B)[i] = (float)urand(); }
+  fill_rand(g.A, m * k, dbl), fill_rand(g.B, k * n, dbl);
   if (syrk) { free(g.B); g.B = g.A; } /* syrk: op(B) = op(A)ᵀ, validated as A·Aᵀ */
   {
     int which[3], nv = 0;
@@ -255,7 +263,7 @@ static double paired_median(const double *a, const double *b, double f, int reps
 static void scaling_row(const char *label, int dbl, int tb, size_t n, size_t k, int reps) {
   char name[128];
   gemm_ctx g[2];
-  size_t es = dbl ? 8 : 4, i, c;
+  size_t es = dbl ? 8 : 4, c;
   double s[5][31], med[5], x[4], fl = 2.0 * (double)n * (double)n * (double)k;
   int r, v, nv = 0, order[5];
   snprintf(name, sizeof name, "%s %s %zux%zux%zu", label, dbl ? "d" : "s", n, n, k);
@@ -263,8 +271,7 @@ static void scaling_row(const char *label, int dbl, int tb, size_t n, size_t k, 
   for (c = 0; c < 2; c++) {
     g[c].dbl = dbl, g[c].which = 0, g[c].ta = 0, g[c].tb = tb, g[c].m = n, g[c].n = n, g[c].k = k;
     g[c].A = malloc(n * k * es), g[c].B = malloc(k * n * es), g[c].C = malloc(n * n * es);
-    for (i = 0; i < n * k; i++) { if (dbl) ((double *)g[c].A)[i] = urand(); else ((float *)g[c].A)[i] = (float)urand(); }
-    for (i = 0; i < k * n; i++) { if (dbl) ((double *)g[c].B)[i] = urand(); else ((float *)g[c].B)[i] = (float)urand(); }
+    fill_rand(g[c].A, n * k, dbl), fill_rand(g[c].B, k * n, dbl);
     memset(g[c].C, 0, n * n * es);
   }
   order[nv++] = 0, order[nv++] = 1, order[nv++] = 4; /* ours 1T, ours 2T, two 1T at once */
