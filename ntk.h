@@ -109,7 +109,7 @@ extern "C" {
   X(NTK_ERR_INVALID_ARG, -1, "invalid argument (NULL pointer, bad size or leading dimension)") \
   X(NTK_ERR_OUT_OF_MEMORY, -2, "out of memory")                                               \
   X(NTK_ERR_OVERFLOW, -3, "size arithmetic overflows size_t")                                 \
-  X(NTK_ERR_NON_FINITE, -4, "non-finite value (NaN or Inf) in the input")                     \
+  X(NTK_ERR_NON_FINITE, -4, "non-finite value (NaN or Inf) in an input or a result")        \
   X(NTK_ERR_NOT_POSITIVE_DEFINITE, -5,                                                        \
     "matrix is not positive definite (add diag_reg to the kernel)")                           \
   X(NTK_ERR_NO_CONVERGENCE, -6, "iteration did not converge")                                 \
@@ -533,7 +533,20 @@ static int ntk__matrix_ok(const void *p, size_t rows, size_t cols, size_t ld) {
   return ok;
 }
 
-static int ntk__finite(double x) { return x - x == 0; }
+/* Finite (not Inf or NaN), decided on the exponent bits: under -ffast-math or
+   -ffinite-math-only a compiler may assume no NaN/Inf and fold x − x == 0 or isfinite(x) to
+   true, which would let NaN input through every check. */
+static int ntk__finite_d(double x) {
+  uint64_t u;
+  memcpy(&u, &x, sizeof u);
+  return (u & 0x7ff0000000000000ull) != 0x7ff0000000000000ull;
+}
+static int ntk__finite_s(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  return (u & 0x7f800000u) != 0x7f800000u;
+}
+#define ntk__finite ntk__finite_d
 
 static int ntk__max_threads(void) {
 #ifdef NTK__OMP
@@ -1582,15 +1595,15 @@ typedef double ntk__vec_d;
     bad = ntk__potrf_rec_##S(n - h, A + h * lda + h, lda, dg + h, tol, st);                     \
     return bad < n - h ? h + bad : n;                                                           \
   }                                                                                             \
-  /* index of the first Inf/NaN in a[0, n), or n: x − x ≠ 0 exactly for those, so the scan is \
-     a branch-free (vectorised) OR before the search */                                         \
+  /* index of the first Inf/NaN in a[0, n), or n: a branch-free (vectorised) OR over the     \
+     exponent test before the search */                                                         \
   NTK__VEC static size_t ntk__nonfinite_##S(const T *a, size_t n) {                             \
     size_t j;                                                                                   \
     int bad = 0;                                                                                \
-    for (j = 0; j < n; j++) bad |= a[j] - a[j] != 0;                                            \
+    for (j = 0; j < n; j++) bad |= !ntk__finite_##S(a[j]);                                      \
     if (bad)                                                                                    \
       for (j = 0; j < n; j++)                                                                   \
-        if (!ntk__finite((double)a[j])) return j;                                               \
+        if (!ntk__finite_##S(a[j])) return j;                                                   \
     return n;                                                                                   \
   }                                                                                             \
   NTKDEF ntk_status ntk_##S##potrf_ex(size_t n, T *A, size_t lda, size_t *info) {               \

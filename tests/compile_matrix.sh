@@ -48,6 +48,16 @@ for cxx in g++ clang++; do
     done
   done
 done
+# -ffast-math / -ffinite-math-only: NaN and Inf input must still be reported
+for cc in gcc clang; do
+  command -v $cc >/dev/null || continue
+  for fm in -ffast-math -ffinite-math-only; do
+    for extra in "" "-DNTK_REAL_FLOAT"; do
+      run "$cc $fm $extra" $cc -std=c99 -O2 $fm $extra $W tests/compile/tu_fastmath.c -o $out/fm -lm
+      run "run $cc $fm $extra" $out/fm
+    done
+  done
+done
 if command -v aarch64-linux-gnu-gcc >/dev/null; then
   for simd in "" "-DNTK_SIMD=NTK_SIMD_NEON" "-DNTK_SIMD=NTK_SIMD_SCALAR"; do
     run "aarch64 $simd" aarch64-linux-gnu-gcc -std=c99 -O2 $simd $W -c tests/compile/tu_a.c -o $out/n.o
