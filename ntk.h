@@ -369,6 +369,16 @@ typedef struct ntk_predictor {
 NTKDEF ntk_status ntk_predictor_init(ntk_predictor *p, const ntk_real *k_train, size_t n,
                                      const ntk_real *y, size_t k, const ntk_real *f0, double lr,
                                      double diag_reg, int diag_reg_absolute);
+/* The same with progress: stages "eigendecomposition" and "cholesky", each reported from 0 to
+   1 once; a nonzero return from the callback cancels (NTK_ERR_CANCELLED, p left empty). */
+typedef struct ntk_predictor_desc {
+  ntk_progress_fn progress; /* NULL: none */
+  void *progress_user;
+} ntk_predictor_desc;
+NTKDEF ntk_status ntk_predictor_init_ex(ntk_predictor *p, const ntk_real *k_train, size_t n,
+                                        const ntk_real *y, size_t k, const ntk_real *f0, double lr,
+                                        double diag_reg, int diag_reg_absolute,
+                                        const ntk_predictor_desc *desc);
 NTKDEF void ntk_predictor_free(ntk_predictor *p);
 /* Outputs after `steps` steps of gradient flow (steps = INFINITY: kernel regression, and the
    train outputs are y exactly). Train: f (n, k). Test: k_test_train (m, n), g0 (m, k) or NULL,
@@ -2974,6 +2984,18 @@ NTKDEF void ntk_predictor_free(ntk_predictor *p) {
 NTKDEF ntk_status ntk_predictor_init(ntk_predictor *p, const ntk_real *k_train, size_t n,
                                      const ntk_real *y, size_t k, const ntk_real *f0, double lr,
                                      double diag_reg, int diag_reg_absolute) {
+  return ntk_predictor_init_ex(p, k_train, n, y, k, f0, lr, diag_reg, diag_reg_absolute, NULL);
+}
+
+/* the progress callback of a stage; nonzero: cancel */
+static int ntk__stage(const ntk_predictor_desc *desc, const char *stage, double done) {
+  return desc && desc->progress ? desc->progress(stage, done, desc->progress_user) : 0;
+}
+
+NTKDEF ntk_status ntk_predictor_init_ex(ntk_predictor *p, const ntk_real *k_train, size_t n,
+                                        const ntk_real *y, size_t k, const ntk_real *f0, double lr,
+                                        double diag_reg, int diag_reg_absolute,
+                                        const ntk_predictor_desc *desc) {
   size_t nn, nk, total, i;
   int ok = 1;
   ntk_real *buf, *L, *d;
@@ -2999,7 +3021,9 @@ NTKDEF ntk_status ntk_predictor_init(ntk_predictor *p, const ntk_real *k_train, 
   for (i = 0; i < nk; i++) d[i] = p->y[i] - p->f0[i];
   p->reg = ntk__regularise(p->evec, k_train, n, diag_reg, diag_reg_absolute);
   memcpy(L, p->evec, nn * sizeof(ntk_real));
-  st = NTK__SYEV(n, p->evec, n, p->eval);
+  st = ntk__stage(desc, "eigendecomposition", 0) ? NTK_ERR_CANCELLED : NTK__SYEV(n, p->evec, n, p->eval);
+  if (st == NTK_OK && (ntk__stage(desc, "eigendecomposition", 1) || ntk__stage(desc, "cholesky", 0)))
+    st = NTK_ERR_CANCELLED;
   if (st != NTK_OK) { ntk_predictor_free(p); NTK_FREE(L); return st; }
   /* r0 = Vᵀ(y − f0) */
   NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, n, k, n, 1, p->evec, n, d, k, 0, p->r0, k);
@@ -3010,6 +3034,10 @@ NTKDEF ntk_status ntk_predictor_init(ntk_predictor *p, const ntk_real *k_train, 
     p->chol_status = NTK__POTRS(n, k, L, n, p->alpha, k);
   }
   NTK_FREE(L);
+  if (ntk__stage(desc, "cholesky", 1)) {
+    ntk_predictor_free(p);
+    return NTK_ERR_CANCELLED;
+  }
   return NTK_OK;
 }
 

@@ -33,6 +33,7 @@ static const t_entry t_all[] = {
     {"cholesky", test_cholesky},
     {"eigen", test_eigen},
     {"predict_flow", test_predict_flow},
+    {"predict_progress", test_predict_progress},
     {"predict_gp", test_predict_gp},
     {"predict_wide_network", test_predict_wide_network},
     {"golden", test_golden},

@@ -77,6 +77,38 @@ static double tp_maxdiff(const double *a, const double *b, size_t n) {
   return m;
 }
 
+/* records the predictor's progress reports; cancels at the report numbered `cancel_at` */
+typedef struct { char log[256]; int calls, cancel_at; } tp_progress;
+static int tp_progress_fn(const char *stage, double done, void *user) {
+  tp_progress *pg = (tp_progress *)user;
+  size_t len = strlen(pg->log);
+  snprintf(pg->log + len, sizeof pg->log - len, "%s%s %.0f", len ? ", " : "", stage, done);
+  return ++pg->calls == pg->cancel_at;
+}
+static void test_predict_progress(void) {
+  tp_problem P;
+  ntk_predictor pr;
+  ntk_predictor_desc pd;
+  tp_progress pg;
+  size_t n = 12, m = 5, k = 3;
+  int at;
+  t_section("predict: progress of the set-up, once per stage from 0 to 1, and cancel");
+  tp_make(&P, n, m, k);
+  memset(&pg, 0, sizeof pg);
+  pd.progress = tp_progress_fn, pd.progress_user = &pg;
+  T_STATUS(ntk_predictor_init_ex(&pr, P.Th, n, P.y, k, NULL, 1.0, 0.0, 0, &pd), NTK_OK);
+  T_CHECK(strcmp(pg.log, "eigendecomposition 0, eigendecomposition 1, cholesky 0, cholesky 1") == 0,
+          "progress reports: %s", pg.log);
+  ntk_predictor_free(&pr);
+  for (at = 1; at <= 4; at++) {
+    memset(&pg, 0, sizeof pg);
+    pg.cancel_at = at;
+    T_STATUS(ntk_predictor_init_ex(&pr, P.Th, n, P.y, k, NULL, 1.0, 0.0, 0, &pd), NTK_ERR_CANCELLED);
+    T_CHECK(pr.evec == NULL && pg.calls == at, "cancelled at report %d: predictor empty, no report after (%d)", at, pg.calls);
+  }
+  tp_free(&P);
+}
+
 static void test_predict_flow(void) {
   tp_problem P;
   ntk_predictor pr;
