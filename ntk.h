@@ -161,7 +161,11 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
 /* A = L·Lᵀ (n, n): L overwrites the lower triangle, the strict upper triangle is not read or
    written. Not positive definite → NTK_ERR_NOT_POSITIVE_DEFINITE, non-finite entries →
    NTK_ERR_NON_FINITE; the _ex variants report the failing column (0-based) in *info (else n).
-   On failure the lower triangle is unspecified, never a reported success with NaNs. */
+   On failure the lower triangle is unspecified, never a reported success with NaNs.
+   A pivot at or below n·ε times its column's diagonal counts as not positive definite.
+   Scale: a triangle whose largest entry is outside [2^-960, 2^960] (float: [2^-120, 2^120]) is
+   scaled by an even power of two before the factorisation and L back after it (both exact), so
+   the factor of s·A is √s·L to rounding for every s that keeps A finite, subnormal A included. */
 NTKDEF ntk_status ntk_dpotrf(size_t n, double *A, size_t lda);
 NTKDEF ntk_status ntk_spotrf(size_t n, float *A, size_t lda);
 NTKDEF ntk_status ntk_dpotrf_ex(size_t n, double *A, size_t lda, size_t *info);
@@ -175,7 +179,12 @@ NTKDEF ntk_status ntk_dtrsm_lower(ntk_trans trans, size_t n, size_t nrhs, const 
 NTKDEF ntk_status ntk_strsm_lower(ntk_trans trans, size_t n, size_t nrhs, const float *L, size_t lda, float *B, size_t ldb);
 /* Symmetric eigendecomposition from the lower triangle of A (n, n): eigenvalues ascending in w,
    orthonormal eigenvectors in the columns of A (A[i·lda + j] = component i of vector j).
-   The _ex variant with vectors = 0 computes eigenvalues only (A is then destroyed). */
+   The _ex variant with vectors = 0 computes eigenvalues only (A is then destroyed).
+   Scale: a triangle whose largest entry is outside [2^-450, 2^450] is scaled by a power of two
+   into that range first and the eigenvalues back at the end (as LAPACK's dsyev does), so for
+   every finite A, subnormal entries included, ‖A·V − V·Λ‖ and ‖VᵀV − I‖ are a small multiple
+   of n·ε·‖A‖ and n·ε (tested 1e-300 … 1e300). An eigenvalue beyond the largest finite value
+   (|λ| ≤ n·max|a_ij| can exceed it) → NTK_ERR_NON_FINITE. ssyev works in double and rounds. */
 NTKDEF ntk_status ntk_dsyev(size_t n, double *A, size_t lda, double *w);
 NTKDEF ntk_status ntk_ssyev(size_t n, float *A, size_t lda, float *w);
 NTKDEF ntk_status ntk_dsyev_ex(size_t n, double *A, size_t lda, double *w, int vectors);
@@ -351,7 +360,29 @@ NTKDEF ntk_status ntk_net_loss(const ntk_net *net, const ntk_real *x, const ntk_
 /* Conventions: loss ½·mean over the n·k training outputs, so gradient flow is
    df/dt = −(η/N)·Θ·(f − y), N = n·k, time t counted in steps (t = η·steps is applied inside:
    pass the number of steps and the learning rate). diag_reg adds r·(tr Θ / n)·I (relative,
-   default) or r·I (absolute) to the train kernel. */
+   default) or r·I (absolute) to the train kernel.
+
+   Singular kernels (duplicate points, deep kernels): one rank decision, made once in
+   ntk_predictor_init from the eigenvalues λ_i of the regularised kernel and shared by
+   ntk_predict_train, ntk_predict_test and both ensembles: eigenvalues at or below
+       cut = n·ε·λ_max      (ε = DBL_EPSILON, or FLT_EPSILON with NTK_REAL_FLOAT)
+   — negative ones included — are exactly zero at every t: that direction is not trained (the
+   train outputs keep f0's component along it; the test outputs get no contribution, which is
+   exact for a consistent kernel, whose test–train rows have no component there). So every
+   prediction is continuous in t and converges as t → ∞: train outputs to y − P₀(y − f0) (P₀ the
+   projector on the cut directions: equal inputs with equal f0 get equal outputs), test outputs
+   to the pseudo-inverse prediction g0 + Θ_td·Θ⁺·(y − f0). p->rank counts the eigenvalues kept.
+   t = INFINITY is kernel regression and needs a positive definite kernel: rank = n and the
+   Cholesky factorisation passes (p->chol_status, p->chol_info the failing column, or n when only
+   the eigenvalue test failed); otherwise every t = ∞ query returns NTK_ERR_NOT_POSITIVE_DEFINITE
+   and writes nothing — add diag_reg, or ask for a large finite t. ntk_gp_inference has no
+   eigendecomposition: its test is the Cholesky pivot (see ntk_dpotrf), which fails only on
+   kernels the cut also calls singular (up to rounding: a pivot d_j ≥ λ_min).
+
+   Errors: every entry point checks all of its arguments, the overflow of every size product
+   and the finiteness of every input matrix before anything is written; results are formed in
+   scratch and copied out only when every entry is finite (else NTK_ERR_NON_FINITE: e.g. discrete
+   steps past the stable rate overflow (1 − ηλ/N)^steps). */
 typedef struct ntk_predictor {
   size_t n, k;          /* training points, outputs per point */
   double lr, reg;       /* learning rate; the absolute diagonal that was added */
@@ -382,14 +413,18 @@ NTKDEF ntk_status ntk_predictor_init_ex(ntk_predictor *p, const ntk_real *k_trai
                                         const ntk_predictor_desc *desc);
 NTKDEF void ntk_predictor_free(ntk_predictor *p);
 /* Outputs after `steps` steps of gradient flow (steps = INFINITY: kernel regression, and the
-   train outputs are y exactly). Train: f (n, k). Test: k_test_train (m, n), g0 (m, k) or NULL,
-   f (m, k). discrete ≠ 0: the discrete-step dynamics (I − ηΘ/N)^steps instead of the flow. */
+   train outputs are y exactly; not positive definite → NTK_ERR_NOT_POSITIVE_DEFINITE, see
+   above). Train: f (n, k). Test: k_test_train (m, n), g0 (m, k) or NULL, f (m, k).
+   discrete ≠ 0: the discrete-step dynamics (I − ηΘ/N)^steps instead of the flow; at t = ∞ it
+   needs η·λ_max/N < 2 (else NTK_ERR_NON_FINITE: no limit), and a non-integer number of steps
+   needs η·λ_max/N ≤ 1 (else NTK_ERR_INVALID_ARG: a negative base to a fractional power). */
 NTKDEF ntk_status ntk_predict_train(const ntk_predictor *p, double steps, int discrete, ntk_real *f);
 NTKDEF ntk_status ntk_predict_test(const ntk_predictor *p, double steps, int discrete,
                                    const ntk_real *k_test_train, size_t m, const ntk_real *g0,
                                    ntk_real *f);
 /* Exact GP posterior with kernel K ('nngp': the NNGP, 'ntkgp': the NTK): mean (m, k) =
-   K_td·K⁻¹·y, cov (m, m) = K_tt − K_td·K⁻¹·K_dt (cov and k_test_test may be NULL). */
+   K_td·K⁻¹·y, cov (m, m) = K_tt − K_td·K⁻¹·K_dt (cov and k_test_test may be NULL). By Cholesky:
+   a kernel that is not positive definite → NTK_ERR_NOT_POSITIVE_DEFINITE (no pseudo-inverse). */
 NTKDEF ntk_status ntk_gp_inference(const ntk_real *k_train, size_t n, const ntk_real *y, size_t k,
                                    const ntk_real *k_test_train, size_t m,
                                    const ntk_real *k_test_test, double diag_reg,
@@ -397,7 +432,8 @@ NTKDEF ntk_status ntk_gp_inference(const ntk_real *k_train, size_t n, const ntk_
 /* Infinite ensemble of networks trained for `steps` steps (Lee et al. 2019, eqs. 14–16), with
    p built from the NTK train kernel and f0 = NULL. get = 'ntk': needs the NNGP train (n, n),
    test–train (m, n) and test–test (m, m); mean (m, k), cov (m, m) (either may be NULL).
-   steps = INFINITY gives the 'ntk' posterior of gp_inference. */
+   steps = INFINITY gives the 'ntk' posterior of gp_inference (through the eigenbasis), and
+   like every t = ∞ query needs a positive definite kernel. */
 NTKDEF ntk_status ntk_ensemble_ntk(const ntk_predictor *p, double steps,
                                    const ntk_real *ntk_test_train, size_t m,
                                    const ntk_real *nngp_train, const ntk_real *nngp_test_train,
@@ -406,7 +442,8 @@ NTKDEF ntk_status ntk_ensemble_ntk(const ntk_predictor *p, double steps,
 NTKDEF ntk_status ntk_ensemble_nngp(const ntk_predictor *p, double steps,
                                     const ntk_real *nngp_test_train, size_t m,
                                     const ntk_real *nngp_test_test, ntk_real *mean, ntk_real *cov);
-/* Largest stable learning rate 2·N/λ_max(Θ) for N = n·k training outputs. */
+/* Largest stable learning rate 2·N/λ_max(Θ) for N = n·k training outputs (no floor: the rate
+   of s·Θ is the rate of Θ over s). λ_max ≤ 0: no stable rate, NTK_ERR_NOT_POSITIVE_DEFINITE. */
 NTKDEF ntk_status ntk_max_learning_rate(const ntk_real *k_train, size_t n, size_t k, double *lr);
 #ifdef __cplusplus
 }
