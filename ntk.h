@@ -161,7 +161,11 @@ NTKDEF ntk_status ntk_dgemm_ref(ntk_trans ta, ntk_trans tb, size_t m, size_t n, 
 /* A = L·Lᵀ (n, n): L overwrites the lower triangle, the strict upper triangle is not read or
    written. Not positive definite → NTK_ERR_NOT_POSITIVE_DEFINITE, non-finite entries →
    NTK_ERR_NON_FINITE; the _ex variants report the failing column (0-based) in *info (else n).
-   On failure the lower triangle is unspecified, never a reported success with NaNs. */
+   On failure the lower triangle is unspecified, never a reported success with NaNs.
+   A pivot at or below n·ε times its column's diagonal counts as not positive definite.
+   Scale: a triangle whose largest entry is outside [2^-960, 2^960] (float: [2^-120, 2^120]) is
+   scaled by an even power of two before the factorisation and L back after it (both exact), so
+   the factor of s·A is √s·L to rounding for every s that keeps A finite, subnormal A included. */
 NTKDEF ntk_status ntk_dpotrf(size_t n, double *A, size_t lda);
 NTKDEF ntk_status ntk_spotrf(size_t n, float *A, size_t lda);
 NTKDEF ntk_status ntk_dpotrf_ex(size_t n, double *A, size_t lda, size_t *info);
@@ -175,7 +179,12 @@ NTKDEF ntk_status ntk_dtrsm_lower(ntk_trans trans, size_t n, size_t nrhs, const 
 NTKDEF ntk_status ntk_strsm_lower(ntk_trans trans, size_t n, size_t nrhs, const float *L, size_t lda, float *B, size_t ldb);
 /* Symmetric eigendecomposition from the lower triangle of A (n, n): eigenvalues ascending in w,
    orthonormal eigenvectors in the columns of A (A[i·lda + j] = component i of vector j).
-   The _ex variant with vectors = 0 computes eigenvalues only (A is then destroyed). */
+   The _ex variant with vectors = 0 computes eigenvalues only (A is then destroyed).
+   Scale: a triangle whose largest entry is outside [2^-450, 2^450] is scaled by a power of two
+   into that range first and the eigenvalues back at the end (as LAPACK's dsyev does), so for
+   every finite A, subnormal entries included, ‖A·V − V·Λ‖ and ‖VᵀV − I‖ are a small multiple
+   of n·ε·‖A‖ and n·ε (tested 1e-300 … 1e300). An eigenvalue beyond the largest finite value
+   (|λ| ≤ n·max|a_ij| can exceed it) → NTK_ERR_NON_FINITE. ssyev works in double and rounds. */
 NTKDEF ntk_status ntk_dsyev(size_t n, double *A, size_t lda, double *w);
 NTKDEF ntk_status ntk_ssyev(size_t n, float *A, size_t lda, float *w);
 NTKDEF ntk_status ntk_dsyev_ex(size_t n, double *A, size_t lda, double *w, int vectors);
@@ -351,7 +360,29 @@ NTKDEF ntk_status ntk_net_loss(const ntk_net *net, const ntk_real *x, const ntk_
 /* Conventions: loss ½·mean over the n·k training outputs, so gradient flow is
    df/dt = −(η/N)·Θ·(f − y), N = n·k, time t counted in steps (t = η·steps is applied inside:
    pass the number of steps and the learning rate). diag_reg adds r·(tr Θ / n)·I (relative,
-   default) or r·I (absolute) to the train kernel. */
+   default) or r·I (absolute) to the train kernel.
+
+   Singular kernels (duplicate points, deep kernels): one rank decision, made once in
+   ntk_predictor_init from the eigenvalues λ_i of the regularised kernel and shared by
+   ntk_predict_train, ntk_predict_test and both ensembles: eigenvalues at or below
+       cut = n·ε·λ_max      (ε = DBL_EPSILON, or FLT_EPSILON with NTK_REAL_FLOAT)
+   — negative ones included — are exactly zero at every t: that direction is not trained (the
+   train outputs keep f0's component along it; the test outputs get no contribution, which is
+   exact for a consistent kernel, whose test–train rows have no component there). So every
+   prediction is continuous in t and converges as t → ∞: train outputs to y − P₀(y − f0) (P₀ the
+   projector on the cut directions: equal inputs with equal f0 get equal outputs), test outputs
+   to the pseudo-inverse prediction g0 + Θ_td·Θ⁺·(y − f0). p->rank counts the eigenvalues kept.
+   t = INFINITY is kernel regression and needs a positive definite kernel: rank = n and the
+   Cholesky factorisation passes (p->chol_status, p->chol_info the failing column, or n when only
+   the eigenvalue test failed); otherwise every t = ∞ query returns NTK_ERR_NOT_POSITIVE_DEFINITE
+   and writes nothing — add diag_reg, or ask for a large finite t. ntk_gp_inference has no
+   eigendecomposition: its test is the Cholesky pivot (see ntk_dpotrf), which fails only on
+   kernels the cut also calls singular (up to rounding: a pivot d_j ≥ λ_min).
+
+   Errors: every entry point checks all of its arguments, the overflow of every size product
+   and the finiteness of every input matrix before anything is written; results are formed in
+   scratch and copied out only when every entry is finite (else NTK_ERR_NON_FINITE: e.g. discrete
+   steps past the stable rate overflow (1 − ηλ/N)^steps). */
 typedef struct ntk_predictor {
   size_t n, k;          /* training points, outputs per point */
   double lr, reg;       /* learning rate; the absolute diagonal that was added */
@@ -362,6 +393,7 @@ typedef struct ntk_predictor {
   ntk_real *y, *f0;     /* (n, k) copies; f0 = 0 if not given */
   ntk_status chol_status;
   size_t chol_info;     /* failing column if the kernel is not positive definite */
+  size_t rank;          /* eigenvalues above the cut n·ε·λ_max (the others are zero) */
 } ntk_predictor;
 
 /* Build from the train kernel (n, n), targets y (n, k) and initial outputs f0 (n, k) or NULL.
@@ -381,14 +413,18 @@ NTKDEF ntk_status ntk_predictor_init_ex(ntk_predictor *p, const ntk_real *k_trai
                                         const ntk_predictor_desc *desc);
 NTKDEF void ntk_predictor_free(ntk_predictor *p);
 /* Outputs after `steps` steps of gradient flow (steps = INFINITY: kernel regression, and the
-   train outputs are y exactly). Train: f (n, k). Test: k_test_train (m, n), g0 (m, k) or NULL,
-   f (m, k). discrete ≠ 0: the discrete-step dynamics (I − ηΘ/N)^steps instead of the flow. */
+   train outputs are y exactly; not positive definite → NTK_ERR_NOT_POSITIVE_DEFINITE, see
+   above). Train: f (n, k). Test: k_test_train (m, n), g0 (m, k) or NULL, f (m, k).
+   discrete ≠ 0: the discrete-step dynamics (I − ηΘ/N)^steps instead of the flow; at t = ∞ it
+   needs η·λ_max/N < 2 (else NTK_ERR_NON_FINITE: no limit), and a non-integer number of steps
+   needs η·λ_max/N ≤ 1 (else NTK_ERR_INVALID_ARG: a negative base to a fractional power). */
 NTKDEF ntk_status ntk_predict_train(const ntk_predictor *p, double steps, int discrete, ntk_real *f);
 NTKDEF ntk_status ntk_predict_test(const ntk_predictor *p, double steps, int discrete,
                                    const ntk_real *k_test_train, size_t m, const ntk_real *g0,
                                    ntk_real *f);
 /* Exact GP posterior with kernel K ('nngp': the NNGP, 'ntkgp': the NTK): mean (m, k) =
-   K_td·K⁻¹·y, cov (m, m) = K_tt − K_td·K⁻¹·K_dt (cov and k_test_test may be NULL). */
+   K_td·K⁻¹·y, cov (m, m) = K_tt − K_td·K⁻¹·K_dt (cov and k_test_test may be NULL). By Cholesky:
+   a kernel that is not positive definite → NTK_ERR_NOT_POSITIVE_DEFINITE (no pseudo-inverse). */
 NTKDEF ntk_status ntk_gp_inference(const ntk_real *k_train, size_t n, const ntk_real *y, size_t k,
                                    const ntk_real *k_test_train, size_t m,
                                    const ntk_real *k_test_test, double diag_reg,
@@ -396,7 +432,8 @@ NTKDEF ntk_status ntk_gp_inference(const ntk_real *k_train, size_t n, const ntk_
 /* Infinite ensemble of networks trained for `steps` steps (Lee et al. 2019, eqs. 14–16), with
    p built from the NTK train kernel and f0 = NULL. get = 'ntk': needs the NNGP train (n, n),
    test–train (m, n) and test–test (m, m); mean (m, k), cov (m, m) (either may be NULL).
-   steps = INFINITY gives the 'ntk' posterior of gp_inference. */
+   steps = INFINITY gives the 'ntk' posterior of gp_inference (through the eigenbasis), and
+   like every t = ∞ query needs a positive definite kernel. */
 NTKDEF ntk_status ntk_ensemble_ntk(const ntk_predictor *p, double steps,
                                    const ntk_real *ntk_test_train, size_t m,
                                    const ntk_real *nngp_train, const ntk_real *nngp_test_train,
@@ -405,7 +442,8 @@ NTKDEF ntk_status ntk_ensemble_ntk(const ntk_predictor *p, double steps,
 NTKDEF ntk_status ntk_ensemble_nngp(const ntk_predictor *p, double steps,
                                     const ntk_real *nngp_test_train, size_t m,
                                     const ntk_real *nngp_test_test, ntk_real *mean, ntk_real *cov);
-/* Largest stable learning rate 2·N/λ_max(Θ) for N = n·k training outputs. */
+/* Largest stable learning rate 2·N/λ_max(Θ) for N = n·k training outputs (no floor: the rate
+   of s·Θ is the rate of Θ over s). λ_max ≤ 0: no stable rate, NTK_ERR_NOT_POSITIVE_DEFINITE. */
 NTKDEF ntk_status ntk_max_learning_rate(const ntk_real *k_train, size_t n, size_t k, double *lr);
 #ifdef __cplusplus
 }
@@ -1619,6 +1657,7 @@ typedef double ntk__vec_d;
   NTKDEF ntk_status ntk_##S##potrf_ex(size_t n, T *A, size_t lda, size_t *info) {               \
     size_t i, j, bad;                                                                           \
     ntk_status st = NTK_OK;                                                                     \
+    int sc = 0;                                                                                 \
     T *dg;                                                                                      \
     if (info) *info = n;                                                                        \
     if (!ntk__matrix_ok(A, n, n, lda)) return NTK_ERR_INVALID_ARG;                              \
@@ -1630,6 +1669,23 @@ typedef double ntk__vec_d;
     if (n == 0) return NTK_OK;                                                                  \
     dg = (T *)NTK_MALLOC(n * sizeof(T));                                                        \
     if (!dg) return NTK_ERR_OUT_OF_MEMORY;                                                      \
+    /* The factorisation is scale-equivariant (L of s·A is √s·L) except where products of L's  \
+       entries leave the normal range: subnormal input loses digits in every l·l, and near the \
+       largest finite value a_ij − Σ l·l can overflow. Outside [2^-Emid, 2^Emid] the triangle   \
+       is scaled by an even power of two 2^sc (exact), so that its largest entry is near 1,     \
+       and L back by 2^(−sc/2) (exact). */                                                       \
+    {                                                                                           \
+      double anrm = 0;                                                                          \
+      int emid = sizeof(T) == 4 ? 120 : 960;                                                    \
+      for (i = 0; i < n; i++)                                                                   \
+        for (j = 0; j <= i; j++) anrm = fabs((double)A[i * lda + j]) > anrm ? fabs((double)A[i * lda + j]) : anrm; \
+      if (anrm > 0 && (ilogb(anrm) < -emid || ilogb(anrm) > emid)) {                           \
+        sc = -ilogb(anrm);                                                                      \
+        if (sc % 2) sc--; /* even: the largest entry lands in [1/2, 2) */                      \
+        for (i = 0; i < n; i++)                                                                 \
+          for (j = 0; j <= i; j++) A[i * lda + j] = (T)ldexp((double)A[i * lda + j], sc);       \
+      }                                                                                         \
+    }                                                                                           \
     for (i = 0; i < n; i++) dg[i] = A[i * lda + i] > 0 ? A[i * lda + i] : 0;                   \
     bad = ntk__potrf_rec_##S(n, A, lda, dg, (T)n * (T)(sizeof(T) == 4 ? FLT_EPSILON : DBL_EPSILON), &st); \
     NTK_FREE(dg);                                                                               \
@@ -1638,6 +1694,9 @@ typedef double ntk__vec_d;
       if (info) *info = bad;                                                                    \
       return NTK_ERR_NOT_POSITIVE_DEFINITE;                                                     \
     }                                                                                           \
+    if (sc)                                                                                     \
+      for (i = 0; i < n; i++)                                                                   \
+        for (j = 0; j <= i; j++) A[i * lda + j] = (T)ldexp((double)A[i * lda + j], -sc / 2);    \
     return NTK_OK;                                                                              \
   }                                                                                             \
   NTKDEF ntk_status ntk_##S##potrf(size_t n, T *A, size_t lda) {                                \
@@ -1910,14 +1969,19 @@ NTK__VEC static ntk_status ntk__sytrd(size_t n, double *A, size_t lda, double *d
       if (m > jb) {
         size_t mm = m - jb;
         double *A2 = Ak + jb * lda + jb;
+        ntk_status st;
         for (i = 0; i < mm; i++)
           for (p = 0; p < jb; p++) {
             double vv = V[(jb + i) * nb + p], ww = W[(jb + i) * nb + p];
             VW[i * 2 * jb + p] = vv, VW[i * 2 * jb + jb + p] = ww;
             WV[i * 2 * jb + p] = ww, WV[i * 2 * jb + jb + p] = vv;
           }
-        (void)ntk__gemm(&ntk__types_d, ntk__simd_level(), ntk__use_direct(mm, mm, 2 * jb), 1, 0, 1,
-                        mm, mm, 2 * jb, -1.0, VW, 2 * jb, WV, 2 * jb, 1.0, A2, lda);
+        st = ntk__gemm(&ntk__types_d, ntk__simd_level(), ntk__use_direct(mm, mm, 2 * jb), 1, 0, 1,
+                       mm, mm, 2 * jb, -1.0, VW, 2 * jb, WV, 2 * jb, 1.0, A2, lda);
+        if (st != NTK_OK) {
+          NTK_FREE(V);
+          return st;
+        }
       }
     }
     NTK_FREE(V);
@@ -1938,6 +2002,7 @@ NTK__VEC static ntk_status ntk__ormtr(size_t n, const double *A, size_t lda, con
                              size_t ldx, size_t ncol) {
   size_t nb = NTK__ORMTR_NB, nref = n >= 2 ? n - 2 : 0, b0, i, j, p;
   double *U, *T, *S, *Y, *Z;
+  ntk_status st = NTK_OK;
   if (nref == 0) return NTK_OK;
   U = (double *)NTK_MALLOC(sizeof(double) * (n * nb + 2 * nb * nb + 2 * nb * ncol));
   if (!U) return NTK_ERR_OUT_OF_MEMORY;
@@ -1951,7 +2016,7 @@ NTK__VEC static ntk_status ntk__ormtr(size_t n, const double *A, size_t lda, con
         U[i * bs + j] = gi < k + 1 ? 0 : gi == k + 1 ? 1 : A[gi * lda + k];
       }
     /* T: T[j][j] = τ_j, T[0:j, j] = −τ_j·T[0:j, 0:j]·S[0:j, j], S = UᵀU (one GEMM) */
-    ntk_dgemm(NTK_TRANS, NTK_NO_TRANS, bs, bs, m, 1.0, U, bs, U, bs, 0.0, S, bs);
+    if ((st = ntk_dgemm(NTK_TRANS, NTK_NO_TRANS, bs, bs, m, 1.0, U, bs, U, bs, 0.0, S, bs)) != NTK_OK) break;
     for (j = 0; j < bs; j++) {
       double tj = tau[b0 + j];
       for (p = 0; p < j; p++) {
@@ -1964,13 +2029,14 @@ NTK__VEC static ntk_status ntk__ormtr(size_t n, const double *A, size_t lda, con
       for (p = j + 1; p < bs; p++) T[p * nb + j] = 0;
     }
     /* X[r0:, :] −= U·(T·(Uᵀ·X[r0:, :])) */
-    ntk_dgemm(NTK_TRANS, NTK_NO_TRANS, bs, ncol, m, 1.0, U, bs, X + r0 * ldx, ldx, 0.0, Y, ncol);
-    ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, bs, ncol, bs, 1.0, T, nb, Y, ncol, 0.0, Z, ncol);
-    ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, m, ncol, bs, -1.0, U, bs, Z, ncol, 1.0, X + r0 * ldx, ldx);
+    if ((st = ntk_dgemm(NTK_TRANS, NTK_NO_TRANS, bs, ncol, m, 1.0, U, bs, X + r0 * ldx, ldx, 0.0, Y, ncol)) != NTK_OK ||
+        (st = ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, bs, ncol, bs, 1.0, T, nb, Y, ncol, 0.0, Z, ncol)) != NTK_OK ||
+        (st = ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, m, ncol, bs, -1.0, U, bs, Z, ncol, 1.0, X + r0 * ldx, ldx)) != NTK_OK)
+      break;
     if (b0 == 0) break;
   }
   NTK_FREE(U);
-  return NTK_OK;
+  return st;
 }
 
 /* sort eigenvalues ascending, permuting the columns of Q (n, n, ldq); work: n² + n doubles */
@@ -2169,13 +2235,19 @@ NTK__VEC static ntk_status ntk__stedc(size_t n, double *d, double *e, double *Q,
           memcpy(Uk + c * k, U + j * k, k * sizeof(double));
           c++;
         }
-        if (c) ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, nrow, k, c, 1.0, Qk, k, Uk, k, 0.0, Q + rows0 * ldq, ldq);
-        else for (r = 0; r < nrow; r++) memset(Q + (rows0 + r) * ldq, 0, k * sizeof(double));
+        if (c) {
+          if ((st = ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, nrow, k, c, 1.0, Qk, k, Uk, k, 0.0, Q + rows0 * ldq, ldq)) != NTK_OK) break;
+        } else for (r = 0; r < nrow; r++) memset(Q + (rows0 + r) * ldq, 0, k * sizeof(double));
       }
       NTK_FREE(Qk);
     }
     NTK_FREE(dkk);
     NTK_FREE(org);
+    if (st != NTK_OK) {
+      NTK_FREE(work);
+      NTK_FREE(perm);
+      return st;
+    }
   }
   /* deflated pairs after the kept ones */
   for (j = 0, i = k; j < n; j++)
@@ -2192,17 +2264,30 @@ NTK__VEC static ntk_status ntk__stedc(size_t n, double *d, double *e, double *Q,
 
 NTKDEF ntk_status ntk_dsyev_ex(size_t n, double *A, size_t lda, double *w, int vectors) {
   size_t i, j;
-  double *e, *tau, *V = NULL, *work = NULL;
+  double *e, *tau, *V = NULL, *work = NULL, anrm = 0;
   size_t *perm = NULL;
   ntk_status st;
-  int ok = 1;
+  int ok = 1, sc = 0;
   if (!ntk__matrix_ok(A, n, n, lda) || (n > 0 && !w)) return NTK_ERR_INVALID_ARG;
-  (void)ntk__mul(ntk__mul(n, n, &ok), 2 * sizeof(double), &ok);
+  (void)ntk__mul(ntk__add(ntk__mul(ntk__mul(n, n, &ok), 2, &ok), n, &ok), sizeof(double), &ok);
   if (!ok) return NTK_ERR_OVERFLOW;
   if (n == 0) return NTK_OK;
   for (i = 0; i < n; i++)
-    for (j = 0; j <= i; j++)
-      if (!ntk__finite(A[i * lda + j])) return NTK_ERR_NON_FINITE;
+    for (j = 0; j <= i; j++) {
+      double a = fabs(A[i * lda + j]);
+      if (!ntk__finite(a)) return NTK_ERR_NON_FINITE;
+      anrm = a > anrm ? a : anrm;
+    }
+  /* Outside [2^-450, 2^450] the squares and products of the reduction and the secular
+     equation under- or overflow (sums of squares of 1e-160 entries are 0, of 1e160 entries
+     inf): scale the triangle by 2^sc so that its largest entry is in [1, 2) — exact, a power
+     of two — and the eigenvalues back by 2^-sc at the end (as LAPACK's dsyev, which scales by
+     a non-power of two). The eigenvectors do not change. */
+  if (anrm > 0 && (ilogb(anrm) < -450 || ilogb(anrm) > 450)) {
+    sc = -ilogb(anrm);
+    for (i = 0; i < n; i++)
+      for (j = 0; j <= i; j++) A[i * lda + j] = ldexp(A[i * lda + j], sc);
+  }
   e = (double *)NTK_MALLOC(sizeof(double) * 2 * n);
   if (!e) return NTK_ERR_OUT_OF_MEMORY;
   tau = e + n;
@@ -2215,7 +2300,7 @@ NTKDEF ntk_status ntk_dsyev_ex(size_t n, double *A, size_t lda, double *w, int v
       while (j > 0 && w[j - 1] > v) w[j] = w[j - 1], j--;
       w[j] = v;
     }
-    goto out;
+    goto scale;
   }
   V = (double *)NTK_MALLOC(sizeof(double) * (2 * n * n + n));
   perm = (size_t *)NTK_MALLOC(sizeof(size_t) * n);
@@ -2225,6 +2310,12 @@ NTKDEF ntk_status ntk_dsyev_ex(size_t n, double *A, size_t lda, double *w, int v
   ntk__eig_sort(n, w, V, n, work, perm);
   if ((st = ntk__ormtr(n, A, lda, tau, V, n, n)) != NTK_OK) goto out;
   for (i = 0; i < n; i++) memcpy(A + i * lda, V + i * n, n * sizeof(double));
+scale:
+  /* eigenvalues of a matrix near DBL_MAX can exceed it (|λ| ≤ n·max|a_ij|): not representable */
+  for (i = 0; i < n; i++) {
+    if (sc) w[i] = ldexp(w[i], -sc);
+    if (!ntk__finite(w[i])) st = NTK_ERR_NON_FINITE;
+  }
 out:
   NTK_FREE(V);
   NTK_FREE(perm);
@@ -2250,6 +2341,8 @@ NTKDEF ntk_status ntk_ssyev(size_t n, float *A, size_t lda, float *w) {
   for (i = 0; i < n; i++)
     for (j = 0; j <= i; j++) Ad[i * n + j] = A[i * lda + j];
   st = ntk_dsyev(n, Ad, n, wd);
+  for (i = 0; i < n && st == NTK_OK; i++) /* an eigenvalue beyond FLT_MAX is not representable */
+    if (!ntk__finite_s((float)wd[i])) st = NTK_ERR_NON_FINITE;
   if (st == NTK_OK) {
     for (i = 0; i < n; i++) {
       w[i] = (float)wd[i];
@@ -2964,15 +3057,28 @@ static int ntk__all_finite(const ntk_real *x, size_t n) {
   return 1;
 }
 
-/* copy K (n, n) into R with the diagonal regulariser; returns the absolute amount added */
-static double ntk__regularise(ntk_real *R, const ntk_real *K, size_t n, double r, int absolute) {
-  double tr = 0, add;
+/* copy K (n, n) into R with the diagonal regulariser; *add: the absolute amount added. The mean
+   of the diagonal is formed without overflow (a kernel near DBL_MAX has a trace beyond it), and
+   r = 0 adds exactly 0. An amount or a diagonal beyond the range → NTK_ERR_NON_FINITE. */
+static ntk_status ntk__regularise(ntk_real *R, const ntk_real *K, size_t n, double r, int absolute,
+                                  double *add) {
+  double tr = 0, a;
   size_t i;
   memcpy(R, K, n * n * sizeof(ntk_real));
   for (i = 0; i < n; i++) tr += (double)K[i * n + i];
-  add = absolute ? r : r * tr / (double)n;
-  for (i = 0; i < n; i++) R[i * n + i] = (ntk_real)((double)R[i * n + i] + add);
-  return add;
+  if (!ntk__finite(tr))
+    for (tr = 0, i = 0; i < n; i++) tr += (double)K[i * n + i] / (double)n;
+  else
+    tr /= (double)n;
+  a = r == 0 ? 0 : absolute ? r : r * tr;
+  *add = a;
+  if (!ntk__finite(a)) return NTK_ERR_NON_FINITE;
+  if (a != 0)
+    for (i = 0; i < n; i++) {
+      R[i * n + i] = (ntk_real)((double)R[i * n + i] + a);
+      if (!ntk__finite((double)R[i * n + i])) return NTK_ERR_NON_FINITE;
+    }
+  return NTK_OK;
 }
 
 NTKDEF void ntk_predictor_free(ntk_predictor *p) {
@@ -3000,6 +3106,7 @@ NTKDEF ntk_status ntk_predictor_init_ex(ntk_predictor *p, const ntk_real *k_trai
   int ok = 1;
   ntk_real *buf, *L, *d;
   ntk_status st;
+  double lmax, cut;
   if (!p) return NTK_ERR_INVALID_ARG;
   memset(p, 0, sizeof *p);
   if (n == 0 || k == 0 || !k_train || !y) return NTK_ERR_INVALID_ARG;
@@ -3019,19 +3126,30 @@ NTKDEF ntk_status ntk_predictor_init_ex(ntk_predictor *p, const ntk_real *k_trai
   memcpy(p->y, y, nk * sizeof(ntk_real));
   if (f0) memcpy(p->f0, f0, nk * sizeof(ntk_real)); else memset(p->f0, 0, nk * sizeof(ntk_real));
   for (i = 0; i < nk; i++) d[i] = p->y[i] - p->f0[i];
-  p->reg = ntk__regularise(p->evec, k_train, n, diag_reg, diag_reg_absolute);
+  st = ntk__all_finite(d, nk) ? NTK_OK : NTK_ERR_NON_FINITE; /* y − f0 can overflow */
+  if (st == NTK_OK) st = ntk__regularise(p->evec, k_train, n, diag_reg, diag_reg_absolute, &p->reg);
+  if (st != NTK_OK) { ntk_predictor_free(p); NTK_FREE(L); return st; }
   memcpy(L, p->evec, nn * sizeof(ntk_real));
   st = ntk__stage(desc, "eigendecomposition", 0) ? NTK_ERR_CANCELLED : NTK__SYEV(n, p->evec, n, p->eval);
   if (st == NTK_OK && (ntk__stage(desc, "eigendecomposition", 1) || ntk__stage(desc, "cholesky", 0)))
     st = NTK_ERR_CANCELLED;
-  if (st != NTK_OK) { ntk_predictor_free(p); NTK_FREE(L); return st; }
+  if (st == NTK_OK) { /* the rank decision: eigenvalues ≤ n·ε·λ_max (negative ones too) are 0 */
+    lmax = (double)p->eval[n - 1];
+    cut = (double)n * NTK__EPS * (lmax > 0 ? lmax : 0);
+    for (i = 0; i < n && !((double)p->eval[i] > cut); i++) {}
+    p->rank = n - i;
+  }
   /* r0 = Vᵀ(y − f0) */
-  NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, n, k, n, 1, p->evec, n, d, k, 0, p->r0, k);
-  /* t = ∞: Cholesky; failure is remembered and reported by t = ∞ queries only */
+  if (st == NTK_OK) st = NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, n, k, n, 1, p->evec, n, d, k, 0, p->r0, k);
+  if (st != NTK_OK) { ntk_predictor_free(p); NTK_FREE(L); return st; }
+  /* t = ∞: Cholesky; failure is remembered and reported by t = ∞ queries only. Positive definite
+     means both: the Cholesky passes and no eigenvalue is cut (rank = n). */
   p->chol_status = NTK__POTRF_EX(n, L, n, &p->chol_info);
+  if (p->chol_status == NTK_OK && p->rank < n) p->chol_status = NTK_ERR_NOT_POSITIVE_DEFINITE;
   if (p->chol_status == NTK_OK) {
     memcpy(p->alpha, d, nk * sizeof(ntk_real));
     p->chol_status = NTK__POTRS(n, k, L, n, p->alpha, k);
+    if (p->chol_status == NTK_OK && !ntk__all_finite(p->alpha, nk)) p->chol_status = NTK_ERR_NON_FINITE;
   }
   NTK_FREE(L);
   if (ntk__stage(desc, "cholesky", 1)) {
@@ -3041,21 +3159,43 @@ NTKDEF ntk_status ntk_predictor_init_ex(ntk_predictor *p, const ntk_real *k_trai
   return NTK_OK;
 }
 
-/* spectral factors for a time: e (decay, e^{−ηtλ/N}) and g = (1 − e)/λ with its λ → 0 limit;
-   at t = ∞, e = 0 and g = 1/λ on the positive eigenvalues (the pseudo-inverse) */
-static void ntk__spectral(const ntk_predictor *p, double steps, int discrete, size_t i, double *e, double *g) {
-  double lam = (double)p->eval[i], N = (double)(p->n * p->k), a = p->lr / N;
+/* Is `steps` a time this predictor can answer? Checked before anything is written. t = ∞ needs
+   a positive definite kernel (chol_status); the discrete steps at t = ∞ need a convergent rate
+   (η·λ_max/N < 2), and a non-integer number of steps a rate with 1 − ηλ/N ≥ 0 for every λ. */
+static ntk_status ntk__time_ok(const ntk_predictor *p, double steps, int discrete) {
+  double aq;
+  if (!p || !p->evec || !(steps >= 0)) return NTK_ERR_INVALID_ARG; /* also NaN */
+  aq = p->lr / ((double)p->n * (double)p->k) * (double)p->eval[p->n - 1];
   if (steps == INFINITY) {
-    *e = 0;
-    *g = lam > 0 ? 1 / lam : 0;
+    if (discrete && p->rank > 0 && !(aq < 2)) return NTK_ERR_NON_FINITE;
+    return p->chol_status;
+  }
+  if (discrete && p->rank > 0 && floor(steps) != steps && aq > 1) return NTK_ERR_INVALID_ARG;
+  return NTK_OK;
+}
+
+/* spectral factors of eigenvalue i at a time: e (the decay, e^{−ηtλ/N} or (1 − ηλ/N)^t) and
+   g = (1 − e)/λ with its λ → 0 limit. The rank decision: the n − rank smallest eigenvalues
+   (≤ n·ε·λ_max) are exactly zero at every t — e = 1, g = 0: that direction is not trained (for a
+   consistent kernel the test–train kernel has no component along it). At t = ∞, e = 0 and
+   g = 1/λ on the others. */
+static void ntk__spectral(const ntk_predictor *p, double steps, int discrete, size_t i, double *e, double *g) {
+  double lam = (double)p->eval[i], N = (double)p->n * (double)p->k, a = p->lr / N;
+  if (i < p->n - p->rank) {
+    *e = 1, *g = 0;
+  } else if (steps == INFINITY) {
+    *e = 0, *g = 1 / lam;
   } else if (discrete) {
-    double q = 1 - a * (lam > 0 ? lam : 0);
-    *e = q > 0 ? exp(steps * log1p(-a * (lam > 0 ? lam : 0))) : pow(q, steps);
-    *g = lam > 0 ? (q > 0 ? -expm1(steps * log1p(-a * lam)) / lam : (1 - *e) / lam) : (lam == 0 ? steps * a : 0);
+    double q = 1 - a * lam;
+    if (q > 0) {
+      double s = steps * log1p(-a * lam);
+      *e = exp(s), *g = -expm1(s) / lam;
+    } else { /* past η = N/λ: oscillating, and beyond 2N/λ growing (overflow is reported) */
+      *e = pow(q, steps), *g = (1 - *e) / lam;
+    }
   } else {
-    double x = a * steps * (lam > 0 ? lam : 0);
-    *e = exp(-x);
-    *g = lam > 0 ? -expm1(-x) / lam : (lam == 0 ? a * steps : 0);
+    double x = a * steps * lam;
+    *e = exp(-x), *g = -expm1(-x) / lam;
   }
 }
 
@@ -3063,6 +3203,7 @@ static void ntk__spectral(const ntk_predictor *p, double steps, int discrete, si
 static ntk_status ntk__spectral_apply(const ntk_predictor *p, double steps, int discrete, int which,
                                       ntk_real *out) {
   size_t n = p->n, k = p->k, i, j;
+  ntk_status st;
   ntk_real *c = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
   if (!c) return NTK_ERR_OUT_OF_MEMORY;
   for (i = 0; i < n; i++) {
@@ -3070,24 +3211,30 @@ static ntk_status ntk__spectral_apply(const ntk_predictor *p, double steps, int 
     ntk__spectral(p, steps, discrete, i, &e, &g);
     for (j = 0; j < k; j++) c[i * k + j] = (ntk_real)((which ? g : e) * (double)p->r0[i * k + j]);
   }
-  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, k, n, 1, p->evec, n, c, k, 0, out, k);
+  st = ntk__all_finite(c, n * k) ? NTK_OK : NTK_ERR_NON_FINITE;
+  if (st == NTK_OK) st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, k, n, 1, p->evec, n, c, k, 0, out, k);
+  if (st == NTK_OK && !ntk__all_finite(out, n * k)) st = NTK_ERR_NON_FINITE;
   NTK_FREE(c);
-  return NTK_OK;
+  return st;
 }
 
 NTKDEF ntk_status ntk_predict_train(const ntk_predictor *p, double steps, int discrete, ntk_real *f) {
   size_t i, nk;
   ntk_real *u;
   ntk_status st;
-  if (!p || !p->evec || !f || steps != steps || steps < 0) return NTK_ERR_INVALID_ARG;
+  if (!f) return NTK_ERR_INVALID_ARG;
+  if ((st = ntk__time_ok(p, steps, discrete)) != NTK_OK) return st;
   nk = p->n * p->k;
   if (steps == INFINITY) { memcpy(f, p->y, nk * sizeof(ntk_real)); return NTK_OK; }
   /* f = y − V·diag(e)·Vᵀ(y − f0) */
   u = (ntk_real *)NTK_MALLOC(nk * sizeof(ntk_real));
   if (!u) return NTK_ERR_OUT_OF_MEMORY;
   st = ntk__spectral_apply(p, steps, discrete, 0, u);
-  if (st == NTK_OK)
-    for (i = 0; i < nk; i++) f[i] = p->y[i] - u[i];
+  if (st == NTK_OK) {
+    for (i = 0; i < nk; i++) u[i] = p->y[i] - u[i];
+    if (ntk__all_finite(u, nk)) memcpy(f, u, nk * sizeof(ntk_real));
+    else st = NTK_ERR_NON_FINITE;
+  }
   NTK_FREE(u);
   return st;
 }
@@ -3095,48 +3242,83 @@ NTKDEF ntk_status ntk_predict_train(const ntk_predictor *p, double steps, int di
 /* u (n, k) = A_t·(y − f0) = V·diag(g)·r0, or Θ⁻¹(y − f0) by Cholesky at t = ∞ */
 static ntk_status ntk__predict_u(const ntk_predictor *p, double steps, int discrete, ntk_real *u) {
   if (steps == INFINITY) {
-    if (p->chol_status != NTK_OK) return p->chol_status;
     memcpy(u, p->alpha, p->n * p->k * sizeof(ntk_real));
     return NTK_OK;
   }
   return ntk__spectral_apply(p, steps, discrete, 1, u);
 }
 
-NTKDEF ntk_status ntk_predict_test(const ntk_predictor *p, double steps, int discrete,
-                                   const ntk_real *k_test_train, size_t m, const ntk_real *g0,
-                                   ntk_real *f) {
-  ntk_real *u;
+/* out (m, k) = g0 + K_td·u, into the caller's scratch; the arguments are checked already */
+static ntk_status ntk__predict_test_into(const ntk_predictor *p, double steps, int discrete,
+                                         const ntk_real *ktd, size_t m, const ntk_real *g0, ntk_real *out) {
+  size_t n = p->n, k = p->k;
   ntk_status st;
-  size_t n, k;
-  if (!p || !p->evec || steps != steps || steps < 0) return NTK_ERR_INVALID_ARG;
-  if (m == 0) return NTK_OK;
-  if (!k_test_train || !f) return NTK_ERR_INVALID_ARG;
-  n = p->n, k = p->k;
-  if (!ntk__all_finite(k_test_train, m * n) || (g0 && !ntk__all_finite(g0, m * k))) return NTK_ERR_NON_FINITE;
-  u = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
+  ntk_real *u = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
   if (!u) return NTK_ERR_OUT_OF_MEMORY;
   st = ntk__predict_u(p, steps, discrete, u);
   if (st == NTK_OK) {
-    if (g0) memcpy(f, g0, m * k * sizeof(ntk_real));
-    NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, k, n, 1, k_test_train, n, u, k, g0 ? 1 : 0, f, k);
+    if (g0) memcpy(out, g0, m * k * sizeof(ntk_real));
+    st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, k, n, 1, ktd, n, u, k, g0 ? 1 : 0, out, k);
   }
+  if (st == NTK_OK && !ntk__all_finite(out, m * k)) st = NTK_ERR_NON_FINITE;
   NTK_FREE(u);
+  return st;
+}
+
+/* m (m, n) and (m, k), (m, m) test matrices: sizes in elements, overflow-checked */
+static ntk_status ntk__test_sizes(size_t m, size_t n, size_t k, int square, size_t *mn, size_t *mk, size_t *mm) {
+  int ok = 1;
+  *mn = ntk__mul(m, n, &ok), *mk = ntk__mul(m, k, &ok), *mm = square ? ntk__mul(m, m, &ok) : 0;
+  (void)ntk__mul(*mn > *mk ? *mn : *mk, sizeof(ntk_real), &ok);
+  (void)ntk__mul(*mm, 2 * sizeof(ntk_real), &ok);
+  (void)ntk__mul(ntk__add(ntk__mul(*mn, 2, &ok), *mm, &ok), sizeof(ntk_real), &ok);
+  return ok ? NTK_OK : NTK_ERR_OVERFLOW;
+}
+
+NTKDEF ntk_status ntk_predict_test(const ntk_predictor *p, double steps, int discrete,
+                                   const ntk_real *k_test_train, size_t m, const ntk_real *g0,
+                                   ntk_real *f) {
+  ntk_real *out;
+  ntk_status st;
+  size_t mn, mk, mm;
+  if ((st = ntk__time_ok(p, steps, discrete)) != NTK_OK) return st;
+  if ((st = ntk__test_sizes(m, p->n, p->k, 0, &mn, &mk, &mm)) != NTK_OK) return st;
+  if (m == 0) return NTK_OK;
+  if (!k_test_train || !f) return NTK_ERR_INVALID_ARG;
+  if (!ntk__all_finite(k_test_train, mn) || (g0 && !ntk__all_finite(g0, mk))) return NTK_ERR_NON_FINITE;
+  out = (ntk_real *)NTK_MALLOC(mk * sizeof(ntk_real));
+  if (!out) return NTK_ERR_OUT_OF_MEMORY;
+  st = ntk__predict_test_into(p, steps, discrete, k_test_train, m, g0, out);
+  if (st == NTK_OK) memcpy(f, out, mk * sizeof(ntk_real));
+  NTK_FREE(out);
   return st;
 }
 
 /* M (n, m) = A_t·Kᵀ_td = V·diag(g)·Vᵀ·Kᵀ_td (A_t = K⁻¹ through the eigenbasis at t = ∞) */
 static ntk_status ntk__ensemble_M(const ntk_predictor *p, double steps, const ntk_real *ktd, size_t m, ntk_real *M) {
   size_t n = p->n, i, j;
+  ntk_status st;
   ntk_real *T = (ntk_real *)NTK_MALLOC(n * m * sizeof(ntk_real));
   if (!T) return NTK_ERR_OUT_OF_MEMORY;
-  NTK__GEMM(NTK_TRANS, NTK_TRANS, n, m, n, 1, p->evec, n, ktd, n, 0, T, m); /* Vᵀ·Kᵀ_td */
-  for (i = 0; i < n; i++) {
+  st = NTK__GEMM(NTK_TRANS, NTK_TRANS, n, m, n, 1, p->evec, n, ktd, n, 0, T, m); /* Vᵀ·Kᵀ_td */
+  for (i = 0; i < n && st == NTK_OK; i++) {
     double e, g;
     ntk__spectral(p, steps, 0, i, &e, &g);
     for (j = 0; j < m; j++) T[i * m + j] = (ntk_real)(g * (double)T[i * m + j]);
   }
-  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, m, n, 1, p->evec, n, T, m, 0, M, m);
+  if (st == NTK_OK) st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, m, n, 1, p->evec, n, T, m, 0, M, m);
+  if (st == NTK_OK && !ntk__all_finite(M, n * m)) st = NTK_ERR_NON_FINITE;
   NTK_FREE(T);
+  return st;
+}
+
+/* cov (m, m) ← the symmetric part of C, if every entry is finite (else nothing written) */
+static ntk_status ntk__sym_out(ntk_real *C, size_t m, ntk_real *cov) {
+  size_t i, j;
+  for (i = 0; i < m; i++)
+    for (j = 0; j < i; j++) C[i * m + j] = C[j * m + i] = (C[i * m + j] + C[j * m + i]) / 2;
+  if (!ntk__all_finite(C, m * m)) return NTK_ERR_NON_FINITE;
+  memcpy(cov, C, m * m * sizeof(ntk_real));
   return NTK_OK;
 }
 
@@ -3144,109 +3326,148 @@ NTKDEF ntk_status ntk_ensemble_ntk(const ntk_predictor *p, double steps,
                                    const ntk_real *ntk_test_train, size_t m,
                                    const ntk_real *nngp_train, const ntk_real *nngp_test_train,
                                    const ntk_real *nngp_test_test, ntk_real *mean, ntk_real *cov) {
-  size_t n, k, i, j;
-  ntk_real *M, *KM, *X;
+  size_t n, k, i, mn, mk, mm;
+  ntk_real *M = NULL, *KM, *X, *C, *u = NULL, *mo = NULL;
   ntk_status st;
-  if (!p || !p->evec || steps != steps || steps < 0 || !ntk_test_train) return NTK_ERR_INVALID_ARG;
+  /* every argument before any work: the time, the sizes, the pointers, the finiteness */
+  if ((st = ntk__time_ok(p, steps, 0)) != NTK_OK) return st;
   n = p->n, k = p->k;
+  if ((st = ntk__test_sizes(m, n, k, 1, &mn, &mk, &mm)) != NTK_OK) return st;
+  if (!ntk_test_train || (cov && (!nngp_train || !nngp_test_train || !nngp_test_test)))
+    return NTK_ERR_INVALID_ARG;
+  if (m == 0 || (!mean && !cov)) return NTK_OK;
+  if (!ntk__all_finite(ntk_test_train, mn) ||
+      (cov && (!ntk__all_finite(nngp_train, n * n) || !ntk__all_finite(nngp_test_train, mn) ||
+               !ntk__all_finite(nngp_test_test, mm))))
+    return NTK_ERR_NON_FINITE;
   if (mean) {
-    ntk_real *u = (ntk_real *)NTK_MALLOC(n * k * sizeof(ntk_real));
+    u = (ntk_real *)NTK_MALLOC((n * k + mk) * sizeof(ntk_real));
     if (!u) return NTK_ERR_OUT_OF_MEMORY;
+    mo = u + n * k;
     /* mean = Θ_td·A_t·y with f0 = 0 (the eigenbasis also at t = ∞, as neural-tangents) */
-    if ((st = ntk__spectral_apply(p, steps, 0, 1, u)) != NTK_OK) {
-      NTK_FREE(u);
-      return st;
-    }
-    NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, k, n, 1, ntk_test_train, n, u, k, 0, mean, k);
-    NTK_FREE(u);
+    st = ntk__spectral_apply(p, steps, 0, 1, u);
+    if (st == NTK_OK) st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, k, n, 1, ntk_test_train, n, u, k, 0, mo, k);
+    if (st == NTK_OK && !ntk__all_finite(mo, mk)) st = NTK_ERR_NON_FINITE;
+    if (st != NTK_OK) { NTK_FREE(u); return st; }
   }
-  if (!cov) return NTK_OK;
-  if (!nngp_train || !nngp_test_train || !nngp_test_test) return NTK_ERR_INVALID_ARG;
-  M = (ntk_real *)NTK_MALLOC((2 * n * m + m * m) * sizeof(ntk_real));
-  if (!M) return NTK_ERR_OUT_OF_MEMORY;
-  KM = M + n * m, X = KM + n * m;
-  if ((st = ntk__ensemble_M(p, steps, ntk_test_train, m, M)) != NTK_OK) { NTK_FREE(M); return st; }
-  /* cov = K_tt + Mᵀ·K·M − (X + Xᵀ), X = K_td·M */
-  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, m, n, 1, nngp_train, n, M, m, 0, KM, m);
-  memcpy(cov, nngp_test_test, m * m * sizeof(ntk_real));
-  NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, m, m, n, 1, M, m, KM, m, 1, cov, m);
-  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, m, n, 1, nngp_test_train, n, M, m, 0, X, m);
-  for (i = 0; i < m; i++)
-    for (j = 0; j <= i; j++) {
-      ntk_real a = cov[i * m + j] - X[i * m + j] - X[j * m + i], b = cov[j * m + i] - X[j * m + i] - X[i * m + j];
-      cov[i * m + j] = cov[j * m + i] = (a + b) / 2; /* exactly symmetric */
+  if (cov) {
+    M = (ntk_real *)NTK_MALLOC((2 * mn + 2 * mm) * sizeof(ntk_real));
+    if (!M) { NTK_FREE(u); return NTK_ERR_OUT_OF_MEMORY; }
+    KM = M + mn, X = KM + mn, C = X + mm;
+    st = ntk__ensemble_M(p, steps, ntk_test_train, m, M);
+    /* cov = K_tt + Mᵀ·K·M − (X + Xᵀ), X = K_td·M */
+    if (st == NTK_OK) st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, m, n, 1, nngp_train, n, M, m, 0, KM, m);
+    if (st == NTK_OK) {
+      memcpy(C, nngp_test_test, mm * sizeof(ntk_real));
+      st = NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, m, m, n, 1, M, m, KM, m, 1, C, m);
     }
-  NTK_FREE(M);
-  return NTK_OK;
+    if (st == NTK_OK) st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, m, n, 1, nngp_test_train, n, M, m, 0, X, m);
+    if (st == NTK_OK) {
+      for (i = 0; i < mm; i++) C[i] -= X[i] + X[(i % m) * m + i / m];
+      st = ntk__sym_out(C, m, cov); /* exactly symmetric */
+    }
+    NTK_FREE(M);
+  }
+  if (st == NTK_OK && mean) memcpy(mean, mo, mk * sizeof(ntk_real));
+  NTK_FREE(u);
+  return st;
 }
 
 NTKDEF ntk_status ntk_ensemble_nngp(const ntk_predictor *p, double steps,
                                     const ntk_real *nngp_test_train, size_t m,
                                     const ntk_real *nngp_test_test, ntk_real *mean, ntk_real *cov) {
-  size_t i, j;
-  ntk_real *M;
+  size_t n, mn, mk, mm;
+  ntk_real *M = NULL, *C, *mo = NULL;
   ntk_status st;
-  if (!p || !p->evec || steps != steps || steps < 0 || !nngp_test_train) return NTK_ERR_INVALID_ARG;
-  if (mean && (st = ntk_predict_test(p, steps, 0, nngp_test_train, m, NULL, mean)) != NTK_OK) return st;
-  if (!cov) return NTK_OK;
-  if (!nngp_test_test) return NTK_ERR_INVALID_ARG;
-  M = (ntk_real *)NTK_MALLOC(p->n * m * sizeof(ntk_real));
-  if (!M) return NTK_ERR_OUT_OF_MEMORY;
-  /* cov = K_tt − K_td·K⁻¹(I − e^{−2Kt/N})·K_dt: the factor at time 2t */
-  if ((st = ntk__ensemble_M(p, 2 * steps, nngp_test_train, m, M)) != NTK_OK) { NTK_FREE(M); return st; }
-  memcpy(cov, nngp_test_test, m * m * sizeof(ntk_real));
-  NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, m, p->n, -1, nngp_test_train, p->n, M, m, 1, cov, m);
-  for (i = 0; i < m; i++)
-    for (j = 0; j < i; j++) cov[i * m + j] = cov[j * m + i] = (cov[i * m + j] + cov[j * m + i]) / 2;
-  NTK_FREE(M);
-  return NTK_OK;
+  if ((st = ntk__time_ok(p, steps, 0)) != NTK_OK) return st;
+  n = p->n;
+  if ((st = ntk__test_sizes(m, n, p->k, 1, &mn, &mk, &mm)) != NTK_OK) return st;
+  if (!nngp_test_train || (cov && !nngp_test_test)) return NTK_ERR_INVALID_ARG;
+  if (m == 0 || (!mean && !cov)) return NTK_OK;
+  if (!ntk__all_finite(nngp_test_train, mn) || (cov && !ntk__all_finite(nngp_test_test, mm)))
+    return NTK_ERR_NON_FINITE;
+  if (mean) {
+    mo = (ntk_real *)NTK_MALLOC(mk * sizeof(ntk_real));
+    if (!mo) return NTK_ERR_OUT_OF_MEMORY;
+    if ((st = ntk__predict_test_into(p, steps, 0, nngp_test_train, m, NULL, mo)) != NTK_OK) {
+      NTK_FREE(mo);
+      return st;
+    }
+  }
+  if (cov) {
+    M = (ntk_real *)NTK_MALLOC((mn + mm) * sizeof(ntk_real));
+    if (!M) { NTK_FREE(mo); return NTK_ERR_OUT_OF_MEMORY; }
+    C = M + mn;
+    /* cov = K_tt − K_td·K⁻¹(I − e^{−2Kt/N})·K_dt: the factor at time 2t */
+    st = ntk__ensemble_M(p, 2 * steps, nngp_test_train, m, M);
+    if (st == NTK_OK) {
+      memcpy(C, nngp_test_test, mm * sizeof(ntk_real));
+      st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, m, n, -1, nngp_test_train, n, M, m, 1, C, m);
+    }
+    if (st == NTK_OK) st = ntk__sym_out(C, m, cov);
+    NTK_FREE(M);
+  }
+  if (st == NTK_OK && mean) memcpy(mean, mo, mk * sizeof(ntk_real));
+  NTK_FREE(mo);
+  return st;
 }
 
 NTKDEF ntk_status ntk_gp_inference(const ntk_real *k_train, size_t n, const ntk_real *y, size_t k,
                                    const ntk_real *k_test_train, size_t m,
                                    const ntk_real *k_test_test, double diag_reg,
                                    int diag_reg_absolute, ntk_real *mean, ntk_real *cov) {
-  ntk_real *L, *W;
-  size_t info, i, j;
+  ntk_real *L, *W, *mo, *C;
+  size_t info, i, j, nn, nk, mn, mk, mm, nw;
+  double add;
   ntk_status st;
   int ok = 1;
   if (n == 0 || k == 0 || !k_train || !y || (m > 0 && !k_test_train) || (cov && !k_test_test) ||
       !ntk__finite(diag_reg) || diag_reg < 0)
     return NTK_ERR_INVALID_ARG;
-  (void)ntk__mul(ntk__add(ntk__mul(n, n, &ok), ntk__mul(n, m > k ? m : k, &ok), &ok), sizeof(ntk_real), &ok);
+  nn = ntk__mul(n, n, &ok), nk = ntk__mul(n, k, &ok);
+  if (!ok || (st = ntk__test_sizes(m, n, k, cov != NULL, &mn, &mk, &mm)) != NTK_OK) return NTK_ERR_OVERFLOW;
+  nw = mn > nk ? mn : nk;
+  /* L (n, n), W (n, max(m, k)), the mean (m, k) and the covariance (m, m) before they are copied out */
+  (void)ntk__mul(ntk__add(ntk__add(nn, nw, &ok), ntk__add(mk, mm, &ok), &ok), sizeof(ntk_real), &ok);
   if (!ok) return NTK_ERR_OVERFLOW;
-  if (!ntk__all_finite(k_train, n * n) || !ntk__all_finite(y, n * k) || !ntk__all_finite(k_test_train, m * n))
+  if (!ntk__all_finite(k_train, nn) || !ntk__all_finite(y, nk) || !ntk__all_finite(k_test_train, mn) ||
+      (cov && !ntk__all_finite(k_test_test, mm)))
     return NTK_ERR_NON_FINITE;
-  L = (ntk_real *)NTK_MALLOC((n * n + n * (m > k ? m : k)) * sizeof(ntk_real));
+  L = (ntk_real *)NTK_MALLOC((nn + nw + mk + mm) * sizeof(ntk_real));
   if (!L) return NTK_ERR_OUT_OF_MEMORY;
-  W = L + n * n;
-  ntk__regularise(L, k_train, n, diag_reg, diag_reg_absolute);
-  if ((st = NTK__POTRF_EX(n, L, n, &info)) != NTK_OK) { NTK_FREE(L); return st; }
-  if (mean && m) { /* mean = K_td·K⁻¹·y */
-    memcpy(W, y, n * k * sizeof(ntk_real));
-    NTK__POTRS(n, k, L, n, W, k);
-    NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, k, n, 1, k_test_train, n, W, k, 0, mean, k);
+  W = L + nn, mo = W + nw, C = mo + mk;
+  st = ntk__regularise(L, k_train, n, diag_reg, diag_reg_absolute, &add);
+  if (st == NTK_OK) st = NTK__POTRF_EX(n, L, n, &info);
+  if (st == NTK_OK && mean && m) { /* mean = K_td·K⁻¹·y */
+    memcpy(W, y, nk * sizeof(ntk_real));
+    st = NTK__POTRS(n, k, L, n, W, k);
+    if (st == NTK_OK) st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, m, k, n, 1, k_test_train, n, W, k, 0, mo, k);
+    if (st == NTK_OK && !ntk__all_finite(mo, mk)) st = NTK_ERR_NON_FINITE;
   }
-  if (cov && m) { /* cov = K_tt − (L⁻¹K_dt)ᵀ(L⁻¹K_dt) */
+  if (st == NTK_OK && cov && m) { /* cov = K_tt − (L⁻¹K_dt)ᵀ(L⁻¹K_dt) */
     for (i = 0; i < n; i++)
       for (j = 0; j < m; j++) W[i * m + j] = k_test_train[j * n + i];
-    NTK__TRSM_LOWER(NTK_NO_TRANS, n, m, L, n, W, m);
-    memcpy(cov, k_test_test, m * m * sizeof(ntk_real));
-    NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, m, m, n, -1, W, m, W, m, 1, cov, m);
-    for (i = 0; i < m; i++)
-      for (j = 0; j < i; j++) cov[i * m + j] = cov[j * m + i] = (cov[i * m + j] + cov[j * m + i]) / 2;
+    st = NTK__TRSM_LOWER(NTK_NO_TRANS, n, m, L, n, W, m);
+    if (st == NTK_OK) {
+      memcpy(C, k_test_test, mm * sizeof(ntk_real));
+      st = NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, m, m, n, -1, W, m, W, m, 1, C, m);
+    }
+    if (st == NTK_OK) st = ntk__sym_out(C, m, cov);
   }
+  if (st == NTK_OK && mean && m) memcpy(mean, mo, mk * sizeof(ntk_real));
   NTK_FREE(L);
-  return NTK_OK;
+  return st;
 }
 
 NTKDEF ntk_status ntk_max_learning_rate(const ntk_real *k_train, size_t n, size_t k, double *lr) {
   ntk_real *A, *w;
   ntk_status st;
   int ok = 1;
+  double lmax, r;
   if (!k_train || n == 0 || k == 0 || !lr) return NTK_ERR_INVALID_ARG;
-  (void)ntk__mul(ntk__mul(n, n + 1, &ok), sizeof(ntk_real), &ok);
+  (void)ntk__mul(ntk__add(ntk__mul(n, n, &ok), n, &ok), sizeof(ntk_real), &ok);
   if (!ok) return NTK_ERR_OVERFLOW;
+  if (!ntk__all_finite(k_train, n * n)) return NTK_ERR_NON_FINITE;
   A = (ntk_real *)NTK_MALLOC((n * n + n) * sizeof(ntk_real));
   if (!A) return NTK_ERR_OUT_OF_MEMORY;
   w = A + n * n;
@@ -3256,9 +3477,15 @@ NTKDEF ntk_status ntk_max_learning_rate(const ntk_real *k_train, size_t n, size_
 #else
   st = ntk_dsyev_ex(n, A, n, w, 0);
 #endif
-  if (st == NTK_OK) *lr = 2.0 * (double)n * (double)k / ((double)w[n - 1] + 1e-12);
+  lmax = st == NTK_OK ? (double)w[n - 1] : 0;
   NTK_FREE(A);
-  return st;
+  if (st != NTK_OK) return st;
+  /* 2N/λ_max, scale-equivariant (no absolute floor); no stable rate without a positive λ_max */
+  if (!(lmax > 0)) return NTK_ERR_NOT_POSITIVE_DEFINITE;
+  r = 2.0 * ((double)n * (double)k) / lmax;
+  if (!ntk__finite(r)) return NTK_ERR_NON_FINITE;
+  *lr = r;
+  return NTK_OK;
 }
 
 

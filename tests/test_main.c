@@ -10,6 +10,7 @@
 #include "test_kernel.c"
 #include "test_linalg.c"
 #include "test_predict.c"
+#include "test_predict15.c"
 #include "test_net.c"
 #include "test_cli.c"
 
@@ -36,6 +37,7 @@ static const t_entry t_all[] = {
     {"predict_progress", test_predict_progress},
     {"predict_gp", test_predict_gp},
     {"predict_wide_network", test_predict_wide_network},
+    {"predict15", test_p15_all},
     {"golden", test_golden},
     {"net_jacobian", test_net_jacobian},
     {"net_structured", test_net_structured},
