@@ -334,7 +334,8 @@ typedef struct ntk_entk_desc {
 } ntk_entk_desc;
 /* Empirical kernels between x1 (n1, dim) and x2 (n2, dim) (x2 = NULL: x1, one triangle
    computed). full = 0: traced, (n1, n2) averaged over outputs; full = 1: (n1·k, n2·k), row
-   i·k + a, column j·k + b. nngp or ntk may be NULL. */
+   i·k + a, column j·k + b. nngp or ntk may be NULL. desc = NULL: structured, unconditional;
+   full, method and nngp_conditional other than 0 or 1 → NTK_ERR_INVALID_ARG. */
 NTKDEF ntk_status ntk_net_empirical_kernel(const ntk_net *net, const ntk_real *x1, size_t n1,
                                            const ntk_real *x2, size_t n2, int full,
                                            ntk_real *nngp, ntk_real *ntk);
