@@ -284,7 +284,25 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
    n_out × n_in) then b (n_out; only when σ_b > 0). NTK parameterisation: raw N(0, 1) draws, the
    layer computes (σ_w/√n_in)·W·h + σ_b·b. Standard: the actual weights, W ~ N(0, σ_w²/n_in),
    b ~ N(0, σ_b²), the layer computes W·h + b. Overwrite params freely (same layout). The last
-   layer must be Dense; every Dense layer needs a width ≥ 1. */
+   layer must be Dense; every Dense layer needs a width ≥ 1.
+
+   Errors, the same for every function below (ntk_net_train adds its report of divergence). All
+   arguments are checked before any output is written and before any work: a NULL net or
+   pointer, a net not made by ntk_net_init, an unknown enum value → NTK_ERR_INVALID_ARG; sizes
+   whose element or byte counts do not fit size_t (n·dim, n·k, n·k·n_params, n1·n2, the caches
+   and scratch for n inputs) → NTK_ERR_OVERFLOW; NaN/Inf in x, θ or y → NTK_ERR_NON_FINITE.
+   A result that is not finite — the forward pass overflows (exp at a large σ_w, say), a custom
+   φ or φ′ returns NaN, a loss or kernel entry beyond the range of the type — is
+   NTK_ERR_NON_FINITE, never NTK_OK: every returned number is checked. The traced kernels' 1/k
+   and Monte Carlo's 1/samples are applied per term (a running mean over samples), and the loss
+   is rescaled when its plain sum overflows, so these averages do not overflow where their value
+   fits; the inner products themselves (H·Hᵀ, G·Gᵀ, f·fᵀ) are not rescaled, so a kernel within a
+   factor of about the layer width of the type's limit may be reported as NTK_ERR_NON_FINITE.
+   After NTK_ERR_NON_FINITE, ntk_net_apply, ntk_net_apply_linearized and ntk_net_loss have
+   written nothing; ntk_net_jacobian, the empirical kernels and ntk_monte_carlo_kernel leave
+   their outputs unspecified (written, with non-finite entries: keeping them intact would cost
+   a second output-sized buffer). Out of memory: nothing written, except by
+   ntk_monte_carlo_kernel when a sample after the first fails (outputs unspecified). */
 typedef struct ntk_net {
   ntk_layer *layers;    /* a copy of the layer list */
   size_t n_layers;
@@ -298,11 +316,14 @@ typedef struct ntk_net {
 } ntk_net;
 
 /* Allocates and draws the parameters from ntk.h's own generator (splitmix64 + polar method with
-   an integer logarithm): the same seed gives bit-identical parameters on every platform. */
+   an integer logarithm): the same seed gives bit-identical parameters on every platform.
+   NTK_ERR_OVERFLOW if n_layers, the widths or the parameter count overflow the byte counts
+   (checked before the layer list is read). On any failure *net is left empty (all zero), so
+   ntk_net_free(net) is always safe. */
 NTKDEF ntk_status ntk_net_init(ntk_net *net, const ntk_layer *layers, size_t n_layers, size_t dim,
                                uint64_t seed);
 NTKDEF void ntk_net_free(ntk_net *net);
-/* f (n, k) for inputs x (n, dim). */
+/* f (n, k) for inputs x (n, dim). n = 0: NTK_OK, nothing read or written. */
 NTKDEF ntk_status ntk_net_apply(const ntk_net *net, const ntk_real *x, size_t n, ntk_real *f);
 /* Per-example Jacobian ∂f/∂θ: jac (n, k, n_params), row (i·k + a) = ∂f_a(x_i)/∂θ. */
 NTKDEF ntk_status ntk_net_jacobian(const ntk_net *net, const ntk_real *x, size_t n, ntk_real *jac);
@@ -322,7 +343,8 @@ typedef struct ntk_entk_desc {
 } ntk_entk_desc;
 /* Empirical kernels between x1 (n1, dim) and x2 (n2, dim) (x2 = NULL: x1, one triangle
    computed). full = 0: traced, (n1, n2) averaged over outputs; full = 1: (n1·k, n2·k), row
-   i·k + a, column j·k + b. nngp or ntk may be NULL. */
+   i·k + a, column j·k + b. nngp or ntk may be NULL. desc = NULL: structured, unconditional;
+   full, method and nngp_conditional other than 0 or 1 → NTK_ERR_INVALID_ARG. */
 NTKDEF ntk_status ntk_net_empirical_kernel(const ntk_net *net, const ntk_real *x1, size_t n1,
                                            const ntk_real *x2, size_t n2, int full,
                                            ntk_real *nngp, ntk_real *ntk);
@@ -331,7 +353,9 @@ NTKDEF ntk_status ntk_net_empirical_kernel_ex(const ntk_net *net, const ntk_real
                                               ntk_real *nngp, ntk_real *ntk,
                                               const ntk_entk_desc *desc);
 /* Average traced empirical kernels of `samples` networks with seeds seed, seed+1, …
-   (neural-tangents' monte_carlo_kernel_fn). */
+   (neural-tangents' monte_carlo_kernel_fn): a running mean, exact for equal samples, that never
+   exceeds the largest sample. Any sample's failure (a non-finite kernel, say) is the result.
+   nngp (n1, n2), ntk (n1, n2), either may be NULL; samples ≥ 1. */
 NTKDEF ntk_status ntk_monte_carlo_kernel(const ntk_layer *layers, size_t n_layers,
                                          const ntk_real *x1, size_t n1, const ntk_real *x2,
                                          size_t n2, size_t dim, uint64_t seed, size_t samples,
@@ -352,7 +376,8 @@ NTKDEF ntk_status ntk_net_train(ntk_net *net, const ntk_real *x, const ntk_real 
                                 double lr, size_t steps);
 NTKDEF ntk_status ntk_net_train_ex(ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n,
                                    double lr, size_t steps, const ntk_train_desc *desc);
-/* ½·mean squared error of the network on (x, y). */
+/* ½·mean squared error of the network on (x, y) (n ≥ 1), accumulated in double; a loss beyond
+   the range of double → NTK_ERR_NON_FINITE and *loss is not written. */
 NTKDEF ntk_status ntk_net_loss(const ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n,
                                double *loss);
 
@@ -3629,35 +3654,47 @@ NTKDEF ntk_status ntk_net_init(ntk_net *net, const ntk_layer *layers, size_t n_l
   ntk__rng rng;
   if (!net) return NTK_ERR_INVALID_ARG;
   memset(net, 0, sizeof *net);
+  /* the sizes of the copies below, before the list is read: an n_layers no array can have is
+     OVERFLOW, not a read past the caller's array */
+  (void)ntk__mul(n_layers, sizeof(ntk_layer), &ok);
+  (void)ntk__mul(ntk__mul(n_layers, 2, &ok), sizeof(size_t), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
   if ((st = ntk_layers_check(layers, n_layers)) != NTK_OK) return st;
   if (dim == 0) return NTK_ERR_INVALID_ARG;
   if (layers[n_layers - 1].kind != NTK_LAYER_DENSE) return NTK_ERR_BAD_LAYER;
+  for (l = 0; l < n_layers; l++)
+    if (layers[l].kind == NTK_LAYER_DENSE && layers[l].width == 0) return NTK_ERR_BAD_LAYER;
+  w = dim;
+  for (l = 0; l < n_layers; l++) {
+    const ntk_layer *L = &layers[l];
+    if (L->kind != NTK_LAYER_DENSE) continue;
+    P = ntk__add(P, ntk__mul(w, L->width, &ok), &ok);
+    if (L->b_std > 0) P = ntk__add(P, L->width, &ok);
+    w = L->width;
+  }
+  (void)ntk__mul(P, sizeof(ntk_real), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
   net->layers = (ntk_layer *)NTK_MALLOC(n_layers * sizeof(ntk_layer));
   net->offset = (size_t *)NTK_MALLOC(2 * n_layers * sizeof(size_t));
-  if (!net->layers || !net->offset) { ntk_net_free(net); return NTK_ERR_OUT_OF_MEMORY; }
+  net->params = (ntk_real *)NTK_MALLOC((P ? P : 1) * sizeof(ntk_real));
+  if (!net->layers || !net->offset || !net->params) { ntk_net_free(net); return NTK_ERR_OUT_OF_MEMORY; }
   memcpy(net->layers, layers, n_layers * sizeof(ntk_layer));
   net->width_in = net->offset + n_layers;
   net->n_layers = n_layers, net->dim = dim;
-  w = dim;
+  w = dim, P = 0;
   net->max_width = dim;
   for (l = 0; l < n_layers; l++) {
     const ntk_layer *L = &layers[l];
     net->width_in[l] = w;
     net->offset[l] = P;
     if (L->kind == NTK_LAYER_DENSE) {
-      if (L->width == 0) { ntk_net_free(net); return NTK_ERR_BAD_LAYER; }
-      P = ntk__add(P, ntk__mul(w, L->width, &ok), &ok);
-      if (L->b_std > 0) P = ntk__add(P, L->width, &ok);
+      P += w * L->width + (L->b_std > 0 ? L->width : 0);
       w = L->width;
       if (w > net->max_width) net->max_width = w;
     }
   }
-  (void)ntk__mul(P, sizeof(ntk_real), &ok);
-  if (!ok) { ntk_net_free(net); return NTK_ERR_OVERFLOW; }
   net->outputs = w;
   net->n_params = P;
-  net->params = (ntk_real *)NTK_MALLOC((P ? P : 1) * sizeof(ntk_real));
-  if (!net->params) { ntk_net_free(net); return NTK_ERR_OUT_OF_MEMORY; }
   rng.state = seed, rng.has_spare = 0, rng.spare = 0;
   for (l = 0; l < n_layers; l++) {
     const ntk_layer *L = &layers[l];
@@ -3687,18 +3724,26 @@ static void ntk__fwd_free(ntk__fwd *F) {
   F->mem = NULL, F->h = NULL;
 }
 
-static ntk_status ntk__fwd_alloc(const ntk_net *net, size_t n, ntk__fwd *F) {
+/* elements of the caches for n inputs, n·(Σ width_in + k); *ok cleared when their byte count
+   (or that of the n_layers + 1 pointers) overflows */
+static size_t ntk__fwd_len(const ntk_net *net, size_t n, int *ok) {
   size_t l, total = 0;
-  int ok = 1;
-  F->h = (ntk_real **)NTK_MALLOC((net->n_layers + 1) * sizeof(ntk_real *));
-  F->mem = NULL;
-  if (!F->h) return NTK_ERR_OUT_OF_MEMORY;
   for (l = 0; l <= net->n_layers; l++)
-    total = ntk__add(total, ntk__mul(n, l < net->n_layers ? net->width_in[l] : net->outputs, &ok), &ok);
-  (void)ntk__mul(total, sizeof(ntk_real), &ok);
-  if (!ok) { ntk__fwd_free(F); return NTK_ERR_OVERFLOW; }
+    total = ntk__add(total, ntk__mul(n, l < net->n_layers ? net->width_in[l] : net->outputs, ok), ok);
+  (void)ntk__mul(total, sizeof(ntk_real), ok);
+  (void)ntk__mul(ntk__add(net->n_layers, 1, ok), sizeof(ntk_real *), ok);
+  return total;
+}
+
+static ntk_status ntk__fwd_alloc(const ntk_net *net, size_t n, ntk__fwd *F) {
+  size_t l, total;
+  int ok = 1;
+  F->h = NULL, F->mem = NULL;
+  total = ntk__fwd_len(net, n, &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  F->h = (ntk_real **)NTK_MALLOC((net->n_layers + 1) * sizeof(ntk_real *));
   F->mem = (ntk_real *)NTK_MALLOC((total ? total : 1) * sizeof(ntk_real));
-  if (!F->mem) { ntk__fwd_free(F); return NTK_ERR_OUT_OF_MEMORY; }
+  if (!F->h || !F->mem) { ntk__fwd_free(F); return NTK_ERR_OUT_OF_MEMORY; }
   total = 0;
   for (l = 0; l <= net->n_layers; l++) {
     F->h[l] = F->mem + total;
@@ -3707,9 +3752,11 @@ static ntk_status ntk__fwd_alloc(const ntk_net *net, size_t n, ntk__fwd *F) {
   return NTK_OK;
 }
 
-/* the forward pass into F, allocated for n by ntk__fwd_alloc (training reuses it every step) */
-static void ntk__fwd_run(const ntk_net *net, const ntk_real *x, size_t n, ntk__fwd *F) {
+/* the forward pass into F, allocated for n by ntk__fwd_alloc (training reuses it every step).
+   Non-finite values are not looked for here: each entry point checks what it returns. */
+static ntk_status ntk__fwd_run(const ntk_net *net, const ntk_real *x, size_t n, ntk__fwd *F) {
   size_t l, i, j;
+  ntk_status st;
   memcpy(F->h[0], x, n * net->dim * sizeof(ntk_real));
   for (l = 0; l < net->n_layers; l++) {
     const ntk_layer *L = &net->layers[l];
@@ -3717,7 +3764,8 @@ static void ntk__fwd_run(const ntk_net *net, const ntk_real *x, size_t n, ntk__f
     ntk_real *in = F->h[l], *out = F->h[l + 1];
     if (L->kind == NTK_LAYER_DENSE) {
       const ntk_real *W = net->params + net->offset[l];
-      NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n, wout, win, ntk__wscale(net, l), in, win, W, win, 0, out, wout);
+      st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n, wout, win, ntk__wscale(net, l), in, win, W, win, 0, out, wout);
+      if (st != NTK_OK) return st;
       if (L->b_std > 0) {
         const ntk_real *b = W + win * wout;
         ntk_real cb = ntk__bscale(net, l);
@@ -3728,11 +3776,12 @@ static void ntk__fwd_run(const ntk_net *net, const ntk_real *x, size_t n, ntk__f
       ntk__act(L, n * win, in, NULL, out);
     }
   }
+  return NTK_OK;
 }
 
 static ntk_status ntk__forward(const ntk_net *net, const ntk_real *x, size_t n, ntk__fwd *F) {
   ntk_status st = ntk__fwd_alloc(net, n, F);
-  if (st == NTK_OK) ntk__fwd_run(net, x, n, F);
+  if (st == NTK_OK && (st = ntk__fwd_run(net, x, n, F)) != NTK_OK) ntk__fwd_free(F);
   return st;
 }
 
@@ -3740,10 +3789,11 @@ static ntk_status ntk__forward(const ntk_net *net, const ntk_real *x, size_t n, 
    visit(ctx, l, G_l) with G_l (n, width_out) = ∂/∂(layer output), then propagates.
    g0, g1: scratch (n, max_width) each. */
 typedef void (*ntk__visit_fn)(void *ctx, size_t l, const ntk_real *G);
-static void ntk__backward(const ntk_net *net, const ntk__fwd *F, size_t n, const ntk_real *Gtop,
-                          ntk_real *g0, ntk_real *g1, ntk__visit_fn visit, void *ctx) {
+static ntk_status ntk__backward(const ntk_net *net, const ntk__fwd *F, size_t n, const ntk_real *Gtop,
+                                ntk_real *g0, ntk_real *g1, ntk__visit_fn visit, void *ctx) {
   size_t l;
   ntk_real *G = g0, *Gn = g1, *t;
+  ntk_status st;
   memcpy(G, Gtop, n * net->outputs * sizeof(ntk_real));
   for (l = net->n_layers; l-- > 0;) {
     const ntk_layer *L = &net->layers[l];
@@ -3751,20 +3801,58 @@ static void ntk__backward(const ntk_net *net, const ntk__fwd *F, size_t n, const
     if (L->kind == NTK_LAYER_DENSE) {
       visit(ctx, l, G);
       if (l == 0) break;
-      NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, win, wout, ntk__wscale(net, l), G, wout,
-                net->params + net->offset[l], win, 0, Gn, win);
+      st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, n, win, wout, ntk__wscale(net, l), G, wout,
+                     net->params + net->offset[l], win, 0, Gn, win);
+      if (st != NTK_OK) return st;
       t = G, G = Gn, Gn = t;
     } else {
       ntk__act(L, n * win, F->h[l], G, G);
     }
   }
+  return NTK_OK;
 }
 
-static ntk_status ntk__net_args(const ntk_net *net, const ntk_real *x, size_t n) {
-  if (!net || !net->params || !net->layers) return NTK_ERR_INVALID_ARG;
+/* Are all of a[0, n) finite? The linear-algebra section's branch-free (vectorised) scan: the
+   checks of results cost one read of the output. */
+#ifdef NTK_REAL_FLOAT
+#define ntk__net_nonfinite ntk__nonfinite_s
+#else
+#define ntk__net_nonfinite ntk__nonfinite_d
+#endif
+static int ntk__net_finite(const ntk_real *a, size_t n) { return ntk__net_nonfinite(a, n) == n; }
+
+/* scratch for backward passes: two (n, max(max_width, k)) buffers, a (n, k) top gradient and
+   `extra` more; ntk__scratch_len clears *ok when the byte count overflows */
+static size_t ntk__scratch_len(const ntk_net *net, size_t n, size_t extra, int *ok) {
+  size_t mw = net->max_width > net->outputs ? net->max_width : net->outputs;
+  size_t sz = ntk__add(ntk__mul(ntk__mul(n, mw, ok), 2, ok), ntk__add(ntk__mul(n, net->outputs, ok), extra, ok), ok);
+  (void)ntk__mul(sz, sizeof(ntk_real), ok);
+  return sz;
+}
+static ntk_real *ntk__scratch(const ntk_net *net, size_t n, size_t extra) {
+  int ok = 1;
+  size_t sz = ntk__scratch_len(net, n, extra, &ok);
+  if (!ok) return NULL;
+  return (ntk_real *)NTK_MALLOC(sz * sizeof(ntk_real));
+}
+
+/* The checks every entry point starts with, before any data is read: a net, x present, and the
+   sizes for n inputs — x (n, dim), f (n, k), the forward caches, the backward scratch —
+   representable in bytes (a wrapped n·dim would make the finiteness scan read past x). */
+static ntk_status ntk__net_check(const ntk_net *net, const ntk_real *x, size_t n) {
+  int ok = 1;
+  if (!net || !net->params || !net->layers || !net->offset) return NTK_ERR_INVALID_ARG;
   if (n > 0 && !x) return NTK_ERR_INVALID_ARG;
-  if (!ntk__all_finite(x, n * net->dim)) return NTK_ERR_NON_FINITE;
-  return NTK_OK;
+  (void)ntk__mul(ntk__mul(n, net->dim, &ok), sizeof(ntk_real), &ok);
+  (void)ntk__fwd_len(net, n, &ok);
+  (void)ntk__scratch_len(net, n, 0, &ok);
+  return ok ? NTK_OK : NTK_ERR_OVERFLOW;
+}
+/* ntk__net_check, then x finite */
+static ntk_status ntk__net_args(const ntk_net *net, const ntk_real *x, size_t n) {
+  ntk_status st = ntk__net_check(net, x, n);
+  if (st != NTK_OK) return st;
+  return ntk__net_finite(x, n * net->dim) ? NTK_OK : NTK_ERR_NON_FINITE;
 }
 
 NTKDEF ntk_status ntk_net_apply(const ntk_net *net, const ntk_real *x, size_t n, ntk_real *f) {
@@ -3774,19 +3862,12 @@ NTKDEF ntk_status ntk_net_apply(const ntk_net *net, const ntk_real *x, size_t n,
   if (n == 0) return NTK_OK;
   if (!f) return NTK_ERR_INVALID_ARG;
   if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
-  memcpy(f, F.h[net->n_layers], n * net->outputs * sizeof(ntk_real));
+  if (ntk__net_finite(F.h[net->n_layers], n * net->outputs))
+    memcpy(f, F.h[net->n_layers], n * net->outputs * sizeof(ntk_real));
+  else
+    st = NTK_ERR_NON_FINITE; /* f not written */
   ntk__fwd_free(&F);
-  return NTK_OK;
-}
-
-/* scratch for backward passes: two (n, max_width) buffers and a (n, k) top gradient */
-static ntk_real *ntk__scratch(const ntk_net *net, size_t n, size_t extra) {
-  int ok = 1;
-  size_t sz = ntk__add(ntk__mul(ntk__mul(n, net->max_width > net->outputs ? net->max_width : net->outputs, &ok), 2, &ok),
-                       ntk__add(ntk__mul(n, net->outputs, &ok), extra, &ok), &ok);
-  (void)ntk__mul(sz, sizeof(ntk_real), &ok);
-  if (!ok) return NULL;
-  return (ntk_real *)NTK_MALLOC(sz * sizeof(ntk_real));
+  return st;
 }
 
 typedef struct ntk__jac_ctx {
@@ -3816,58 +3897,67 @@ NTKDEF ntk_status ntk_net_jacobian(const ntk_net *net, const ntk_real *x, size_t
   ntk__fwd F;
   ntk__jac_ctx c;
   ntk_real *s, *top;
-  size_t a, k, i;
+  size_t a, k, i, mw, nkp;
   int ok = 1;
-  ntk_status st = ntk__net_args(net, x, n);
+  ntk_status st = ntk__net_check(net, x, n);
   if (st != NTK_OK) return st;
   if (n == 0) return NTK_OK;
   if (!jac) return NTK_ERR_INVALID_ARG;
   k = net->outputs;
-  (void)ntk__mul(ntk__mul(ntk__mul(n, k, &ok), net->n_params, &ok), sizeof(ntk_real), &ok);
+  mw = net->max_width > k ? net->max_width : k;
+  nkp = ntk__mul(ntk__mul(n, k, &ok), net->n_params, &ok);
+  (void)ntk__mul(nkp, sizeof(ntk_real), &ok);
   if (!ok) return NTK_ERR_OVERFLOW;
+  if (!ntk__net_finite(x, n * net->dim)) return NTK_ERR_NON_FINITE;
   if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
   s = ntk__scratch(net, n, 0);
   if (!s) { ntk__fwd_free(&F); return NTK_ERR_OUT_OF_MEMORY; }
-  top = s + 2 * n * (net->max_width > k ? net->max_width : k);
-  memset(jac, 0, n * k * net->n_params * sizeof(ntk_real));
+  top = s + 2 * n * mw;
+  memset(jac, 0, nkp * sizeof(ntk_real));
   c.net = net, c.F = &F, c.n = n, c.jac = jac;
-  for (a = 0; a < k; a++) {
+  for (a = 0; a < k && st == NTK_OK; a++) {
     for (i = 0; i < n * k; i++) top[i] = (ntk_real)((i % k) == a);
     c.a = a;
-    ntk__backward(net, &F, n, top, s, s + n * (net->max_width > k ? net->max_width : k), ntk__jac_visit, &c);
+    st = ntk__backward(net, &F, n, top, s, s + n * mw, ntk__jac_visit, &c);
   }
+  if (st == NTK_OK && !ntk__net_finite(jac, nkp)) st = NTK_ERR_NON_FINITE;
   NTK_FREE(s);
   ntk__fwd_free(&F);
-  return NTK_OK;
+  return st;
 }
 
 NTKDEF ntk_status ntk_net_apply_linearized(const ntk_net *net, const ntk_real *theta,
                                            const ntk_real *x, size_t n, ntk_real *f) {
   ntk__fwd F;
   ntk_real *t0, *t1, *tmp, *base;
-  size_t l, i, j, mw;
-  ntk_status st = ntk__net_args(net, x, n);
+  size_t l, i, j, mw, len, nk;
+  int ok = 1;
+  ntk_status st = ntk__net_check(net, x, n);
   if (st != NTK_OK) return st;
   if (n == 0) return NTK_OK;
   if (!theta || !f) return NTK_ERR_INVALID_ARG;
-  if (!ntk__all_finite(theta, net->n_params)) return NTK_ERR_NON_FINITE;
-  if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
   mw = net->max_width > net->outputs ? net->max_width : net->outputs;
-  base = t0 = (ntk_real *)NTK_MALLOC((2 * n * mw + net->n_params) * sizeof(ntk_real));
+  len = ntk__add(ntk__mul(ntk__mul(n, mw, &ok), 2, &ok), net->n_params, &ok);
+  (void)ntk__mul(len, sizeof(ntk_real), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  if (!ntk__net_finite(x, n * net->dim) || !ntk__net_finite(theta, net->n_params)) return NTK_ERR_NON_FINITE;
+  if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
+  base = t0 = (ntk_real *)NTK_MALLOC(len * sizeof(ntk_real));
   if (!t0) { ntk__fwd_free(&F); return NTK_ERR_OUT_OF_MEMORY; }
   t1 = t0 + n * mw;
   {
     ntk_real *dth = t1 + n * mw; /* θ − θ0 */
     for (i = 0; i < net->n_params; i++) dth[i] = theta[i] - net->params[i];
     memset(t0, 0, n * net->dim * sizeof(ntk_real)); /* ẋ = 0 */
-    for (l = 0; l < net->n_layers; l++) {
+    for (l = 0; l < net->n_layers && st == NTK_OK; l++) {
       const ntk_layer *L = &net->layers[l];
       size_t win = net->width_in[l], wout = ntk__width_out(net, l);
       if (L->kind == NTK_LAYER_DENSE) {
         ntk_real cw = ntk__wscale(net, l);
         /* ż = c·(h·Ẇᵀ + ḣ·Wᵀ) + c_b·ḃ */
-        NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n, wout, win, cw, F.h[l], win, dth + net->offset[l], win, 0, t1, wout);
-        NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n, wout, win, cw, t0, win, net->params + net->offset[l], win, 1, t1, wout);
+        st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n, wout, win, cw, F.h[l], win, dth + net->offset[l], win, 0, t1, wout);
+        if (st == NTK_OK)
+          st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n, wout, win, cw, t0, win, net->params + net->offset[l], win, 1, t1, wout);
         if (L->b_std > 0) {
           const ntk_real *db = dth + net->offset[l] + win * wout;
           ntk_real cb = ntk__bscale(net, l);
@@ -3880,10 +3970,16 @@ NTKDEF ntk_status ntk_net_apply_linearized(const ntk_net *net, const ntk_real *t
       tmp = t0, t0 = t1, t1 = tmp;
     }
   }
-  for (i = 0; i < n * net->outputs; i++) f[i] = F.h[net->n_layers][i] + t0[i];
+  /* f(θ0) + J·(θ − θ0) in the scratch first: f is written only when all of it is finite */
+  nk = n * net->outputs;
+  if (st == NTK_OK) {
+    for (i = 0; i < nk; i++) t0[i] += F.h[net->n_layers][i];
+    if (ntk__net_finite(t0, nk)) memcpy(f, t0, nk * sizeof(ntk_real));
+    else st = NTK_ERR_NON_FINITE;
+  }
   NTK_FREE(base);
   ntk__fwd_free(&F);
-  return NTK_OK;
+  return st;
 }
 
 
@@ -3913,169 +4009,215 @@ static void ntk__entk_visit(void *vctx, size_t l, const ntk_real *G) {
   for (i = 0; i < n; i++) memcpy(dst + (i * c->k + c->a) * wout, G + i * wout, wout * sizeof(ntk_real));
 }
 
+/* The empirical NNGP into nngp (R1, R2) from the forward caches F[0], F[1] (F[1] = F[0] when
+   symmetric). T: an (n1, n2) scratch, needed only by the full conditional kernel. */
+static ntk_status ntk__entk_nngp(const ntk_net *net, const ntk__fwd *F, size_t n1, size_t n2, int full,
+                                 int conditional, ntk_real *T, ntk_real *nngp) {
+  const ntk_real *f1 = F[0].h[net->n_layers], *f2 = F[1].h[net->n_layers];
+  size_t lr = net->n_layers - 1, k = net->outputs, R2 = full ? n2 * k : n2, i, j, a, b; /* lr: the readout */
+  const ntk_real *h1 = F[0].h[lr], *h2 = F[1].h[lr];
+  size_t win = net->width_in[lr];
+  const ntk_layer *L = &net->layers[lr];
+  ntk_status st;
+  if (conditional) { /* σ_w²/n_L·h·h′ + σ_b², δ_ab in the full kernel */
+    ntk_real c2 = (ntk_real)(L->w_std * L->w_std / (double)win), b2 = (ntk_real)(L->b_std * L->b_std);
+    if (!full) T = nngp;
+    if ((st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, win, c2, h1, win, h2, win, 0, T, n2)) != NTK_OK) return st;
+    for (i = 0; i < n1 * n2; i++) T[i] += b2;
+    if (full)
+      for (i = 0; i < n1; i++)
+        for (a = 0; a < k; a++)
+          for (j = 0; j < n2; j++)
+            for (b = 0; b < k; b++) nngp[(i * k + a) * R2 + j * k + b] = a == b ? T[i * n2 + j] : 0;
+    return NTK_OK;
+  }
+  if (full) { /* f_a(x1)·f_b(x2): rows i·k+a */
+    for (i = 0; i < n1 * k; i++)
+      for (j = 0; j < n2 * k; j++) nngp[i * R2 + j] = f1[i] * f2[j];
+    return NTK_OK;
+  }
+  return NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, k, (ntk_real)(1.0 / (double)k), f1, k, f2, k, 0, nngp, n2);
+}
+
+/* The reference NTK J1·J2ᵀ into ntk (R1, R2); ntk__entk_jac_ok: do its Jacobians' byte counts
+   fit (n·k checked by ntk__net_check)? */
+static int ntk__entk_jac_ok(const ntk_net *net, size_t n1, size_t n2) {
+  int ok = 1;
+  (void)ntk__mul(ntk__mul(ntk__add(ntk__add(n1 * net->outputs, n2 * net->outputs, &ok), 2, &ok), net->n_params, &ok),
+                 sizeof(ntk_real), &ok);
+  return ok;
+}
+static ntk_status ntk__entk_jacobian(const ntk_net *net, const ntk_real *x1, size_t n1, const ntk_real *x2,
+                                     size_t n2, int sym, int full, ntk_real *ntk) {
+  ntk_real *J1, *J2;
+  size_t P = net->n_params, k = net->outputs, R1 = full ? n1 * k : n1, R2 = full ? n2 * k : n2, a;
+  ntk_status st;
+  if (!ntk__entk_jac_ok(net, n1, n2)) return NTK_ERR_OVERFLOW;
+  J1 = (ntk_real *)NTK_MALLOC((n1 * k * P + 1) * sizeof(ntk_real));
+  J2 = sym ? J1 : (ntk_real *)NTK_MALLOC((n2 * k * P + 1) * sizeof(ntk_real));
+  if (!J1 || !J2) { NTK_FREE(J1); if (!sym) NTK_FREE(J2); return NTK_ERR_OUT_OF_MEMORY; }
+  st = ntk_net_jacobian(net, x1, n1, J1);
+  if (st == NTK_OK && !sym) st = ntk_net_jacobian(net, x2, n2, J2);
+  if (st == NTK_OK && full)
+    st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, R1, R2, P, 1, J1, P, J2, P, 0, ntk, R2);
+  else /* (1/k) Σ_a J1[:, a, :]·J2[:, a, :]ᵀ: rows of output a are strided by k·P */
+    for (a = 0; a < k && st == NTK_OK; a++)
+      st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, P, (ntk_real)(1.0 / (double)k), J1 + a * P, k * P,
+                     J2 + a * P, k * P, a ? 1 : 0, ntk, n2);
+  NTK_FREE(J1);
+  if (!sym) NTK_FREE(J2);
+  return st;
+}
+
+/* The structured NTK into ntk (R1, R2). Every buffer is allocated before ntk is written. The
+   traced kernel's 1/k is applied to each layer's term (T = G Gᵀ/k), not to the sum over outputs,
+   which could overflow while the average does not. */
+/* The structured NTK's buffer sizes (elements): the gradients gsz[side] of every Dense layer,
+   the P_l (nd = n1·n2·#Dense); *ok cleared when any byte count overflows. */
+static void ntk__entk_sizes(const ntk_net *net, size_t n1, size_t n2, int full, size_t gsz[2], size_t *nd, int *ok) {
+  size_t l, side, ndense = 0, k = net->outputs, krows = full ? k : 1;
+  size_t RR = ntk__mul(full ? ntk__mul(n1, k, ok) : n1, full ? ntk__mul(n2, k, ok) : n2, ok);
+  gsz[0] = gsz[1] = 0;
+  for (l = 0; l < net->n_layers; l++)
+    if (net->layers[l].kind == NTK_LAYER_DENSE) ndense++;
+  for (side = 0; side < 2; side++)
+    for (l = 0; l < net->n_layers; l++)
+      if (net->layers[l].kind == NTK_LAYER_DENSE)
+        gsz[side] = ntk__add(gsz[side], ntk__mul(ntk__mul(side ? n2 : n1, krows, ok), ntk__width_out(net, l), ok), ok);
+  *nd = ntk__mul(ntk__mul(n1, n2, ok), ndense, ok);
+  (void)ntk__mul(ntk__add(ntk__add(ntk__add(gsz[0], gsz[1], ok), 3, ok), ntk__add(*nd, RR, ok), ok), sizeof(ntk_real), ok);
+  (void)ntk__scratch_len(net, n1 > n2 ? n1 : n2, 0, ok);
+  (void)ntk__mul(ntk__mul(net->n_layers, 2, ok), sizeof(ntk_real *), ok);
+}
+
+static ntk_status ntk__entk_structured(const ntk_net *net, const ntk__fwd *F, size_t n1, size_t n2, int sym,
+                                       int full, ntk_real *ntk) {
+  ntk__entk_ctx c;
+  ntk_real *gmem = NULL, *scratch = NULL, *Pmem = NULL, *T = NULL, *top, *ptr;
+  ntk_real *Gl[2][64], **G0 = Gl[0], **G1 = Gl[1];
+  size_t k = net->outputs, R1 = full ? n1 * k : n1, R2 = full ? n2 * k : n2, l, i, j, a;
+  size_t mw = net->max_width > k ? net->max_width : k, krows = full ? k : 1, side, nd, nmax = n1 > n2 ? n1 : n2;
+  size_t gsz[2];
+  ntk_real s1 = full ? 1 : (ntk_real)(1.0 / (double)k);
+  int ok = 1;
+  ntk_status st = NTK_OK;
+  ntk__entk_sizes(net, n1, n2, full, gsz, &nd, &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  if (net->n_layers > 64) {
+    G0 = (ntk_real **)NTK_MALLOC(2 * net->n_layers * sizeof(ntk_real *));
+    if (!G0) return NTK_ERR_OUT_OF_MEMORY;
+    G1 = G0 + net->n_layers;
+  }
+  gmem = (ntk_real *)NTK_MALLOC((gsz[0] + (sym ? 0 : gsz[1]) + 1) * sizeof(ntk_real));
+  scratch = ntk__scratch(net, nmax, 0);
+  Pmem = (ntk_real *)NTK_MALLOC((nd + 1) * sizeof(ntk_real));
+  T = (ntk_real *)NTK_MALLOC((R1 * R2 + 1) * sizeof(ntk_real));
+  if (!gmem || !scratch || !Pmem || !T) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  ptr = gmem;
+  for (side = 0; side < (size_t)(sym ? 1 : 2); side++)
+    for (l = 0; l < net->n_layers; l++)
+      if (net->layers[l].kind == NTK_LAYER_DENSE) {
+        (side ? G1 : G0)[l] = ptr;
+        ptr += (side ? n2 : n1) * krows * ntk__width_out(net, l);
+      }
+  if (sym) for (l = 0; l < net->n_layers; l++) G1[l] = G0[l];
+  /* P_l = c²·H1 H2ᵀ + c_b² (lower triangle only when symmetric) */
+  ptr = Pmem;
+  for (l = 0; l < net->n_layers; l++) {
+    size_t win = net->width_in[l];
+    ntk_real cw, cb;
+    if (net->layers[l].kind != NTK_LAYER_DENSE) continue;
+    cw = ntk__wscale(net, l), cb = net->layers[l].b_std > 0 ? ntk__bscale(net, l) : 0;
+    if (sym) st = NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, win, cw * cw, F[0].h[l], win, 0, ptr, n1);
+    else st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, win, cw * cw, F[0].h[l], win, F[1].h[l], win, 0, ptr, n2);
+    if (st != NTK_OK) goto done;
+    for (i = 0; i < n1; i++)
+      for (j = 0; j < (sym ? i + 1 : n2); j++) ptr[i * n2 + j] += cb * cb;
+    if (sym && full) /* the full kernel reads P everywhere */
+      for (i = 0; i < n1; i++)
+        for (j = i + 1; j < n1; j++) ptr[i * n1 + j] = ptr[j * n1 + i];
+    ptr += n1 * n2;
+  }
+  c.net = net, c.k = k, c.full = full, c.n[0] = n1, c.n[1] = n2, c.G[0] = G0, c.G[1] = G1;
+  top = scratch + 2 * nmax * mw;
+  for (i = 0; i < R1 * R2; i++) ntk[i] = 0;
+  for (a = 0; a < k; a++) {
+    for (side = 0; side < (size_t)(sym ? 1 : 2); side++) {
+      size_t nn = side ? n2 : n1;
+      for (i = 0; i < nn * k; i++) top[i] = (ntk_real)((i % k) == a);
+      c.which = (int)side, c.a = a;
+      if ((st = ntk__backward(net, &F[side], nn, top, scratch, scratch + nmax * mw, ntk__entk_visit, &c)) != NTK_OK)
+        goto done;
+    }
+    if (full && a + 1 < k) continue; /* the full kernel needs every output's gradients first */
+    ptr = Pmem;
+    for (l = 0; l < net->n_layers; l++) {
+      size_t wout = ntk__width_out(net, l);
+      if (net->layers[l].kind != NTK_LAYER_DENSE) continue;
+      if (sym && !full) st = NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, wout, s1, G0[l], wout, 0, T, n1);
+      else st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, R1, R2, wout, s1, G0[l], wout, G1[l], wout, 0, T, R2);
+      if (st != NTK_OK) goto done;
+      if (full) {
+        for (i = 0; i < R1; i++)
+          for (j = 0; j < R2; j++) ntk[i * R2 + j] += ptr[(i / k) * n2 + j / k] * T[i * R2 + j];
+      } else {
+        for (i = 0; i < n1; i++)
+          for (j = 0; j < (sym ? i + 1 : n2); j++) ntk[i * n2 + j] += ptr[i * n2 + j] * T[i * n2 + j];
+      }
+      ptr += n1 * n2;
+    }
+  }
+  if (sym && !full)
+    for (i = 0; i < n1; i++)
+      for (j = i + 1; j < n1; j++) ntk[i * n1 + j] = ntk[j * n1 + i];
+done:
+  if (G0 != Gl[0]) NTK_FREE(G0);
+  NTK_FREE(gmem), NTK_FREE(scratch), NTK_FREE(Pmem), NTK_FREE(T);
+  return st;
+}
+
 NTKDEF ntk_status ntk_net_empirical_kernel_ex(const ntk_net *net, const ntk_real *x1, size_t n1,
                                               const ntk_real *x2, size_t n2, int full,
                                               ntk_real *nngp, ntk_real *ntk,
                                               const ntk_entk_desc *desc) {
   ntk_entk_desc dd;
   int sym = x2 == NULL, ok = 1;
-  size_t k, l, i, j, a, R1, R2, nd = 0, gsz[2] = {0, 0};
+  size_t k, R1, R2, RR, gsz[2], nd;
   ntk_status st;
   ntk__fwd F[2];
+  ntk_real *T = NULL;
   if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
   if (sym) x2 = x1, n2 = n1;
-  if ((st = ntk__net_args(net, x1, n1)) != NTK_OK) return st;
-  if (!sym && (st = ntk__net_args(net, x2, n2)) != NTK_OK) return st;
-  if (full != 0 && full != 1) return NTK_ERR_INVALID_ARG;
+  if ((st = ntk__net_check(net, x1, n1)) != NTK_OK) return st;
+  if (!sym && (st = ntk__net_check(net, x2, n2)) != NTK_OK) return st;
+  if ((full != 0 && full != 1) || (dd.method != NTK_ENTK_STRUCTURED && dd.method != NTK_ENTK_JACOBIAN) ||
+      (dd.nngp_conditional != 0 && dd.nngp_conditional != 1))
+    return NTK_ERR_INVALID_ARG;
+  /* every size before the inputs are read */
   k = net->outputs;
   R1 = full ? ntk__mul(n1, k, &ok) : n1, R2 = full ? ntk__mul(n2, k, &ok) : n2;
-  (void)ntk__mul(ntk__mul(R1, R2, &ok), sizeof(ntk_real), &ok);
+  RR = ntk__mul(R1, R2, &ok);
+  (void)ntk__mul(ntk__add(RR, 1, &ok), sizeof(ntk_real), &ok);
+  if (ok && ntk && dd.method == NTK_ENTK_STRUCTURED) ntk__entk_sizes(net, n1, n2, full, gsz, &nd, &ok);
+  if (ok && ntk && dd.method == NTK_ENTK_JACOBIAN) ok = ntk__entk_jac_ok(net, n1, n2);
   if (!ok) return NTK_ERR_OVERFLOW;
+  if (!ntk__net_finite(x1, n1 * net->dim) || (!sym && !ntk__net_finite(x2, n2 * net->dim))) return NTK_ERR_NON_FINITE;
   if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) return NTK_OK;
   memset(F, 0, sizeof F);
   if ((st = ntk__forward(net, x1, n1, &F[0])) != NTK_OK) return st;
   if (!sym && (st = ntk__forward(net, x2, n2, &F[1])) != NTK_OK) { ntk__fwd_free(&F[0]); return st; }
   if (sym) F[1] = F[0];
-  /* NNGP */
-  if (nngp) {
-    const ntk_real *f1 = F[0].h[net->n_layers], *f2 = F[1].h[net->n_layers];
-    size_t lr = net->n_layers - 1; /* the readout */
-    const ntk_real *h1 = F[0].h[lr], *h2 = F[1].h[lr];
-    size_t win = net->width_in[lr];
-    const ntk_layer *L = &net->layers[lr];
-    if (dd.nngp_conditional) { /* σ_w²/n_L·h·h′ + σ_b², δ_ab in the full kernel */
-      ntk_real c2 = (ntk_real)(L->w_std * L->w_std / (double)win), b2 = (ntk_real)(L->b_std * L->b_std);
-      ntk_real *T = full ? (ntk_real *)NTK_MALLOC(n1 * n2 * sizeof(ntk_real)) : nngp;
-      if (!T) { st = NTK_ERR_OUT_OF_MEMORY; goto out; }
-      NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, win, c2, h1, win, h2, win, 0, T, n2);
-      for (i = 0; i < n1 * n2; i++) T[i] += b2;
-      if (full) {
-        for (i = 0; i < n1; i++)
-          for (a = 0; a < k; a++)
-            for (j = 0; j < n2; j++) {
-              size_t b;
-              for (b = 0; b < k; b++) nngp[(i * k + a) * R2 + j * k + b] = a == b ? T[i * n2 + j] : 0;
-            }
-        NTK_FREE(T);
-      }
-    } else if (full) { /* f_a(x1)·f_b(x2): rows i·k+a */
-      for (i = 0; i < n1 * k; i++)
-        for (j = 0; j < n2 * k; j++) nngp[i * R2 + j] = f1[i] * f2[j];
-    } else {
-      NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, k, (ntk_real)(1.0 / (double)k), f1, k, f2, k, 0, nngp, n2);
-    }
-  }
-  if (!ntk) goto out;
-  if (dd.method == NTK_ENTK_JACOBIAN) { /* the reference: J1·J2ᵀ */
-    ntk_real *J1, *J2;
-    size_t P = net->n_params;
-    (void)ntk__mul(ntk__mul(ntk__add(R1, R2, &ok), P, &ok), sizeof(ntk_real), &ok);
-    if (!ok) { st = NTK_ERR_OVERFLOW; goto out; }
-    J1 = (ntk_real *)NTK_MALLOC(n1 * k * P * sizeof(ntk_real));
-    J2 = sym ? J1 : (ntk_real *)NTK_MALLOC(n2 * k * P * sizeof(ntk_real));
-    if (!J1 || !J2) { NTK_FREE(J1); if (!sym) NTK_FREE(J2); st = NTK_ERR_OUT_OF_MEMORY; goto out; }
-    ntk_net_jacobian(net, x1, n1, J1);
-    if (!sym) ntk_net_jacobian(net, x2, n2, J2);
-    if (full) {
-      NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, R1, R2, P, 1, J1, P, J2, P, 0, ntk, R2);
-    } else { /* (1/k) Σ_a J1[:, a, :]·J2[:, a, :]ᵀ: rows of output a are strided by k·P */
-      for (a = 0; a < k; a++)
-        NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, P, (ntk_real)(1.0 / (double)k), J1 + a * P, k * P,
-                  J2 + a * P, k * P, a ? 1 : 0, ntk, n2);
-    }
-    NTK_FREE(J1);
-    if (!sym) NTK_FREE(J2);
-    goto out;
-  }
-  {
-    ntk__entk_ctx c;
-    ntk_real *gmem = NULL, *scratch = NULL, *Pmem = NULL, *T = NULL, *top, *ptr;
-    ntk_real *Gl[2][64], **G0 = Gl[0], **G1 = Gl[1];
-    size_t mw = net->max_width > k ? net->max_width : k, krows = full ? k : 1, side, ndense = 0;
-    for (l = 0; l < net->n_layers; l++)
-      if (net->layers[l].kind == NTK_LAYER_DENSE) ndense++;
-    if (net->n_layers > 64) {
-      G0 = (ntk_real **)NTK_MALLOC(2 * net->n_layers * sizeof(ntk_real *));
-      if (!G0) { st = NTK_ERR_OUT_OF_MEMORY; goto out; }
-      G1 = G0 + net->n_layers;
-    }
-    for (side = 0; side < 2; side++)
-      for (l = 0; l < net->n_layers; l++)
-        if (net->layers[l].kind == NTK_LAYER_DENSE)
-          gsz[side] = ntk__add(gsz[side], ntk__mul(ntk__mul(side ? n2 : n1, krows, &ok), ntk__width_out(net, l), &ok), &ok);
-    nd = ntk__mul(ntk__mul(n1, n2, &ok), ndense, &ok);
-    (void)ntk__mul(ntk__add(ntk__add(gsz[0], gsz[1], &ok), ntk__add(nd, ntk__mul(R1, R2, &ok), &ok), &ok), sizeof(ntk_real), &ok);
-    if (!ok) { st = NTK_ERR_OVERFLOW; goto structured_out; }
-    gmem = (ntk_real *)NTK_MALLOC((gsz[0] + (sym ? 0 : gsz[1]) + 1) * sizeof(ntk_real));
-    scratch = ntk__scratch(net, n1 > n2 ? n1 : n2, 0);
-    Pmem = (ntk_real *)NTK_MALLOC((nd + 1) * sizeof(ntk_real));
-    T = (ntk_real *)NTK_MALLOC((R1 * R2 + 1) * sizeof(ntk_real));
-    if (!gmem || !scratch || !Pmem || !T) { st = NTK_ERR_OUT_OF_MEMORY; goto structured_out; }
-    ptr = gmem;
-    for (side = 0; side < (size_t)(sym ? 1 : 2); side++)
-      for (l = 0; l < net->n_layers; l++)
-        if (net->layers[l].kind == NTK_LAYER_DENSE) {
-          (side ? G1 : G0)[l] = ptr;
-          ptr += (side ? n2 : n1) * krows * ntk__width_out(net, l);
-        }
-    if (sym) for (l = 0; l < net->n_layers; l++) G1[l] = G0[l];
-    /* P_l = c²·H1 H2ᵀ + c_b² (lower triangle only when symmetric) */
-    ptr = Pmem;
-    for (l = 0; l < net->n_layers; l++) {
-      size_t win = net->width_in[l];
-      ntk_real cw, cb;
-      if (net->layers[l].kind != NTK_LAYER_DENSE) continue;
-      cw = ntk__wscale(net, l), cb = net->layers[l].b_std > 0 ? ntk__bscale(net, l) : 0;
-      if (sym) NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, win, cw * cw, F[0].h[l], win, 0, ptr, n1);
-      else NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, win, cw * cw, F[0].h[l], win, F[1].h[l], win, 0, ptr, n2);
-      for (i = 0; i < n1; i++)
-        for (j = 0; j < (sym ? i + 1 : n2); j++) ptr[i * n2 + j] += cb * cb;
-      if (sym && full) /* the full kernel reads P everywhere */
-        for (i = 0; i < n1; i++)
-          for (j = i + 1; j < n1; j++) ptr[i * n1 + j] = ptr[j * n1 + i];
-      ptr += n1 * n2;
-    }
-    c.net = net, c.k = k, c.full = full, c.n[0] = n1, c.n[1] = n2, c.G[0] = G0, c.G[1] = G1;
-    top = scratch + 2 * (n1 > n2 ? n1 : n2) * mw;
-    for (i = 0; i < R1 * R2; i++) ntk[i] = 0;
-    for (a = 0; a < k; a++) {
-      for (side = 0; side < (size_t)(sym ? 1 : 2); side++) {
-        size_t nn = side ? n2 : n1;
-        for (i = 0; i < nn * k; i++) top[i] = (ntk_real)((i % k) == a);
-        c.which = (int)side, c.a = a;
-        ntk__backward(net, &F[side], nn, top, scratch, scratch + (n1 > n2 ? n1 : n2) * mw, ntk__entk_visit, &c);
-      }
-      if (full && a + 1 < k) continue; /* the full kernel needs every output's gradients first */
-      ptr = Pmem;
-      for (l = 0; l < net->n_layers; l++) {
-        size_t wout = ntk__width_out(net, l);
-        if (net->layers[l].kind != NTK_LAYER_DENSE) continue;
-        if (sym && !full) NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, wout, 1, G0[l], wout, 0, T, n1);
-        else NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, R1, R2, wout, 1, G0[l], wout, G1[l], wout, 0, T, R2);
-        if (full) {
-          for (i = 0; i < R1; i++)
-            for (j = 0; j < R2; j++) ntk[i * R2 + j] += ptr[(i / k) * n2 + j / k] * T[i * R2 + j];
-        } else {
-          for (i = 0; i < n1; i++)
-            for (j = 0; j < (sym ? i + 1 : n2); j++) ntk[i * n2 + j] += ptr[i * n2 + j] * T[i * n2 + j];
-        }
-        ptr += n1 * n2;
-      }
-    }
-    if (!full) {
-      ntk_real s1 = (ntk_real)(1.0 / (double)k);
-      for (i = 0; i < n1; i++)
-        for (j = 0; j < (sym ? i + 1 : n2); j++) ntk[i * n2 + j] *= s1;
-      if (sym)
-        for (i = 0; i < n1; i++)
-          for (j = i + 1; j < n1; j++) ntk[i * n1 + j] = ntk[j * n1 + i];
-    }
-    st = NTK_OK;
-  structured_out:
-    if (G0 != Gl[0]) NTK_FREE(G0);
-    NTK_FREE(gmem), NTK_FREE(scratch), NTK_FREE(Pmem), NTK_FREE(T);
-  }
-out:
+  /* every allocation and every step that can fail comes before the first write to nngp: the NTK
+     first, then the NNGP (its only failure is a GEMM that cannot fail with these arguments) */
+  if (nngp && dd.nngp_conditional && full && !(T = (ntk_real *)NTK_MALLOC((n1 * n2 + 1) * sizeof(ntk_real))))
+    st = NTK_ERR_OUT_OF_MEMORY;
+  if (st == NTK_OK && ntk)
+    st = dd.method == NTK_ENTK_JACOBIAN ? ntk__entk_jacobian(net, x1, n1, x2, n2, sym, full, ntk)
+                                        : ntk__entk_structured(net, F, n1, n2, sym, full, ntk);
+  if (st == NTK_OK && nngp) st = ntk__entk_nngp(net, F, n1, n2, full, dd.nngp_conditional, T, nngp);
+  if (st == NTK_OK && ((ntk && !ntk__net_finite(ntk, RR)) || (nngp && !ntk__net_finite(nngp, RR))))
+    st = NTK_ERR_NON_FINITE;
+  NTK_FREE(T);
   ntk__fwd_free(&F[0]);
   if (!sym) ntk__fwd_free(&F[1]);
   return st;
@@ -4085,6 +4227,14 @@ NTKDEF ntk_status ntk_net_empirical_kernel(const ntk_net *net, const ntk_real *x
                                            const ntk_real *x2, size_t n2, int full,
                                            ntk_real *nngp, ntk_real *ntk) {
   return ntk_net_empirical_kernel_ex(net, x1, n1, x2, n2, full, nngp, ntk, NULL);
+}
+
+/* one step of a running mean, m ← m + (x − m)/(s + 1): never beyond max |x| (a plain sum of the
+   samples can overflow while their mean does not); when x − m overflows (opposite signs near
+   the top of the range), m·s/(s + 1) + x/(s + 1) instead */
+static ntk_real ntk__mean_step(ntk_real m, ntk_real x, size_t s) {
+  ntk_real d = x - m, c = (ntk_real)s + 1;
+  return ntk__finite((double)d) ? m + d / c : m / c * (ntk_real)s + x / c;
 }
 
 NTKDEF ntk_status ntk_monte_carlo_kernel(const ntk_layer *layers, size_t n_layers,
@@ -4098,27 +4248,27 @@ NTKDEF ntk_status ntk_monte_carlo_kernel(const ntk_layer *layers, size_t n_layer
   if (samples == 0) return NTK_ERR_INVALID_ARG;
   if (!x2) n2 = n1;
   nn = ntk__mul(n1, n2, &ok);
-  (void)ntk__mul(nn, 2 * sizeof(ntk_real), &ok);
+  (void)ntk__mul(ntk__add(nn, 1, &ok), sizeof(ntk_real), &ok);
   if (!ok) return NTK_ERR_OVERFLOW;
   K = nngp ? (ntk_real *)NTK_MALLOC((nn + 1) * sizeof(ntk_real)) : NULL;
   T = ntk ? (ntk_real *)NTK_MALLOC((nn + 1) * sizeof(ntk_real)) : NULL;
   if ((nngp && !K) || (ntk && !T)) { NTK_FREE(K); NTK_FREE(T); return NTK_ERR_OUT_OF_MEMORY; }
-  for (s = 0; s < samples && st == NTK_OK; s++) {
+  /* without outputs one network still checks the arguments */
+  for (s = 0; s < (nngp || ntk ? samples : 1) && st == NTK_OK; s++) {
     ntk_net net;
     if ((st = ntk_net_init(&net, layers, n_layers, dim, seed + s)) != NTK_OK) break;
     st = ntk_net_empirical_kernel(&net, x1, n1, x2, n2, 0, K, T);
     ntk_net_free(&net);
     if (st != NTK_OK) break;
     for (i = 0; i < nn; i++) {
-      if (nngp) nngp[i] = s ? nngp[i] + K[i] : K[i];
-      if (ntk) ntk[i] = s ? ntk[i] + T[i] : T[i];
+      if (nngp) nngp[i] = s ? ntk__mean_step(nngp[i], K[i], s) : K[i];
+      if (ntk) ntk[i] = s ? ntk__mean_step(ntk[i], T[i], s) : T[i];
     }
   }
-  if (st == NTK_OK)
-    for (i = 0; i < nn; i++) {
-      if (nngp) nngp[i] /= (ntk_real)samples;
-      if (ntk) ntk[i] /= (ntk_real)samples;
-    }
+  /* each sample is finite (the empirical kernel checks it) and so is their mean up to a rounding
+     at the very top of the range: this scan is what makes that certain */
+  if (st == NTK_OK && ((nngp && !ntk__net_finite(nngp, nn)) || (ntk && !ntk__net_finite(ntk, nn))))
+    st = NTK_ERR_NON_FINITE;
   NTK_FREE(K), NTK_FREE(T);
   return st;
 }
@@ -4156,19 +4306,31 @@ static double ntk__residual(const ntk_net *net, const ntk__fwd *F, const ntk_rea
     loss += d * d;
     if (r) r[i] = (ntk_real)(d / (double)N);
   }
-  return 0.5 * loss / (double)N;
+  loss = 0.5 * loss / (double)N;
+  if (!ntk__finite_d(loss)) { /* Σd² overflowed, the mean may not have: Σ (d·√(1/2N))² instead */
+    double sc = sqrt(0.5 / (double)N);
+    loss = 0;
+    for (i = 0; i < N; i++) {
+      double d = (double)f[i] * sc - (double)y[i] * sc;
+      loss += d * d;
+    }
+  }
+  return loss;
 }
 
 NTKDEF ntk_status ntk_net_loss(const ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n,
                                double *loss) {
   ntk__fwd F;
+  double l;
   ntk_status st = ntk__net_args(net, x, n);
   if (st != NTK_OK) return st;
   if (n == 0 || !y || !loss) return NTK_ERR_INVALID_ARG;
-  if (!ntk__all_finite(y, n * net->outputs)) return NTK_ERR_NON_FINITE;
+  if (!ntk__net_finite(y, n * net->outputs)) return NTK_ERR_NON_FINITE;
   if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
-  *loss = ntk__residual(net, &F, y, n, NULL);
+  l = ntk__residual(net, &F, y, n, NULL);
   ntk__fwd_free(&F);
+  if (!ntk__finite_d(l)) return NTK_ERR_NON_FINITE; /* *loss not written */
+  *loss = l;
   return NTK_OK;
 }
 
