@@ -2681,7 +2681,7 @@ typedef struct ntk__qctx {
 
 /* φ(x) and φ′(x); tanh and softplus from one exponential, accurate in relative terms in the
    tails (sech²x = 4e^{−2|x|}/(1 + e^{−2|x|})², not 1 − tanh²x) */
-static void ntk__qphi(const ntk__qctx *c, double x, double *f, double *df) {
+static NTK__INLINE void ntk__qphi(const ntk__qctx *c, double x, double *f, double *df) {
   if (c->kind == 1) {
     double a = fabs(x), t, d;
     if (a < 0.5) {
@@ -2700,26 +2700,31 @@ static void ntk__qphi(const ntk__qctx *c, double x, double *f, double *df) {
   }
 }
 
-typedef void (*ntk__qfn)(ntk__qctx *c, double x, double out[4]);
-static void ntk__qinner(ntk__qctx *c, double v, double out[4]);
+static void ntk__qouter(ntk__qctx *c, double u, double out[4]);
 #define NTK__Q_NORM 0.3989422804014326779 /* 1/√(2π) */
 
-/* One node of the rule at mapped t: the Gaussian weight times g, 4 components */
-static double ntk__qnode(ntk__qctx *c, ntk__qfn g, double m, double s, int sinh_map, double t,
-                         double acc[4]) {
-  double w, x, out[4];
+/* One node of a rule at t = i·h (ts = the table stride NTK__Q_DIV·h when that is a whole
+   number, else 0): adds the Gaussian weight times g(x) to acc; g = (φ, φ′, |φ|, |φ′|) for
+   the inner rule, φ(u)·(inner rule at u) for the outer one. Returns the weighted Σ|g|. */
+static NTK__INLINE double ntk__qnode(ntk__qctx *c, int outer, double m, double s, int sinh_map,
+                                     long i, double h, long ts, double acc[4]) {
+  double w, x, t = (double)i * h, out[4];
   if (!sinh_map) {
-    double at = fabs(t) * NTK__Q_DIV;
+    long ai = (i < 0 ? -i : i) * ts;
     x = m + s * t;
-    if (at == floor(at) && at <= NTK__Q_DIV * NTK__Q_ZMAX) w = c->q->x[(int)at];
-    else w = exp(-t * t / 2);
+    w = ts && ai <= NTK__Q_DIV * NTK__Q_ZMAX ? c->q->x[ai] : exp(-t * t / 2);
   } else {
     double e = exp(t), z;
     x = (e - 1 / e) / 2;
     z = (x - m) / s;
     w = exp(-z * z / 2) * (e + 1 / e) / (2 * s);
   }
-  g(c, x, out);
+  if (outer) {
+    ntk__qouter(c, x, out);
+  } else {
+    ntk__qphi(c, x, &out[0], &out[1]);
+    out[2] = fabs(out[0]), out[3] = fabs(out[1]);
+  }
   acc[0] += w * out[0], acc[1] += w * out[1], acc[2] += w * out[2], acc[3] += w * out[3];
   return w * (out[2] + out[3]);
 }
@@ -2728,10 +2733,10 @@ static double ntk__qnode(ntk__qctx *c, ntk__qfn g, double m, double s, int sinh_
    res[2..3]); 0, or −1 if the rule did not converge. The first step sums the bulk
    (m ± NTK__Q_BULK·s) with at least 16 nodes, then marches out on each side while the terms
    are not negligible; every halving fills in the midpoints of that range. */
-static int ntk__qrule(ntk__qctx *c, ntk__qfn g, double m, double s, double res[4]) {
+static int ntk__qrule(ntk__qctx *c, int outer, double m, double s, double res[4]) {
   int sinh_map = s > 1 && fabs(m) < NTK__Q_FAR * s, side, j, k;
   double acc[4] = {0, 0, 0, 0}, prev[2] = {0, 0}, h0, h, t0, t1, fl0 = 0, fl1 = 0, pd0 = -1, pd1 = -1;
-  long lo, hi, n = 0, i;
+  long lo, hi, n = 0, i, ts;
   if (sinh_map) {
     t0 = asinh(m - NTK__Q_BULK * s), t1 = asinh(m + NTK__Q_BULK * s);
     h0 = (t1 - t0) / 16 < 0.5 ? (t1 - t0) / 16 : 0.5;
@@ -2741,16 +2746,18 @@ static int ntk__qrule(ntk__qctx *c, ntk__qfn g, double m, double s, double res[4
   lo = (long)floor(t0 / h0), hi = (long)ceil(t1 / h0);
   if (lo > 0) lo = 0;
   if (hi < 0) hi = 0;
+  ts = sinh_map ? 0 : (long)(NTK__Q_DIV * h0);
   /* t = 0 first: for the outer rule that is u = 0, where the inner integrals are largest */
-  for (i = 0; i <= hi; i++, n++) (void)ntk__qnode(c, g, m, s, sinh_map, (double)i * h0, acc);
-  for (i = -1; i >= lo; i--, n++) (void)ntk__qnode(c, g, m, s, sinh_map, (double)i * h0, acc);
-  if (g == ntk__qinner) fl0 = c->amax[0] * 1e-3 / (h0 * NTK__Q_NORM), fl1 = c->amax[1] * 1e-3 / (h0 * NTK__Q_NORM);
+  for (i = 0; i <= hi; i++, n++) (void)ntk__qnode(c, outer, m, s, sinh_map, i, h0, ts, acc);
+  for (i = -1; i >= lo; i--, n++) (void)ntk__qnode(c, outer, m, s, sinh_map, i, h0, ts, acc);
+  if (!outer) fl0 = c->amax[0] * 1e-3 / (h0 * NTK__Q_NORM), fl1 = c->amax[1] * 1e-3 / (h0 * NTK__Q_NORM);
   for (side = -1; side <= 1; side += 2) {
     for (k = 1;; k++) {
-      double t = (double)(side < 0 ? lo - k : hi + k) * h0, term, dz;
+      long it = side < 0 ? lo - k : hi + k;
+      double t = (double)it * h0, term, dz;
       dz = sinh_map ? fabs(sinh(t) - m) / s : fabs(t);
       if (dz > NTK__Q_ZMAX) { c->fail = 1; return -1; } /* still not negligible */
-      term = ntk__qnode(c, g, m, s, sinh_map, t, acc);
+      term = ntk__qnode(c, outer, m, s, sinh_map, it, h0, ts, acc);
       n++;
       if (!ntk__finite_d(acc[2] + acc[3])) { c->fail = 1; return -1; }
       if (term <= 1e-17 * (acc[2] + acc[3] + fl0 + fl1)) break;
@@ -2761,7 +2768,8 @@ static int ntk__qrule(ntk__qctx *c, ntk__qfn g, double m, double s, double res[4
   for (j = 1, h = h0 / 2;; j++, h /= 2) {
     long m2 = 1L << (j - 1);
     double d0, d1, r0, r1, a0, a1;
-    for (i = lo * m2; i < hi * m2; i++) (void)ntk__qnode(c, g, m, s, sinh_map, (double)(2 * i + 1) * h, acc);
+    long tsj = ts % (2 * m2) == 0 ? ts / (2 * m2) : 0;
+    for (i = lo * m2; i < hi * m2; i++) (void)ntk__qnode(c, outer, m, s, sinh_map, 2 * i + 1, h, tsj, acc);
     n += (hi - lo) * m2;
     if (!ntk__finite_d(acc[0] + acc[1] + acc[2] + acc[3])) { c->fail = 1; return -1; }
     d0 = fabs(acc[0] * h - prev[0]), d1 = fabs(acc[1] * h - prev[1]);
@@ -2776,26 +2784,21 @@ static int ntk__qrule(ntk__qctx *c, ntk__qfn g, double m, double s, double res[4
     if (n > NTK__Q_MAXN) { c->fail = 1; return -1; }
   }
   for (k = 0; k < 4; k++) res[k] = acc[k] * h * NTK__Q_NORM;
-  if (g == ntk__qinner) {
+  if (!outer) {
     if (res[2] > c->amax[0]) c->amax[0] = res[2];
     if (res[3] > c->amax[1]) c->amax[1] = res[3];
   }
   return 0;
 }
 
-static void ntk__qinner(ntk__qctx *c, double v, double out[4]) {
-  double f, df;
-  ntk__qphi(c, v, &f, &df);
-  out[0] = f, out[1] = df, out[2] = fabs(f), out[3] = fabs(df);
-}
-
 static void ntk__qouter(ntk__qctx *c, double u, double out[4]) {
   double f, df, r[4];
   ntk__qphi(c, u, &f, &df);
   if (c->s > 0) {
-    if (ntk__qrule(c, ntk__qinner, c->slope * u, c->s, r) != 0) r[0] = r[1] = r[2] = r[3] = NAN;
+    if (ntk__qrule(c, 0, c->slope * u, c->s, r) != 0) r[0] = r[1] = r[2] = r[3] = NAN;
   } else { /* ρ = ±1: v = slope·u */
-    ntk__qinner(c, c->slope * u, r);
+    ntk__qphi(c, c->slope * u, &r[0], &r[1]);
+    r[2] = fabs(r[0]), r[3] = fabs(r[1]);
   }
   out[0] = f * r[0], out[1] = df * r[1], out[2] = fabs(f) * r[2], out[3] = fabs(df) * r[3];
 }
@@ -2817,7 +2820,7 @@ static void ntk__quad_dual(const ntk_layer *L, const ntk__quad *q, double q11, d
   c.slope = q12 / q11;
   c.s = q22 - c.slope * q12;
   c.s = c.s > 0 ? sqrt(c.s) : 0;
-  if (ntk__qrule(&c, ntk__qouter, 0, sqrt(q11), r) != 0 || c.fail) *T = *Td = NAN;
+  if (ntk__qrule(&c, 1, 0, sqrt(q11), r) != 0 || c.fail) *T = *Td = NAN;
   else *T = r[0], *Td = r[1];
 }
 

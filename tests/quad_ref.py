@@ -7,8 +7,8 @@ variables): iterated composite Gauss-Legendre in the original variables, E over 
 the conditional expectation over v | u ~ N(rho*sqrt(q22/q11)*u, q22*(1 - rho^2)), each 1-D integral
 split at the Gaussian's centre +- {1,2,3,4,6,8,10,13} standard deviations and at 0 +- 4^k/4 (the
 activation's structure at every scale), n Gauss-Legendre nodes on every piece. Every value is
-computed with n = 12 and n = 20; the script prints the larger relative difference (normalised by
-E|phi(u)phi(v)|) and the test vectors carry the n = 20 value. Run: python3 tests/quad_ref.py > out
+computed with n = 20 (tanh also with n = 12: the script prints the relative difference, normalised
+by E|phi(u)phi(v)|, as a convergence check); the test vectors carry the n = 20 value. Run: python3 tests/quad_ref.py > out
 (a few minutes); the tests do not run it."""
 import sys
 import mpmath as mp
@@ -115,10 +115,11 @@ def kernel(name, q11, q22, rho, rule):
 
 CASES = []
 for name in ('tanh', 'softplus', 'sigmoid'):
-    for q in ('1e-8', '1e-3', '0.5', '2', '100', '1e8'):
-        for rho in ('1', '0.999999', '0.5', '0', '-0.7', '-1'):
+    full = name == 'tanh'
+    for q in ('1e-8', '1e-3', '0.5', '2', '100', '1e8') if full else ('1e-8', '0.5', '100', '1e8'):
+        for rho in ('1', '0.999999', '0.5', '0', '-0.7', '-1') if full else ('1', '0.5', '-0.7', '-1'):
             CASES.append((name, q, q, rho))
-    for (q11, q22) in (('1e-8', '1e8'), ('0.5', '2'), ('1e4', '1e-2'), ('2', '1e6')):
+    for (q11, q22) in (('1e-8', '1e8'), ('0.5', '2'), ('1e4', '1e-2'), ('2', '1e6')) if full else (('1e-8', '1e8'), ('0.5', '2')):
         for rho in ('0.9', '-0.3'):
             CASES.append((name, q11, q22, rho))
 
@@ -128,8 +129,8 @@ if __name__ == '__main__':
     for (name, q11, q22, rho) in CASES:
         if sel and name not in sel:
             continue
-        a = kernel(name, q11, q22, rho, r12)
         b = kernel(name, q11, q22, rho, r20)
+        a = kernel(name, q11, q22, rho, r12) if name == 'tanh' else b
         dT = abs(a[0] - b[0]) / b[2] if b[2] else abs(a[0] - b[0])
         dD = abs(a[1] - b[1]) / b[3] if b[3] else abs(a[1] - b[1])
         print('  {"%s", %s, %s, %s, %s, %s, %s, %s}, /* n12 vs n20: %.1e %.1e */' % (
