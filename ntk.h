@@ -63,9 +63,9 @@
    ---------------------------------------------------------------------------------------------
    Convolution, pooling, attention and other spatial layers (the layer kinds are an enum that
    can grow); kernels larger than memory (no batching); GPUs; complex numbers; column-major
-   arguments. Activations without a closed form (tanh, softplus, custom) cost thousands of φ
-   evaluations per kernel entry and layer (about 5000 at pre-activation variances near 1, growing
-   like log² of the variance: ~40000 at 1e8), see NTK_QUAD_DEGREE.
+   arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
+   φ′ evaluations per kernel entry and layer at pre-activation variances up to ~100, growing like
+   log² of the variance (~45000 at 1e8), see NTK_QUAD_DEGREE.
 */
 #ifndef NTK_H_INCLUDED
 #define NTK_H_INCLUDED
@@ -226,7 +226,8 @@ typedef struct ntk_layer {
    Accuracy, tanh and softplus: |T − T_exact| ≤ 1e-10·E|φ(u)φ(v)| (and Ṫ likewise with φ′), so
    1e-10 relative wherever T is not near 0 by cancellation (always for softplus and for every
    variance and diagonal), for every q11, q22 in 1e-8 … 1e8 and every correlation in −1 … 1
-   (tested against 20-digit references; the estimate aims at 1e-14, measured ≤ 5e-12, and the
+   (tested against 20-digit references; the estimate aims at 1e-14, measured within 5e-12 of
+   the references, about their own accuracy; the
    rule works beyond that range, at a cost growing like the log of the variance). Float builds
    (NTK_REAL_FLOAT) run the same rule in double on the float variances: the result is then
    within 1e-10 plus one float rounding (6e-8 relative).
@@ -2648,7 +2649,7 @@ NTK__NO_ERRNO static void ntk__dual(const ntk_layer *L, const ntk__quad *qd, siz
    --------------------------------------------------------------------------------------------
    With q11 ≥ q22 (T and Ṫ are symmetric), the expectation over u ~ N(0, q11) of φ(u) times the
    conditional one over v | u ~ N(m, s²), m = (q12/q11)·u, s² = q22 − q12²/q11 (s = 0 at ρ = ±1
-   and on the diagonal: then v = m·… exactly and the rule is 1-D). Every 1-D Gaussian
+   and on the diagonal: then v = m exactly and the rule is 1-D). Every 1-D Gaussian
    expectation E[g(x)], x ~ N(m, s²), is a trapezoid sum in a mapped variable t:
      linear  x = m + s·t           when s ≤ 1 (or the activation's structure at x ≈ 0 lies more
                                    than NTK__Q_FAR standard deviations out): smooth in t;
@@ -2656,8 +2657,12 @@ NTK__NO_ERRNO static void ntk__dual(const ntk_layer *L, const ntk__quad *qd, siz
                                    structure of tanh/softplus at |x| ≲ 1 (sech², the sigmoid
                                    step) is resolved however wide the Gaussian.
    The trapezoid rule converges geometrically for integrands analytic in a strip (these are), so
-   the step is halved from h0 until two successive sums agree to NTK__Q_TOL of the sum of
-   |terms|; every halving reuses the previous nodes. The range is marched out at the first step
+   the step is halved from h0 until two successive sums agree to NTK__Q_TOLA of the sum of
+   |terms| and the predicted error of the last one (d·(d/d′)², d and d′ the last two
+   differences) is below NTK__Q_TOLB of it; every halving reuses the previous nodes. The inner
+   rules' sums of |terms| are floored at 1e-3 of the largest one of the entry (the u = 0 node
+   comes first), so that an inner integral that is negligible for the entry is not refined to
+   relative accuracy. The range is marched out at the first step
    until the terms are negligible (so φ may grow, e.g. exponentially). A rule that has not
    converged by NTK__Q_MAXN nodes gives NaN (a kink, a jump, a divergent E[φ²]): the entry is
    then non-finite, never silently wrong.
