@@ -8,6 +8,7 @@
 
 #include "test_gemm.c"
 #include "test_kernel.c"
+#include "test_quad.c"
 #include "test_linalg.c"
 #include "test_predict.c"
 #include "test_predict15.c"
@@ -32,6 +33,7 @@ static const t_entry t_all[] = {
     {"kernel_symmetry", test_kernel_symmetry},
     {"kernel_quadrature", test_kernel_quadrature},
     {"kernel_bad", test_kernel_bad},
+    {"quad", test_quad},
     {"cholesky", test_cholesky},
     {"eigen", test_eigen},
     {"predict_flow", test_predict_flow},
