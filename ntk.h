@@ -333,10 +333,9 @@ NTKDEF ntk_status ntk_monte_carlo_kernel(const ntk_layer *layers, size_t n_layer
    (the loss after the last step is computed only for a callback). Divergence — a non-finite
    loss, or a non-finite parameter, at some step s (s = 0 … steps: the state after s updates)
    — returns NTK_ERR_NON_FINITE; the parameters are then those of step s. The step is told to
-   the callback, when one is set: it is called once more, whatever `every` says, with (s, the
-   loss) where the loss is NaN or ±Inf (NaN if only a parameter was non-finite), and its
-   return value is then ignored. So a caller that keeps the last step it was told knows where
-   training diverged. */
+   the callback, when one is set: it is called at step s whatever `every` says, with the loss
+   NaN or ±Inf (NaN if only a parameter was non-finite), its return value ignored, and not
+   again; so a caller that keeps the last step it was told knows where training diverged. */
 typedef int (*ntk_train_callback)(size_t step, double loss, void *user); /* nonzero: stop */
 typedef struct ntk_train_desc {
   ntk_train_callback callback; /* called before each step and after the last (step = steps),
