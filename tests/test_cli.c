@@ -1,6 +1,7 @@
 /* The CLI (build/ntk) on small files: results against the library, and every bad input a
    one-line message with file and line, the right exit status, nothing on standard output. */
 #if (defined(__unix__) || defined(__APPLE__)) && !defined(NTK_TEST_NO_CLI)
+#include <float.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #define TC_HAVE_POPEN 1
@@ -65,6 +66,326 @@ static void tc_bad(const char *args, int want_code, const char *want_in_msg) {
   T_CHECK(code == want_code && out[0] == 0 && lines == 1 && strstr(err, want_in_msg),
           "ntk %s: exit %d (want %d), stdout %zu bytes, message '%s' (want '%s')", args, code, want_code,
           strlen(out), err, want_in_msg);
+}
+
+/* ---- issue 15 rows 16–20 and item 7: the CLI's contract at its edges ------------------------- */
+static int tc_exists(const char *name) {
+  char path[1024];
+  FILE *f;
+  snprintf(path, sizeof path, "%s/%s", tc_dir, name);
+  f = fopen(path, "rb");
+  if (f) fclose(f);
+  return f != NULL;
+}
+static void tc_remove(const char *name) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", tc_dir, name);
+  remove(path);
+}
+/* the percentages of a progress bar on standard error, in order */
+static size_t tc_percents(const char *err, int *pct, size_t cap) {
+  size_t n = 0;
+  const char *c;
+  for (c = err; *c && n < cap; c++)
+    if (*c == '%' && c > err && c[-1] >= '0' && c[-1] <= '9') {
+      const char *b = c;
+      int v = 0, mul = 1;
+      while (b > err && b[-1] >= '0' && b[-1] <= '9') b--, v += mul * (b[0] - '0'), mul *= 10;
+      pct[n++] = v;
+    }
+  return n;
+}
+static void tc_progress_ok(const char *what, const char *err, const char *const *stages) {
+  int pct[512], mono = 1, hundred = 0;
+  size_t n = tc_percents(err, pct, 512), i, missing = 0;
+  for (i = 0; i < n; i++) {
+    if (i && pct[i] < pct[i - 1]) mono = 0;
+    hundred += pct[i] == 100;
+  }
+  for (i = 0; stages[i]; i++) missing += strstr(err, stages[i]) == NULL;
+  T_CHECK(n >= 2 && mono && hundred == 1 && pct[0] < 45 && pct[n - 1] == 100 && missing == 0,
+          "%s --progress: %zu reports, monotone %d, 100%% printed %d times, first %d%%, %zu stages missing", what,
+          n, mono, hundred, n ? pct[0] : -1, missing);
+}
+/* the depth-0 network f = (σ_w/√d)·W·x trained by gradient descent on ½·mean (f − y)², written
+   out here (no library code): the first step s whose loss is not finite (the state after s
+   updates), or steps + 1 */
+static size_t tc_linear_gd_diverges(const double *W0, const double *x, const double *y, size_t n, size_t d,
+                                    double w_std, double lr, size_t steps) {
+  double W[8], f[8];
+  size_t s, i, j;
+  memcpy(W, W0, d * sizeof(double));
+  for (s = 0; s <= steps; s++) {
+    double loss = 0;
+    for (i = 0; i < n; i++) {
+      f[i] = 0;
+      for (j = 0; j < d; j++) f[i] += w_std / sqrt((double)d) * W[j] * x[i * d + j];
+      loss += (f[i] - y[i]) * (f[i] - y[i]);
+    }
+    loss *= 0.5 / (double)n;
+    if (!(loss <= DBL_MAX)) return s;
+    for (j = 0; j < d; j++) {
+      double g = 0;
+      for (i = 0; i < n; i++) g += (f[i] - y[i]) / (double)n * w_std / sqrt((double)d) * x[i * d + j];
+      W[j] -= lr * g;
+    }
+  }
+  return steps + 1;
+}
+/* λ_max of the (n, n) symmetric matrix A by the power method (A positive semi-definite) */
+static double tc_lambda_max(const double *A, size_t n) {
+  double v[8], w[8], lam = 0;
+  size_t it, i, j;
+  for (i = 0; i < n; i++) v[i] = 1.0 + 0.1 * (double)i;
+  for (it = 0; it < 2000; it++) {
+    double nrm = 0;
+    for (i = 0; i < n; i++) {
+      w[i] = 0;
+      for (j = 0; j < n; j++) w[i] += A[i * n + j] * v[j];
+      nrm += w[i] * w[i];
+    }
+    nrm = sqrt(nrm), lam = nrm;
+    for (i = 0; i < n; i++) v[i] = w[i] / nrm;
+  }
+  return lam;
+}
+static int tc_div_calls;
+static size_t tc_div_step;
+static double tc_div_loss;
+static int tc_div_cb(size_t step, double loss, void *user) {
+  (void)user;
+  tc_div_calls++, tc_div_step = step, tc_div_loss = loss;
+  return 0;
+}
+
+static void test_cli15(const char *root) {
+  char out[65536], err[8192], args[1024];
+  int code;
+  double x[6] = {1, 2, 3, 4, 0.5, -1}, y[3] = {1, -1, 0.5};
+  t_section("cli (issue 15): divergence, options, data files, progress, outputs, overflow");
+  (void)root;
+  tc_write("x.txt", "1,2\n3,4\n0.5,-1\n");
+  tc_write("y.txt", "1\n-1\n0.5\n");
+  tc_write("x12.txt", "1,2\n");
+  /* row 16, library: the callback is told the step that diverged, whatever `every` says */
+  {
+    ntk_layer lay[1];
+    ntk_net net;
+    ntk_train_desc td;
+    size_t want;
+    ntk_status st;
+    ntk_mlp(lay, 1, 0, 0, ntk_relu(), 1, 0, 1);
+    lay[0].width = 1;
+    ntk_net_init(&net, lay, 1, 2, 3);
+    want = tc_linear_gd_diverges(net.params, x, y, 3, 2, 1.0, 100, 1000);
+    memset(&td, 0, sizeof td);
+    td.callback = tc_div_cb, td.every = 100000;
+    tc_div_calls = 0;
+    st = ntk_net_train_ex(&net, x, y, 3, 100, 1000, &td);
+    T_CHECK(st == NTK_ERR_NON_FINITE && want <= 1000 && tc_div_calls == 2 && tc_div_step == want &&
+                !(tc_div_loss <= DBL_MAX),
+            "ntk_net_train_ex diverging (lr 100): %s, callback calls %d (want 2: step 0 and the step that "
+            "diverged), step %zu (hand-written GD: %zu), loss %g",
+            ntk_status_string(st), tc_div_calls, tc_div_step, want, tc_div_loss);
+    ntk_net_free(&net);
+  }
+  /* row 16, CLI: the step, and 2N/λ_max of Θ = σ_w²/d·X·Xᵀ (depth 0: the NTK is exact) */
+  {
+    ntk_layer lay[1];
+    ntk_net net;
+    double G[9], lrmax, got = -1;
+    size_t i, j, want;
+    const char *p;
+    for (i = 0; i < 3; i++)
+      for (j = 0; j < 3; j++) G[i * 3 + j] = (x[2 * i] * x[2 * j] + x[2 * i + 1] * x[2 * j + 1]) / 2;
+    lrmax = 2 * 3 / tc_lambda_max(G, 3);
+    ntk_mlp(lay, 1, 0, 0, ntk_relu(), 1, 0, 1);
+    lay[0].width = 1;
+    ntk_net_init(&net, lay, 1, 2, 5);
+    want = tc_linear_gd_diverges(net.params, x, y, 3, 2, 1.0, 100, 100);
+    ntk_net_free(&net);
+    code = tc_run("train --depth 0 --width 1 --seed 5 --train x.txt --targets y.txt --lr 100 --steps 100", out, sizeof out, err, sizeof err);
+    snprintf(args, sizeof args, "training diverged at step %zu of 100", want);
+    p = strstr(err, "λ_max = ");
+    if (p) got = strtod(p + strlen("λ_max = "), NULL);
+    T_CHECK(code == 1 && out[0] == 0 && strstr(err, args) && !strstr(err, "input") && fabs(got - lrmax) <= 1e-3 * lrmax,
+            "ntk train --lr 100 (diverges): exit %d, '%s' (want '%s' and 2N/λ_max = %.6g)", code, err, args, lrmax);
+    /* just below the bound it trains (the linear model: below 2N/λ_max it converges) */
+    snprintf(args, sizeof args, "train --depth 0 --width 1 --seed 5 --train x.txt --targets y.txt --lr %.6g --steps 3000", 0.98 * lrmax);
+    code = tc_run(args, out, sizeof out, err, sizeof err);
+    T_CHECK(code == 0, "ntk train at 0.98·2N/λ_max converges: exit %d %s", code, err);
+  }
+  /* row 17: options */
+  {
+    ntk_layer l[2];
+    int lo = 0, hi = 1 << 30;
+    char want[64];
+    l[0] = ntk_dense(1, 1, 0), l[1] = ntk_tanh();
+    while (lo < hi) { /* the library's largest Gauss–Hermite degree */
+      int mid = lo + (hi - lo) / 2 + 1;
+      l[1].quad_degree = mid;
+      if (ntk_layers_check(l, 2) == NTK_OK) lo = mid; else hi = mid - 1;
+    }
+    tc_bad("kernel --w-std 0 x.txt", 2, "--w-std: '0' is out of range (expected a finite decimal number > 0");
+    snprintf(args, sizeof args, "kernel --act tanh --quad-degree %d x.txt", lo + 1);
+    snprintf(want, sizeof want, "to %d", lo);
+    tc_bad(args, 2, want);
+    tc_bad("kernel --act tanh --quad-degree 4294967297 x.txt", 2, "--quad-degree: '4294967297' is out of range");
+    tc_bad("kernel --act leaky_relu x.txt", 2, "--act leaky_relu: expected leaky_relu:A");
+    tc_bad("kernel --act erf:1,2,3,4 x.txt", 2, "--act erf:1,2,3,4: expected erf or erf:A,B,C, got 4");
+    tc_bad("kernel --act erf:1,,3 x.txt", 2, "--act erf:1,,3: '' is not a finite decimal number");
+    tc_bad("kernel --act rbf:0 x.txt", 2, "rbf:G needs G > 0");
+    tc_bad("kernel --param standard x.txt", 2, "--param standard needs --width");
+    tc_bad("kernel --depth 1e300 x.txt", 2, "--depth: '1e300' is not an integer from 0 to 1000");
+    tc_bad("kernel --depth 1001 x.txt", 2, "--depth: '1001' is out of range (expected an integer from 0 to 1000");
+    tc_bad("apply --width 0x10 --seed 1 x.txt", 2, "--width: '0x10' is not an integer >= 1");
+    tc_bad("kernel --w-std 0x1p1 x.txt", 2, "--w-std: '0x1p1' is not a finite decimal number");
+    tc_bad("kernel --b-std inf x.txt", 2, "--b-std: 'inf' is not a finite decimal number >= 0");
+    tc_bad("apply --width 2 --seed 18446744073709551616 x.txt", 2, "--seed: '18446744073709551616' is too large");
+    tc_bad("apply --width 2 --seed -1 x.txt", 2, "--seed: '-1' is not an integer from 0 to 18446744073709551615");
+    tc_bad("kernel --steps 3 x.txt", 2, "--steps is not an option of 'kernel'");
+    tc_bad("kernel --lr", 2, "--lr is not an option of 'kernel'");
+    tc_bad("train --lr", 2, "--lr needs a value");
+    /* seeds are exact: 2^53 + 1 is not 2^53 */
+    {
+      ntk_layer m[3];
+      ntk_net a, b;
+      double v[64];
+      size_t L = ntk_mlp(m, 3, 1, 2, ntk_relu(), 1, 0, 1), n;
+      ntk_net_init(&a, m, L, 1, 9007199254740993ull);
+      ntk_net_init(&b, m, L, 1, 9007199254740992ull);
+      code = tc_run("params --width 2 --seed 9007199254740993 --dim 1", out, sizeof out, err, sizeof err);
+      n = tc_parse(out, v, 64);
+      T_CHECK(code == 0 && n == a.n_params && memcmp(v, a.params, n * sizeof(double)) == 0 &&
+                  memcmp(a.params, b.params, n * sizeof(double)) != 0,
+              "--seed 9007199254740993 = ntk_net_init's seed 2^53 + 1 exactly (not 2^53): exit %d", code);
+      code = tc_run("params --width 2 --seed 18446744073709551615 --dim 1", out, sizeof out, err, sizeof err);
+      ntk_net_free(&b);
+      ntk_net_init(&b, m, L, 1, UINT64_MAX);
+      n = tc_parse(out, v, 64);
+      T_CHECK(code == 0 && n == b.n_params && memcmp(v, b.params, n * sizeof(double)) == 0, "--seed 2^64 − 1 exactly");
+      ntk_net_free(&a), ntk_net_free(&b);
+    }
+  }
+  /* row 18: data files */
+  {
+    double ref[4], v[16];
+    size_t n;
+    char big[1200];
+    FILE *f = NULL;
+    tc_write("e1.txt", "1,,2\n");
+    tc_write("lead.txt", ",1,2\n3,4,5\n");
+    tc_write("trail.txt", "1,2,\n3,4\n");
+    tc_write("esc.txt", "1,2\n3,\033[31m\n");
+    tc_write("cr.txt", "1,2\r3,4\r");
+    tc_write("cr2.txt", "1,2\r3,x\r");
+    tc_write("crlf.txt", "1,2\r\n3,4\r\n5,x\r\n");
+    tc_write("bom.txt", "\357\273\2771,2\n3,4\n");
+    tc_write("bommid.txt", "1,2\n\357\273\2773,4\n");
+    tc_write("nul.txt", "1,2\n3");
+    tc_write("big.txt", "1,2\n1e400,1\n");
+    tc_write("p_flat.txt", "1,\n2\n");
+    {
+      char path[1024];
+      snprintf(path, sizeof path, "%s/nul.txt", tc_dir);
+      f = fopen(path, "ab");
+      if (f) fputc(0, f), fputs("4\n", f), fclose(f);
+      snprintf(path, sizeof path, "%s/adir", tc_dir);
+      snprintf(big, sizeof big, "mkdir -p %s", path);
+      if (system(big) != 0) T_CHECK(0, "mkdir");
+    }
+    tc_bad("kernel e1.txt", 1, "e1.txt:1: empty field between two ','");
+    tc_bad("kernel lead.txt", 1, "lead.txt:1: empty field");
+    tc_bad("kernel trail.txt", 1, "trail.txt:1: empty field");
+    tc_bad("kernel esc.txt", 1, "esc.txt:2: not a number: '\\x1b[31m'");
+    code = tc_run("kernel esc.txt", out, sizeof out, err, sizeof err);
+    T_CHECK(strchr(err, 033) == NULL, "no raw ESC byte in the message: %s", err);
+    tc_bad("kernel cr2.txt", 1, "cr2.txt:2: not a number: 'x'");
+    tc_bad("kernel crlf.txt", 1, "crlf.txt:3: not a number: 'x'");
+    tc_bad("kernel bommid.txt", 1, "bommid.txt:2: not a number: '\\xef\\xbb\\xbf3'");
+    tc_bad("kernel nul.txt", 1, "nul.txt:2: a NUL byte");
+    tc_bad("kernel big.txt", 1, "big.txt:2: '1e400' is out of the range of double");
+    tc_bad("kernel adir", 1, "adir: cannot read: it is a directory");
+    tc_bad("kernel /dev/zero", 1, "/dev/zero:1: a NUL byte");
+    tc_bad("kernel - < /dev/zero", 1, "<stdin>:1: a NUL byte");
+    tc_bad("kernel - - < x.txt", 2, "standard input ('-') can be read only once");
+    {
+      ntk_layer m[3];
+      double xx[4] = {1, 2, 3, 4};
+      size_t L = ntk_mlp(m, 3, 1, 0, ntk_relu(), 1, 0, 1);
+      ntk_kernel(m, L, xx, 2, NULL, 0, 2, NULL, ref);
+    }
+    code = tc_run("kernel cr.txt", out, sizeof out, err, sizeof err);
+    n = tc_parse(out, v, 16);
+    T_CHECK(code == 0 && n == 4 && t_err_ratio_d(v, ref, 4, 1e-15, 1e-15) <= 1, "CR line ends: two rows (%zu numbers, exit %d)", n, code);
+    code = tc_run("kernel bom.txt", out, sizeof out, err, sizeof err);
+    n = tc_parse(out, v, 16);
+    T_CHECK(code == 0 && n == 4 && t_err_ratio_d(v, ref, 4, 1e-15, 1e-15) <= 1, "a UTF-8 BOM at the start is skipped: exit %d %s", code, err);
+    code = tc_run("apply --width 1 --depth 0 --params p_flat.txt x.txt", out, sizeof out, err, sizeof err);
+    T_CHECK(code == 0, "a parameter file may break its comma-separated list across lines: exit %d %s", code, err);
+  }
+  /* row 19: progress, every long stage, monotone, once to 100 % */
+  {
+    static const char *const st_train[] = {"training", NULL};
+    static const char *const st_pred[] = {"train kernel", "test kernel", "eigendecomposition", "cholesky", NULL};
+    static const char *const st_kernel[] = {"kernel", NULL};
+    tc_remove("c.txt");
+    code = tc_run("train --width 8 --seed 1 --train x.txt --targets y.txt --lr 0.1 --steps 300 --progress", out, sizeof out, err, sizeof err);
+    T_CHECK(code == 0, "train --progress: exit %d", code);
+    tc_progress_ok("train", err, st_train);
+    code = tc_run("predict --train x.txt --targets y.txt --test x12.txt --time 10 --cov c.txt --progress", out, sizeof out, err, sizeof err);
+    T_CHECK(code == 0, "predict --progress: exit %d", code);
+    tc_progress_ok("predict --time 10 --cov", err, st_pred);
+    code = tc_run("kernel x.txt --progress", out, sizeof out, err, sizeof err);
+    tc_progress_ok("kernel", err, st_kernel);
+    code = tc_run("kernel x.txt --progress --quiet", out, sizeof out, err, sizeof err);
+    T_CHECK(code == 0 && err[0] == 0, "--quiet: no progress");
+  }
+  /* row 20: required options, exclusive options, '-' = stdout, nothing written on failure */
+  {
+    double v[64];
+    size_t n;
+    tc_bad("train --width 4 --seed 1 --train x.txt --targets y.txt --lr 0.1", 2, "train needs --steps");
+    tc_bad("train --width 4 --seed 1 --train x.txt --targets y.txt --steps 3", 2, "train needs --lr");
+    tc_write("p4.txt", "1 2 3 4 5 6 7 8 9 10 11 12\n");
+    tc_bad("apply --width 4 --seed 1 --params p4.txt x.txt", 2, "give --seed S or --params FILE, not both");
+    tc_remove("-");
+    code = tc_run("predict --train x.txt --targets y.txt --test x12.txt --time 10 --cov -", out, sizeof out, err, sizeof err);
+    n = tc_parse(out, v, 64);
+    T_CHECK(code == 0 && !tc_exists("-") && strstr(out, "# covariance\n") && n == 2 && v[1] > 0,
+            "--cov - writes the covariance to standard output after the mean (exit %d, %zu numbers, file '-' %s)", code, n,
+            tc_exists("-") ? "created" : "not created");
+    tc_remove("c2.txt");
+    code = tc_run("predict --train x.txt --targets y.txt --test x12.txt --time 10 --cov c2.txt >/dev/full", out, sizeof out, err, sizeof err);
+    T_CHECK(code == 1 && !tc_exists("c2.txt") && strstr(err, "standard output"),
+            "stdout fails (/dev/full): exit %d, --cov file %s, '%s'", code, tc_exists("c2.txt") ? "written" : "not written", err);
+    tc_remove("sp.txt");
+    code = tc_run("train --width 4 --seed 1 --train x.txt --targets y.txt --lr 100 --steps 100 --save-params sp.txt", out, sizeof out, err, sizeof err);
+    T_CHECK(code == 1 && !tc_exists("sp.txt"), "a failed train writes no --save-params file (exit %d)", code);
+    tc_bad("predict --train x.txt --targets y.txt --time 10 --cov no/such/dir/c.txt", 1, "no/such/dir/c.txt: cannot write");
+    code = tc_run("train --width 4 --seed 1 --train x.txt --targets y.txt --lr 0.1 --steps 3 --save-params -", out, sizeof out, err, sizeof err);
+    n = tc_parse(out, v, 64);
+    T_CHECK(code == 0 && !tc_exists("-") && strstr(out, "# parameters\n") && n == 3 + 12, "--save-params - (exit %d, %zu numbers)", code, n);
+  }
+  /* item 7: an overflow is named as one, not blamed on the input */
+  tc_bad("kernel --w-std 1e200 x12.txt", 1, "the kernel overflowed (NaN/Inf) — reduce --w-std, --depth or the input scale");
+  /* -ffast-math: the tool's own finiteness test is on the bits */
+  {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cc -O0 -ffast-math -w %s/examples/ntk_cli.c -o %s/ntk-fastmath -lm", root, tc_dir);
+    if (system(cmd) == 0) {
+      snprintf(cmd, sizeof cmd, "%s/ntk-fastmath", tc_dir);
+      if (!getenv("NTK_CLI")) {
+        setenv("NTK_CLI", cmd, 1);
+        tc_write("big.txt", "1,2\n1e400,1\n");
+        tc_bad("kernel big.txt", 1, "big.txt:2: '1e400' is out of the range of double");
+        tc_bad("kernel --w-std 1e400 x12.txt", 2, "--w-std: '1e400' is out of the range of a double");
+        unsetenv("NTK_CLI");
+      }
+    } else {
+      T_CHECK(0, "could not build the CLI with -ffast-math: %s", cmd);
+    }
+  }
 }
 
 static void test_cli(void) {
@@ -188,6 +509,7 @@ static void test_cli(void) {
   tc_bad("apply x.txt", 2, "--width");
   tc_bad("predict --train dup.txt --targets y2.txt --test x.txt", 1, "--diag-reg");
   tc_bad("predict --train x.txt --targets y2.txt", 1, "rows");
+  test_cli15(root);
 }
 #else
 static void test_cli(void) { printf("  (CLI tests not built here: no popen, or a cross build)\n"); }
