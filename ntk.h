@@ -4467,6 +4467,7 @@ typedef struct ntk__grad_ctx {
   const ntk__fwd *F;
   size_t n;
   ntk_real *grad;
+  ntk_status st; /* the first failing GEMM's status */
 } ntk__grad_ctx;
 static void ntk__grad_visit(void *vctx, size_t l, const ntk_real *G) {
   ntk__grad_ctx *c = (ntk__grad_ctx *)vctx;
@@ -4474,7 +4475,8 @@ static void ntk__grad_visit(void *vctx, size_t l, const ntk_real *G) {
   size_t win = net->width_in[l], wout = ntk__width_out(net, l), i, o;
   ntk_real *g = c->grad + net->offset[l];
   /* dW = c·Gᵀ·H (wout, win), db = c_b·Σ_i G */
-  NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, wout, win, c->n, ntk__wscale(net, l), G, wout, c->F->h[l], win, 0, g, win);
+  ntk_status st = NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, wout, win, c->n, ntk__wscale(net, l), G, wout, c->F->h[l], win, 0, g, win);
+  if (st != NTK_OK && c->st == NTK_OK) c->st = st;
   if (net->layers[l].b_std > 0) {
     ntk_real cb = ntk__bscale(net, l);
     for (o = 0; o < wout; o++) {
@@ -4546,7 +4548,7 @@ NTKDEF ntk_status ntk_net_train_ex(ntk_net *net, const ntk_real *x, const ntk_re
       if (!ntk__all_finite(net->params, net->n_params)) st = NTK_ERR_NON_FINITE;
       break;
     }
-    ntk__fwd_run(net, x, n, &F);
+    if ((st = ntk__fwd_run(net, x, n, &F)) != NTK_OK) break;
     loss = ntk__residual(net, &F, y, n, top);
     /* on the bits (survives -ffast-math); a NaN parameter can hide behind a finite loss (a
        ReLU maps a NaN pre-activation to 0), so the final parameters are checked too (once:
@@ -4563,8 +4565,10 @@ NTKDEF ntk_status ntk_net_train_ex(ntk_net *net, const ntk_real *x, const ntk_re
     }
     if (step == steps) break;
     memset(grad, 0, net->n_params * sizeof(ntk_real));
-    c.net = net, c.F = &F, c.n = n, c.grad = grad;
-    ntk__backward(net, &F, n, top, scratch, scratch + n * mw, ntk__grad_visit, &c);
+    c.net = net, c.F = &F, c.n = n, c.grad = grad, c.st = NTK_OK;
+    if ((st = ntk__backward(net, &F, n, top, scratch, scratch + n * mw, ntk__grad_visit, &c)) != NTK_OK ||
+        (st = c.st) != NTK_OK)
+      break;
     for (i = 0; i < net->n_params; i++) net->params[i] -= (ntk_real)lr * grad[i];
   }
   ntk__fwd_free(&F);

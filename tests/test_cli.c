@@ -116,13 +116,13 @@ static size_t tc_linear_gd_diverges(const double *W0, const double *x, const dou
   size_t s, i, j;
   memcpy(W, W0, d * sizeof(double));
   for (s = 0; s <= steps; s++) {
-    double loss = 0;
+    long double loss = 0; /* ½·mean without overflow of the sum (the library rescales it) */
     for (i = 0; i < n; i++) {
       f[i] = 0;
       for (j = 0; j < d; j++) f[i] += w_std / sqrt((double)d) * W[j] * x[i * d + j];
-      loss += (f[i] - y[i]) * (f[i] - y[i]);
+      loss += (long double)(f[i] - y[i]) * (long double)(f[i] - y[i]);
     }
-    loss *= 0.5 / (double)n;
+    loss *= 0.5L / (long double)n;
     if (!(loss <= DBL_MAX)) return s;
     for (j = 0; j < d; j++) {
       double g = 0;
