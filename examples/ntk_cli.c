@@ -949,7 +949,7 @@ int main(int argc, char **argv) {
     prog_plan("train kernel", "kernel", cost_kernel(&o, dn, dn, 1, (double)x.cols));
     prog_plan("test kernel", "kernel", train_rows_only ? 0 : cost_kernel(&o, dm, dn, 0, (double)x.cols));
     prog_plan("test-test kernel", "kernel", o.cov ? cost_kernel(&o, dm, dm, 1, (double)x.cols) : 0);
-    if (kernel_regression) prog_plan("kernel regression", NULL, train_rows_only ? 0 : dn * dn * dn / 3 + dm * dn * dn);
+    if (kernel_regression) prog_plan("kernel regression", NULL, dn * dn * dn / 3 + dm * dn * dn);
     else prog_plan("eigendecomposition", "eigendecomposition", 9 * dn * dn * dn), prog_plan("cholesky", "cholesky", dn * dn * dn / 3);
     prog_stage(0);
     check_compute(ntk_kernel_ex(layers, L, x.v, n, NULL, 0, x.cols, Ktr, Ttr, &d), "the train kernel");
@@ -963,8 +963,13 @@ int main(int argc, char **argv) {
       check_compute(ntk_kernel_ex(layers, L, xt.v, m, NULL, 0, x.cols, Ktt, Ttt, &d), "the test-test kernel");
     }
     prog_stage(3);
-    if (train_rows_only) { /* kernel regression on the train rows: y */
-      memcpy(mean, y.v, n * k * sizeof(ntk_real));
+    if (train_rows_only) { /* kernel regression on the train rows: y, if the kernel is PD */
+      st = ntk_gp_inference(o.get_nngp ? Ktr : Ttr, n, y.v, k, o.get_nngp ? Ktr : Ttr, n, NULL,
+                            o.diag_reg, o.diag_abs, mean, NULL);
+      if (st == NTK_ERR_NOT_POSITIVE_DEFINITE)
+        FAIL("the train kernel is not positive definite (duplicate inputs?): use --diag-reg, e.g. --diag-reg 1e-6");
+      check_compute(st, "the kernel regression");
+      memcpy(mean, y.v, n * k * sizeof(ntk_real)); /* y exactly, not K·K⁻¹·y rounded */
     } else if (o.time == INFINITY && !o.cov) { /* kernel regression */
       st = ntk_gp_inference(o.get_nngp ? Ktr : Ttr, n, y.v, k, o.get_nngp ? Kte : Tte, m, NULL,
                             o.diag_reg, o.diag_abs, mean, NULL);

@@ -167,6 +167,15 @@ static void test_cli15(const char *root) {
   tc_write("x.txt", "1,2\n3,4\n0.5,-1\n");
   tc_write("y.txt", "1\n-1\n0.5\n");
   tc_write("x12.txt", "1,2\n");
+  /* row 9: duplicate training points at t = ∞ — the train rows of kernel regression are not
+     defined (the kernel is singular): the same message as with --test, not y echoed */
+  tc_write("dup.txt", "1,2\n1,2\n3,4\n");
+  tc_write("dupy.txt", "0\n1\n0.5\n");
+  tc_bad("predict --train dup.txt --targets dupy.txt", 1, "not positive definite");
+  tc_bad("predict --train dup.txt --targets dupy.txt --test dup.txt", 1, "not positive definite");
+  code = tc_run("predict --train dup.txt --targets dupy.txt --diag-reg 1e-6", out, sizeof out, err, sizeof err);
+  T_CHECK(code == 0 && strcmp(out, "0\n1\n0.5\n") == 0,
+          "predict with --diag-reg on duplicates: exit %d, '%s' (want the targets: the regularised flow reaches y)", code, out);
   /* row 16, library: the callback is told the step that diverged, whatever `every` says */
   {
     ntk_layer lay[1];
