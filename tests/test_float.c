@@ -14,6 +14,7 @@ static void *tf_malloc(size_t n) { return tf_refuse_big && n > 4096 ? NULL : mal
 #include "test.h"
 
 #include "test_kernel.c"
+#include "test_closed.c"
 
 /* without memory for its packing buffers the GEMM takes the direct path: same result, NTK_OK */
 static void test_gemm_no_memory(void) {
@@ -42,6 +43,7 @@ void test_float_suite(long *passed, long *failed) {
   test_kernel_symmetry();
   test_kernel_quadrature();
   test_kernel_bad();
+  test_closed_all();
   *passed += t_passed;
   *failed += t_failed;
 }

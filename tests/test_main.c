@@ -12,6 +12,7 @@
 #include "test_predict.c"
 #include "test_net.c"
 #include "test_cli.c"
+#include "test_closed.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -46,6 +47,7 @@ static const t_entry t_all[] = {
     {"cli", test_cli},
     {"readme", test_readme},
     {"bad_input", test_bad_input_table},
+    {"closed", test_closed_all},
 };
 
 int main(int argc, char **argv) {
