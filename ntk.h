@@ -203,17 +203,19 @@ typedef enum ntk_layer_kind {
 /* ACCURACY OF THE CLOSED FORMS (identity, the ReLU family, erf, GELU, sin, sign, rbf, exp).
    Each activation maps (q11, q22, q12) — the pre-activation covariance — to T = E[φ(u)φ(v)]
    and Ṫ = E[φ′(u)φ′(v)]. For q11, q22 in [1e-300, 1e300] (float: [1e-36, 1e36]; erf: b²q11,
-   b²q22 too), every |q12| ≤ √q11·√q22 and the activations' parameters of order 1, each of T, Ṫ
-   (f below) comes out within
-       |f̂ − f(q)| ≤ 2.3e-308 + 1e-14·|f(q)| + Σ_{q ∈ q11, q22, q12} max_± |f(q·(1 ± 8ε)) − f(q)|
-   (float: 1.2e-38 + 4e-6·|f|, ε = 2^-23), one input perturbed at a time — or all three
-   together on a diagonal q11 = q22 = q12, which is computed with ρ = 1 exactly — whenever f is
+   b²q22 too), every |q12| ≤ √q11·√q22 and activation parameters of order 1 (tested: 0.2 … 2),
+   each of T, Ṫ (f below) comes out within
+       |f̂ − f(q)| ≤ 2.3e-308 + 1e-14·M + Σ_{q ∈ q11, q22, q12} max_± |f(q·(1 ± 8ε)) − f(q)|
+   with M = |f(q)| for identity, rbf and exp, else M = √(f(q11,q11,q11)·f(q22,q22,q22)) (the
+   Cauchy–Schwarz bound on |f|: kernels that cancel to ~0, ReLU at ρ → −1 say, are accurate to
+   1e-14 of that scale; float: 1.2e-38 + 4e-6·M, ε = 2^-23), one input perturbed at a time — or
+   all three together on a diagonal q11 = q22 = q12, which is computed with ρ = 1 exactly — whenever f is
    a normal number: nothing over- or underflows before the result does (ρ = q12/(√q11·√q22),
    no cancelling differences). The sum is the function's own conditioning (8 ulps of each
    input), not the method's: it matters where a kernel is steep in its inputs — the ReLU
    family's Ṫ and sign's T as |ρ| → 1 (ρ one ulp below 1 moves θ by √(2ε)), kernels that vanish
    as ρ → −1, erf and GELU near ρ = ±1 at q ≫ 1, and exp, rbf, sin whose exponent is ∝ q (an
-   ulp of q is ε·q in the exponent). Elsewhere the error is 1e-14 relative. tests/test_closed.c
+   ulp of q is ε·q in the exponent). Elsewhere the error is 1e-14·M. tests/test_closed.c
    checks this statement on all four code paths (scalar and AVX2, with and without the
    per-point roots) against long double and 720-digit mpmath references. A result beyond
    the range comes out ±Inf (below it: 0 or subnormal), and ntk_kernel reports the former. */
