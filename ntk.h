@@ -211,6 +211,25 @@ typedef enum ntk_layer_kind {
   NTK_LAYER_CUSTOM,   /* user φ and φ′, adaptive quadrature */
   NTK__LAYER_KIND_END
 } ntk_layer_kind;
+/* ACCURACY OF THE CLOSED FORMS (identity, the ReLU family, erf, GELU, sin, sign, rbf, exp).
+   Each activation maps (q11, q22, q12) — the pre-activation covariance — to T = E[φ(u)φ(v)]
+   and Ṫ = E[φ′(u)φ′(v)]. For q11, q22 in [1e-300, 1e300] (float: [1e-36, 1e36]; erf: b²q11,
+   b²q22 too), every |q12| ≤ √q11·√q22 and activation parameters of order 1 (tested: 0.2 … 2),
+   each of T, Ṫ (f below) comes out within
+       |f̂ − f(q)| ≤ 2.3e-308 + 1e-14·M + Σ_{q ∈ q11, q22, q12} max_± |f(q·(1 ± 8ε)) − f(q)|
+   with M = |f(q)| for identity, rbf and exp, else M = √(f(q11,q11,q11)·f(q22,q22,q22)) (the
+   Cauchy–Schwarz bound on |f|: kernels that cancel to ~0, ReLU at ρ → −1 say, are accurate to
+   1e-14 of that scale; float: 1.2e-38 + 4e-6·M, ε = 2^-23), one input perturbed at a time — or
+   all three together on a diagonal q11 = q22 = q12, which is computed with ρ = 1 exactly — whenever f is
+   a normal number: nothing over- or underflows before the result does (ρ = q12/(√q11·√q22),
+   no cancelling differences). The sum is the function's own conditioning (8 ulps of each
+   input), not the method's: it matters where a kernel is steep in its inputs — the ReLU
+   family's Ṫ and sign's T as |ρ| → 1 (ρ one ulp below 1 moves θ by √(2ε)), kernels that vanish
+   as ρ → −1, erf and GELU near ρ = ±1 at q ≫ 1, and exp, rbf, sin whose exponent is ∝ q (an
+   ulp of q is ε·q in the exponent). Elsewhere the error is 1e-14·M. tests/test_closed.c
+   checks this statement on all four code paths (scalar and AVX2, with and without the
+   per-point roots) against long double and 720-digit mpmath references. A result beyond
+   the range comes out ±Inf (below it: 0 or subnormal), and ntk_kernel reports the former. */
 
 typedef enum ntk_param { NTK_PARAM_NTK = 0, NTK_PARAM_STANDARD = 1 } ntk_param;
 
@@ -292,7 +311,13 @@ typedef struct ntk_kernel_desc {
 /* NNGP and NTK (n1, n2) of the network between the rows of x1 (n1, dim) and x2 (n2, dim),
    per output unit (the kernel over k outputs is K ⊗ I_k). Either output may be NULL (then it
    is not computed). x2 == NULL means x2 = x1: one triangle is computed and mirrored, and the
-   diagonal uses ρ = 1 exactly. Memory beyond the outputs: O((n1 + n2)·n_layers) plus a tile. */
+   diagonal uses ρ = 1 exactly. Memory beyond the outputs: O((n1 + n2)·n_layers) plus a tile.
+   A kernel that is not representable — an entry of the result, or a variance q(x, x) after
+   any layer, that overflows to ±Inf or is NaN (a custom φ returning NaN, say) — returns
+   NTK_ERR_NON_FINITE. The outputs are then complete as computed: every requested entry is
+   written (both triangles), the unrepresentable ones as ±Inf or NaN; where only a variance on
+   the way overflowed, finite entries can be meaningless. Use them to see what overflowed,
+   never as a kernel. */
 NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
                              size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
                              ntk_real *ntk);
@@ -2454,16 +2479,33 @@ static NTK__INLINE ntk_real ntk__asin_small(ntk_real t) {
   return t * ((p03 + z4 * p47) + z8 * p8c);
 #endif
 }
-/* acos on [−1, 1] with full relative accuracy near ±1 (θ small): 2·asin(√((1−|x|)/2)) there. */
-NTK__NO_ERRNO static NTK__INLINE ntk_real ntk__acos(ntk_real x) {
+/* acos on [−1, 1] with full relative accuracy near ±1 (θ small): 2·asin(√((1−|x|)/2)) there.
+   The _om forms take om = 1 − |x| computed by the caller without cancellation (erf, GELU:
+   |x| → 1 at large variances, where 1 − |x| from the rounded x would be all error). */
+NTK__NO_ERRNO static NTK__INLINE ntk_real ntk__acos_om(ntk_real x, ntk_real om) {
   ntk_real ax = x < 0 ? -x : x;
   int big = ax > (ntk_real)0.5;
-  ntk_real t = big ? NTK__SQRT(((ntk_real)1 - ax) * (ntk_real)0.5) : ax;
+  ntk_real t = big ? NTK__SQRT(om * (ntk_real)0.5) : ax;
   ntk_real p = ntk__asin_small(t);
   ntk_real th = big ? 2 * p : (ntk_real)(NTK__PI / 2) - p;
   return x < 0 ? (ntk_real)NTK__PI - th : th;
 }
-static NTK__INLINE ntk_real ntk__asin(ntk_real x) { return (ntk_real)(NTK__PI / 2) - ntk__acos(x); }
+NTK__NO_ERRNO static NTK__INLINE ntk_real ntk__acos(ntk_real x) {
+  return ntk__acos_om(x, (ntk_real)1 - (x < 0 ? -x : x));
+}
+/* asin with full relative accuracy at both ends (π/2 − acos(x) would lose it for small x:
+   asin(1e-300) came out 0) */
+NTK__NO_ERRNO static NTK__INLINE ntk_real ntk__asin_om(ntk_real x, ntk_real om) {
+  ntk_real ax = x < 0 ? -x : x;
+  int big = ax > (ntk_real)0.5;
+  ntk_real t = big ? NTK__SQRT(om * (ntk_real)0.5) : ax;
+  ntk_real p = ntk__asin_small(t);
+  ntk_real r = big ? (ntk_real)(NTK__PI / 2) - 2 * p : p;
+  return x < 0 ? -r : r;
+}
+NTK__NO_ERRNO static NTK__INLINE ntk_real ntk__asin(ntk_real x) {
+  return ntk__asin_om(x, (ntk_real)1 - (x < 0 ? -x : x));
+}
 static NTK__INLINE ntk_real ntk__clip1(ntk_real x) { return x > 1 ? 1 : x < -1 ? -1 : x; }
 
 /* ============================================================================================
@@ -2593,19 +2635,87 @@ NTKDEF ntk_status ntk_layers_check(const ntk_layer *layers, size_t n_layers) {
    entries (x = x′) come out with ρ = 1 exactly and bit-identical to the variances.
    Formulas: neural-tangents' stax.elementwise (see research notes).
    ============================================================================================ */
-/* Optional per-point square roots for a run of entries (i, j0..): √q11 and 1/√q11 of the row
-   point, √q22 and 1/√q22 of the column points (1/√q = 0 where q = 0). The tiled kernel has them
-   from the variance pass, so the ReLU family needs neither a division nor the norm's square
-   root per entry; NULL means "compute them". */
+/* Per-point values for a run of entries (i, j0..): the dual of entry (i, j) needs, besides
+   q12, functions of q11 alone and of q22 alone. They are computed once per point and layer
+   (ntk__dual_point; the tiled kernel keeps them next to the variances), so an entry costs no
+   square root or division for them. Slot 0 is √q, slot 1 is 1/√q (0 where q = 0), for every
+   kind that uses ρ = q12/(√q11·√q22) — never √(q11·q22), which over- or underflows when the
+   variances are beyond 1e±154. Slots 2–4: erf and GELU, see ntk__dual_point. s1, r1, x1 are the
+   row point's (one point: q11 is constant on a run); s2, r2, x2 the column points' (cnt).
+   NULL means "compute them here from q11, q22" (the variance pass, tests). */
+#define NTK__NPT 5
 typedef struct ntk__dual_aux {
   ntk_real s1, r1;
   const ntk_real *s2, *r2;
+  ntk_real x1[NTK__NPT - 2];
+  const ntk_real *x2[NTK__NPT - 2];
 } ntk__dual_aux;
+
+/* How many per-point slots layer kind k uses. */
+static int ntk__dual_npt(ntk_layer_kind k) {
+  switch (k) {
+  case NTK_LAYER_ABRELU: case NTK_LAYER_SIGN: case NTK_LAYER_SIN: case NTK_LAYER_RBF:
+  case NTK_LAYER_EXP:
+    return 2;
+  case NTK_LAYER_ERF: case NTK_LAYER_GELU:
+    return 5;
+  default:
+    return 0;
+  }
+}
+
+/* The per-point values of layer L at variance q ≥ 0 into o[0..4]:
+     every kind  o[0] = √q, o[1] = 1/√q (0 if q = 0)
+     erf         u = b²q: o[2] = k = √(2u/(1+2u)), o[3] = w = 1/(1+2u), o[4] = 1/√(1/b² + 2q)
+                 (= |b|/√(1+2u), written so that b²q may overflow)
+     GELU        o[2] = k = √(q/(1+q)), o[3] = w = 1/(1+q), o[4] = 1/√(1+q)
+   k is taken as √(1 − w) once w < 1/2, so that neither form cancels. Out of line: one copy of
+   the arithmetic, whichever loop asks. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+NTK__NO_ERRNO static void ntk__dual_point(const ntk_layer *L, ntk_real q, ntk_real *o) {
+  ntk_real s = NTK__SQRT(q), one = 1;
+  o[0] = s, o[1] = s > 0 ? one / s : 0;
+  if (L->kind == NTK_LAYER_ERF || L->kind == NTK_LAYER_GELU) {
+    ntk_real u, w;
+    if (L->kind == NTK_LAYER_ERF) {
+      ntk_real ib = (ntk_real)(1 / L->b); /* b = 0: ib = inf, everything below stays exact */
+      u = (ntk_real)(L->b * L->b) * q * 2;
+      o[4] = one / NTK__SQRT(ib * ib + 2 * q);
+    } else {
+      u = q;
+      o[4] = one / NTK__SQRT(one + q);
+    }
+    w = one / (one + u);
+    o[2] = w < (ntk_real)0.5 ? NTK__SQRT(one - w) : NTK__SQRT(u * w);
+    o[3] = w;
+  }
+}
+
+/* ρ from the per-point roots: (q12·r1)·r2 stays in range whatever the scales (|q12·r1| ≤ √q22);
+   exactly 1 on a diagonal q12 = q11 = q22 (ρ = 1 exactly is what keeps the NTK's diagonal
+   accurate, see the ReLU family below); clipped to [−1, 1]. */
+static NTK__INLINE ntk_real ntk__rho(ntk_real c, ntk_real q11, ntk_real q22, ntk_real r1, ntk_real r2) {
+  ntk_real rho = (c * r1) * r2;
+  if (c == q11 && q11 == q22) rho = 1;
+  return ntk__clip1(rho);
+}
+
+/* √q11 − √q22 as (q11 − q22)/(√q11 + √q22): the difference of the rounded roots is all error
+   when q11 and q22 differ by less than an ulp of the roots (float: e^(−γ(√q11 − √q22)²) at
+   q = 6e14 came out 1 instead of 0) */
+static NTK__INLINE ntk_real ntk__root_diff(ntk_real q11, ntk_real q22, ntk_real s1, ntk_real s2) {
+  ntk_real d = s1 + s2;
+  return d > 0 ? (q11 - q22) / d : 0;
+}
 
 #if defined(NTK__BUILD_X86) && !defined(NTK_REAL_FLOAT)
 /* The ReLU-family dual on 4 entries at a time (AVX2+FMA): the scalar code below, vectorised by
    hand because compilers will not vectorise sqrt under -fmath-errno. Returns the entries done.
-   ρ = 1 exactly when q12 = q11 = q22 (diagonal entries and variances), whichever path. */
+   ρ = 1 exactly when q12 = q11 = q22 (diagonal entries and variances), whichever path; ρ and
+   the norm from √q and 1/√q of each point, as in ntk__rho (no q11·q22 that could leave the
+   range). */
 NTK__TARGET_AVX2 static size_t ntk__abrelu_avx2(size_t cnt, const double *q11, const double *q22,
                                                 double *q12, double *th, double f, double h,
                                                 const ntk__dual_aux *ax) {
@@ -2620,10 +2730,13 @@ NTK__TARGET_AVX2 static size_t ntk__abrelu_avx2(size_t cnt, const double *q11, c
     __m256d nrm, rho, s, av, big, t, z, z2, z4, z8, p03, p47, p8c, p, tv, d;
     if (ax) {
       nrm = _mm256_mul_pd(s1, _mm256_loadu_pd(ax->s2 + j));
-      rho = _mm256_mul_pd(c, _mm256_mul_pd(r1, _mm256_loadu_pd(ax->r2 + j)));
+      rho = _mm256_mul_pd(_mm256_mul_pd(c, r1), _mm256_loadu_pd(ax->r2 + j));
     } else {
-      nrm = _mm256_sqrt_pd(_mm256_mul_pd(u, v));
-      rho = _mm256_div_pd(c, _mm256_blendv_pd(one, nrm, _mm256_cmp_pd(nrm, zero, _CMP_GT_OQ)));
+      __m256d su = _mm256_sqrt_pd(u), sv = _mm256_sqrt_pd(v);
+      __m256d ru = _mm256_and_pd(_mm256_div_pd(one, su), _mm256_cmp_pd(su, zero, _CMP_GT_OQ));
+      __m256d rv = _mm256_and_pd(_mm256_div_pd(one, sv), _mm256_cmp_pd(sv, zero, _CMP_GT_OQ));
+      nrm = _mm256_mul_pd(su, sv);
+      rho = _mm256_mul_pd(_mm256_mul_pd(c, ru), rv);
     }
     rho = _mm256_blendv_pd(rho, one, _mm256_and_pd(_mm256_cmp_pd(c, u, _CMP_EQ_OQ), _mm256_cmp_pd(u, v, _CMP_EQ_OQ)));
     rho = _mm256_min_pd(one, _mm256_max_pd(_mm256_sub_pd(zero, one), rho));
@@ -2657,13 +2770,50 @@ typedef struct ntk__quad {
 static void ntk__quad_dual(const ntk_layer *L, const ntk__quad *q, double q11, double q22,
                            double q12, double *T, double *Td);
 
+#ifdef NTK_REAL_FLOAT
+#define NTK__EXPM1 expm1f
+#define NTK__EXP_SAFE 85.0f /* |y| ≤ this: e^y is a normal float */
+#else
+#define NTK__EXPM1 expm1
+#define NTK__EXP_SAFE 700.0
+#endif
+/* s·e^y, s = e^ls ≥ 0 (ls = log s, s may be Inf where ls is not): the product directly while e^y
+   is a normal number, else e^(y + ls), so that neither factor overflows or underflows before
+   the result does. */
+static NTK__INLINE ntk_real ntk__exp_scaled(ntk_real y, ntk_real s, int s_ok, ntk_real ls) {
+  return s_ok && y <= NTK__EXP_SAFE && y >= -NTK__EXP_SAFE ? s * NTK__EXP(y) : NTK__EXP(y + ls);
+}
+
+/* for (; j < cnt; j++) { body } with the per-point values P1 (row point) and P2 (column
+   point j) of np slots: from aux, or computed here (the branch outside the loop) */
+#define NTK__DUAL_LOOP(np, ...)                                                            \
+  if (aux) {                                                                               \
+    const ntk_real *s2_ = aux->s2, *r2_ = aux->r2;                                         \
+    const ntk_real *x2a_ = aux->x2[0], *x2b_ = aux->x2[1], *x2c_ = aux->x2[2];             \
+    for (; j < cnt; j++) {                                                                 \
+      P2[0] = s2_[j], P2[1] = r2_[j];                                                      \
+      if ((np) > 2) P2[2] = x2a_[j], P2[3] = x2b_[j], P2[4] = x2c_[j];                     \
+      __VA_ARGS__                                                                          \
+    }                                                                                      \
+  } else {                                                                                 \
+    for (; j < cnt; j++) {                                                                 \
+      ntk__dual_point(L, q11[j], P1), ntk__dual_point(L, q22[j], P2);                      \
+      __VA_ARGS__                                                                          \
+    }                                                                                      \
+  }
+
 NTK__NO_ERRNO static void ntk__dual(const ntk_layer *L, const ntk__quad *qd, size_t cnt,
                       const ntk_real *NTK_RESTRICT q11, const ntk_real *NTK_RESTRICT q22,
                       ntk_real *NTK_RESTRICT q12, ntk_real *NTK_RESTRICT th,
                       const ntk__dual_aux *aux) {
   size_t j;
-  const ntk_real pi = (ntk_real)NTK__PI;
-  (void)aux;
+  const ntk_real pi = (ntk_real)NTK__PI, one = 1;
+  ntk_real P1[NTK__NPT], P2[NTK__NPT];
+  if (aux) {
+    int k;
+    P1[0] = aux->s1, P1[1] = aux->r1;
+    for (k = 2; k < NTK__NPT; k++) P1[k] = aux->x1[k - 2];
+  }
   switch (L->kind) {
   case NTK_LAYER_IDENTITY:
     break;
@@ -2675,85 +2825,128 @@ NTK__NO_ERRNO static void ntk__dual(const ntk_layer *L, const ntk__quad *qd, siz
        error would push the next layer's ρ away from 1, costing ~1e-5 in a depth-3 NTK).
        The NTK factor Ṫ = h − f·θ is the conditioned part: dθ/dρ = −1/sin θ, so a ρ one
        rounding below 1 gives θ ≈ √(2·eps) ≈ 2e-8 (double), 5e-4 (float). Hence x2 = NULL
-       computes diagonals with ρ = 1 exactly. */
-#define NTK__ABRELU_BODY                                              \
-  ntk_real c = q12[j], nrm = NTK__SQRT(q11[j] * q22[j]);              \
-  ntk_real rho = ntk__clip1(c / (nrm > 0 ? nrm : 1)); /* nrm = 0 ⇒ c = 0 */ \
-  ntk_real s = nrm * NTK__SQRT((1 - rho) * (1 + rho));                \
-  ntk_real d = h - f * ntk__acos(rho);                                \
-  q12[j] = f * s + d * c;
+       computes diagonals with ρ = 1 exactly. nrm = √q11·√q22 and ρ by ntk__rho: no
+       product of variances, so nothing leaves the range before the result does. */
     j = 0;
 #if defined(NTK__BUILD_X86) && !defined(NTK_REAL_FLOAT)
     if (ntk__simd_level() >= NTK_SIMD_AVX2) j = ntk__abrelu_avx2(cnt, q11, q22, q12, th, f, h, aux);
 #endif
-    if (th) {
-      for (; j < cnt; j++) {
-        NTK__ABRELU_BODY
-        th[j] *= d;
-      }
-    } else {
-      for (; j < cnt; j++) {
-        NTK__ABRELU_BODY
-      }
-    }
-#undef NTK__ABRELU_BODY
+    NTK__DUAL_LOOP(2, {
+      ntk_real c = q12[j], nrm = P1[0] * P2[0], rho = ntk__rho(c, q11[j], q22[j], P1[1], P2[1]);
+      ntk_real s = nrm * NTK__SQRT((1 - rho) * (1 + rho)), d = h - f * ntk__acos(rho);
+      q12[j] = f * s + d * c;
+      if (th) th[j] *= d;
+    })
     break;
   }
   case NTK_LAYER_ERF: {
-    const ntk_real a = (ntk_real)L->a, b2 = (ntk_real)(L->b * L->b), c0 = (ntk_real)L->c;
-    for (j = 0; j < cnt; j++) {
-      ntk_real u = b2 * q11[j], v = b2 * q22[j], c = b2 * q12[j];
-      ntk_real P = (1 + 2 * u) * (1 + 2 * v), r = NTK__SQRT(P - 4 * c * c > 0 ? P - 4 * c * c : 0);
-      ntk_real T = (2 / pi) * ntk__asin(ntk__clip1(2 * c / NTK__SQRT(P)));
-      q12[j] = a * a * T + c0 * c0;
-      if (th) th[j] *= a * a * b2 * (4 / pi) / r;
-    }
+    /* a·erf(b·x) + c with u = 2b²q11, v = 2b²q22: T = a²·(2/π)·asin τ + c², Ṫ = a²b²(4/π)/√R,
+       τ = 2b²q12/√((1+u)(1+v)) = ρ·k1·k2 and R = (1+u)(1+v) − (2b²q12)² = (1+u)(1+v)·(1 − τ²).
+       1 − τ² = w1 + w2 − w1·w2 + k1²k2²·(1−ρ)(1+ρ) (w = 1/(1+u), k² = 1 − w): a sum of
+       non-negative terms, where the textbook P − 4c² cancels (u ≫ 1/eps: all digits) and
+       P overflows; 1 − |τ| = (1 − τ²)/(1 + |τ|) for the arcsine near ±1. */
+    const ntk_real a2 = (ntk_real)(L->a * L->a), c2 = (ntk_real)(L->c * L->c);
+    j = 0;
+    NTK__DUAL_LOOP(5, {
+      ntk_real c = q12[j], rho = ntk__rho(c, q11[j], q22[j], P1[1], P2[1]);
+      ntk_real kk = P1[2] * P2[2], tau = rho * kk;
+      ntk_real E = (P1[3] + P2[3] * (one - P1[3])) + (kk * kk) * ((one - rho) * (one + rho));
+      q12[j] = a2 * ((2 / pi) * ntk__asin_om(tau, E / (one + (tau < 0 ? -tau : tau)))) + c2;
+      if (th) th[j] *= a2 * ((4 / pi) * ((P1[4] * P2[4]) / NTK__SQRT(E)));
+    })
     break;
   }
   case NTK_LAYER_GELU:
-    for (j = 0; j < cnt; j++) {
-      ntk_real u = q11[j], v = q22[j], c = q12[j];
-      ntk_real D2 = (1 + u) * (1 + v) - c * c, D = NTK__SQRT(D2 > 0 ? D2 : 0);
-      ntk_real t = ntk__asin(ntk__clip1(c / NTK__SQRT(c * c + D2))); /* atan2(c, Δ), Δ > 0 */
-      ntk_real p = u * v, p1 = (1 + u) * (1 + v);
-      q12[j] = c / 4 + ((c * c + p * D2) / (p1 * D) + c * t) / (2 * pi);
-      if (th) th[j] *= (ntk_real)0.25 + t / (2 * pi) + c / (2 * pi * D) * (1 / D2 + (1 - p) / p1 + 1);
-    }
+    /* neural-tangents' form (Δ² = (1+q11)(1+q22) − q12², p = q11q22, p1 = (1+q11)(1+q22))
+         T = q12/4 + ((q12² + p·Δ²)/(p1·Δ) + q12·asin(q12/√p1))/(2π)
+         Ṫ = 1/4 + asin(q12/√p1)/(2π) + q12/(2πΔ)·(1/Δ² + (1 − p)/p1 + 1)
+       rewritten in τ = q12/√p1 = ρ·k1·k2 (k = √(q/(1+q)), w = 1/(1+q), g = √(1+q)) with
+       E = Δ²/p1 = 1 − τ² = w1 + w2 − w1·w2 + k1²k2²·(1−ρ)(1+ρ), Δ = g1·g2·√E:
+         T = (q12·acos(−τ) + τ²/(g1·g2·√E) + k1k2·√q11√q22·√E)/(2π)
+         Ṫ = (acos(−τ) + τ/√E·(w1w2/E + w1 + w2))/(2π)
+       (q12/4 + q12·asin τ/(2π) = q12·acos(−τ)/(2π)). The textbook Δ² cancels on a diagonal
+       once q ≫ 1/eps (0/0: NaN at depth 15, σ_w 16) and p1 overflows at q ~ 1e154. */
+    j = 0;
+    NTK__DUAL_LOOP(5, {
+      ntk_real c = q12[j], rho = ntk__rho(c, q11[j], q22[j], P1[1], P2[1]);
+      ntk_real kk = P1[2] * P2[2], tau = rho * kk;
+      ntk_real E = (P1[3] + P2[3] * (one - P1[3])) + (kk * kk) * ((one - rho) * (one + rho));
+      ntk_real sE = NTK__SQRT(E), isE = one / sE;
+      ntk_real ac = ntk__acos_om(-tau, E / (one + (tau < 0 ? -tau : tau)));
+      q12[j] = (c * ac + (tau * tau) * ((P1[4] * P2[4]) * isE) + kk * ((P1[0] * P2[0]) * sE)) / (2 * pi);
+      if (th) th[j] *= (ac + tau * isE * ((P1[3] * P2[3]) * (isE * isE) + (P1[3] + P2[3]))) / (2 * pi);
+    })
     break;
   case NTK_LAYER_SIN: {
-    const ntk_real a2 = (ntk_real)(L->a * L->a), b2 = (ntk_real)(L->b * L->b);
-    const ntk_real cs = (ntk_real)cos(2 * L->c);
-    for (j = 0; j < cnt; j++) {
-      ntk_real S = q11[j] + q22[j], c = q12[j];
-      ntk_real s1 = NTK__EXP(b2 * (-S / 2 + c)), s2 = NTK__EXP(b2 * (-S / 2 - c)) * cs;
-      q12[j] = a2 / 2 * (s1 - s2);
-      if (th) th[j] *= a2 / 2 * b2 * (s1 + s2);
-    }
+    /* a·sin(b·x + c): T = a²/2·(e^(−b²·m−) − cos 2c·e^(−b²·m+)), Ṫ = a²b²/2·(e^(−b²·m−) +
+       cos 2c·e^(−b²·m+)), m± = (q11 + q22 ± 2q12)/2 ≥ 0. Both exponents are factored through the
+       smaller one, mn = ((√q11 − √q22)² + 2√q11√q22·(1 − |ρ|))/2 (no cancellation, 0 on a
+       diagonal), the other being mn + 2|q12|: e^(−b²m) ≤ 1 throughout (the textbook
+       e^(−b²(q11+q22)/2)·e^(±b²q12) is 0·Inf at large variances), and the difference goes
+       through expm1 (sin at small q12: T ≈ a²b²q12, no cancellation). */
+    const ntk_real ha2 = (ntk_real)(L->a * L->a / 2), b2 = (ntk_real)(L->b * L->b);
+    const ntk_real ha2b2 = (ntk_real)(L->a * L->a / 2 * L->b * L->b);
+    const ntk_real cs = (ntk_real)cos(2 * L->c), omc = (ntk_real)(2 * sin(L->c) * sin(L->c));
+    const ntk_real opc = (ntk_real)(2 * cos(L->c) * cos(L->c)); /* 1 ∓ cos 2c without cancelling */
+    j = 0;
+    NTK__DUAL_LOOP(2, {
+      ntk_real c = q12[j], rho = ntk__rho(c, q11[j], q22[j], P1[1], P2[1]);
+      ntk_real ds = ntk__root_diff(q11[j], q22[j], P1[0], P2[0]), ac = c < 0 ? -c : c;
+      ntk_real mn = (ntk_real)0.5 * (ds * ds) + (P1[0] * P2[0]) * (one - (rho < 0 ? -rho : rho));
+      ntk_real E1 = NTK__EXP(-(b2 * mn)), e2 = NTK__EXPM1(-2 * (b2 * ac));
+      if (c >= 0) { /* T ∝ 1 − cos 2c·e^(−2b²q12), Ṫ ∝ 1 + cos 2c·e^(−2b²q12) */
+        q12[j] = ha2 * (E1 * (omc - cs * e2));
+        if (th) th[j] *= ha2b2 * (E1 * (opc + cs * e2));
+      } else if (e2 >= (ntk_real)-0.5) { /* T ∝ e^(−2b²|q12|) − cos 2c, Ṫ ∝ … + cos 2c */
+        q12[j] = ha2 * (E1 * (omc + e2));
+        if (th) th[j] *= ha2b2 * (E1 * (opc + e2));
+      } else { /* e^(−2b²|q12|) itself, not 1 + expm1, once it is small */
+        ntk_real x2 = NTK__EXP(-2 * (b2 * ac));
+        q12[j] = ha2 * (E1 * (x2 - cs));
+        if (th) th[j] *= ha2b2 * (E1 * (x2 + cs));
+      }
+    })
     break;
   }
   case NTK_LAYER_SIGN:
-    for (j = 0; j < cnt; j++) {
-      ntk_real nrm = NTK__SQRT(q11[j] * q22[j]);
-      q12[j] = nrm > 0 ? (2 / pi) * ntk__asin(ntk__clip1(q12[j] / nrm)) : 0;
+    j = 0;
+    NTK__DUAL_LOOP(2, {
+      q12[j] = P1[1] > 0 && P2[1] > 0 ? (2 / pi) * ntk__asin(ntk__rho(q12[j], q11[j], q22[j], P1[1], P2[1])) : 0;
       if (th) th[j] = 0;
-    }
+    })
     break;
   case NTK_LAYER_RBF: {
+    /* T = e^(−γ·(q11 + q22 − 2q12)), the exponent as (√q11 − √q22)² + 2√q11√q22·(1 − ρ) */
     const ntk_real g = (ntk_real)L->a;
-    for (j = 0; j < cnt; j++) {
-      ntk_real T = NTK__EXP(g * (2 * q12[j] - q11[j] - q22[j]));
+    j = 0;
+    NTK__DUAL_LOOP(2, {
+      ntk_real ds = ntk__root_diff(q11[j], q22[j], P1[0], P2[0]);
+      ntk_real T = NTK__EXP(-g * (ds * ds + 2 * (P1[0] * P2[0]) * (one - ntk__rho(q12[j], q11[j], q22[j], P1[1], P2[1]))));
       q12[j] = T;
-      if (th) th[j] *= 2 * g * T;
-    }
+      if (th) th[j] *= (g * T) * 2;
+    })
     break;
   }
   case NTK_LAYER_EXP: {
-    const ntk_real a2 = (ntk_real)(L->a * L->a), b2 = (ntk_real)(L->b * L->b);
-    for (j = 0; j < cnt; j++) {
-      ntk_real T = NTK__EXP(b2 * ((q11[j] + q22[j]) / 2 + q12[j]));
-      q12[j] = a2 * T;
-      if (th) th[j] *= a2 * b2 * T;
+    /* a·e^(b·x): T = a²·e^(b²·m+), Ṫ = b²·T, m+ = (q11 + q22)/2 + q12 as
+       (√q11 − √q22)²/2 + √q11√q22·(1 + ρ) (no cancellation at ρ → −1); a² and a²b² enter
+       through ntk__exp_scaled, so that e^(b²m+) may overflow where T does not */
+    const double la = L->a != 0 ? 2 * log(fabs(L->a)) : 0, lb = L->b != 0 ? 2 * log(fabs(L->b)) : 0;
+    const ntk_real a2 = (ntk_real)(L->a * L->a), a2b2 = (ntk_real)(L->a * L->a * L->b * L->b);
+    const ntk_real b2 = (ntk_real)(L->b * L->b), la2 = (ntk_real)la, la2b2 = (ntk_real)(la + lb);
+    const int a2_ok = ntk__finite(a2), a2b2_ok = ntk__finite(a2b2) && L->b != 0;
+    j = 0;
+    if (L->a == 0) { /* φ = 0 */
+      for (; j < cnt; j++) q12[j] = 0;
+      if (th) for (j = 0; j < cnt; j++) th[j] = 0;
+      break;
     }
+    NTK__DUAL_LOOP(2, {
+      ntk_real ds = ntk__root_diff(q11[j], q22[j], P1[0], P2[0]);
+      ntk_real y = b2 * ((ntk_real)0.5 * (ds * ds) + (P1[0] * P2[0]) * (one + ntk__rho(q12[j], q11[j], q22[j], P1[1], P2[1])));
+      q12[j] = ntk__exp_scaled(y, a2, a2_ok, la2);
+      if (th) th[j] *= L->b != 0 ? ntk__exp_scaled(y, a2b2, a2b2_ok, la2b2) : 0;
+    })
     break;
   }
   default: /* tanh, softplus, custom: [quad] */
@@ -2831,6 +3024,7 @@ static NTK__INLINE void ntk__qphi(const ntk__qctx *c, double x, double *f, doubl
     *f = c->L->f(x, c->L->user), *df = c->L->df(x, c->L->user);
   }
 }
+#undef NTK__DUAL_LOOP
 
 static void ntk__qouter(ntk__qctx *c, double u, double out[4]);
 #define NTK__Q_NORM 0.3989422804014326779 /* 1/√(2π) */
@@ -2984,8 +3178,8 @@ typedef struct ntk__kjob {
   size_t L, n1, n2, dim;
   int sym, want_nngp, want_ntk;
   const ntk_real *var1, *var2; /* (L+1, n): variance at the input of layer l */
-  const ntk_real *sq1, *sq2;   /* its square root */
-  const ntk_real *rs1, *rs2;   /* 1 / square root, 0 where the variance is 0 */
+  const ntk_real *pt1[NTK__NPT], *pt2[NTK__NPT]; /* (L+1, n) each: ntk__dual_point's values of
+                                                    the variance at the input of layer l */
   const double *nin;           /* (L): input width of each Dense layer ('standard') */
   ntk__quad *quad;             /* per layer, only for quadrature activations */
   ntk_real *buf;               /* the Gram matrix on entry, one of the outputs */
@@ -3034,10 +3228,13 @@ static void ntk__mirror_block(ntk_real *M, size_t n, size_t i0, size_t i1, size_
 #define NTK__KSEG 256 /* columns per recursion segment */
 #define NTK__KROWS 32 /* rows per block */
 
-/* run the recursion for entries (i, j0..j0+cnt); q12 in/out, th out (may be NULL) */
+/* run the recursion for entries (i, j0..j0+cnt); q12 in/out, th out (may be NULL). With
+   x2 = x1 the diagonal entry (i, i), if in the run, is set to the variance after every layer:
+   it is that value mathematically, and bit for bit it keeps ρ = 1 exact at the next layer
+   whatever the compiler contracted into FMAs in one loop and not in the other. */
 NTK__VEC static void ntk__kernel_seg(const ntk__kjob *jb, size_t i, size_t j0, size_t cnt, ntk_real *q12,
                             ntk_real *th, ntk_real *v1) {
-  size_t l, j;
+  size_t l, j, jd = jb->sym && i >= j0 && i - j0 < cnt ? i - j0 : cnt;
   for (j = 0; j < cnt; j++) v1[j] = jb->var1[i];
   if (th)
     for (j = 0; j < cnt; j++) th[j] = 0;
@@ -3057,16 +3254,59 @@ NTK__VEC static void ntk__kernel_seg(const ntk__kjob *jb, size_t i, size_t j0, s
       }
     } else {
       ntk__dual_aux aux;
-      if (jb->sq1) {
-        aux.s1 = jb->sq1[l * jb->n1 + i], aux.r1 = jb->rs1[l * jb->n1 + i];
-        aux.s2 = jb->sq2 + l * jb->n2 + j0, aux.r2 = jb->rs2 + l * jb->n2 + j0;
+      int k, np = ntk__dual_npt(L->kind);
+      memset(&aux, 0, sizeof aux);
+      if (np) {
+        aux.s1 = jb->pt1[0][l * jb->n1 + i], aux.r1 = jb->pt1[1][l * jb->n1 + i];
+        aux.s2 = jb->pt2[0] + l * jb->n2 + j0, aux.r2 = jb->pt2[1] + l * jb->n2 + j0;
+        for (k = 2; k < np; k++)
+          aux.x1[k - 2] = jb->pt1[k][l * jb->n1 + i], aux.x2[k - 2] = jb->pt2[k] + l * jb->n2 + j0;
       }
-      ntk__dual(L, &jb->quad[l], cnt, v1, q22, q12, th, jb->sq1 ? &aux : NULL);
+      ntk__dual(L, &jb->quad[l], cnt, v1, q22, q12, th, np ? &aux : NULL);
     }
+    if (jd < cnt) q12[jd] = jb->var1[(l + 1) * jb->n1 + i];
     if (l + 1 < jb->L)
       for (j = 0; j < cnt; j++) v1[j] = jb->var1[(l + 1) * jb->n1 + i];
   }
 }
+
+/* Any NaN or ±Inf in x (n) or y (n)? On the exponent bits (no -ffast-math folding),
+   branch-free so that it vectorises: an all-ones exponent plus one carries into the sign bit. */
+#ifdef NTK_REAL_FLOAT
+#define NTK__NONFINITE_BODY                                                                   \
+  size_t i;                                                                                   \
+  uint32_t acc = 0, u, v;                                                                     \
+  for (i = 0; i < n; i++) {                                                                   \
+    memcpy(&u, x + i, sizeof u), memcpy(&v, y + i, sizeof v);                                 \
+    acc |= ((u & 0x7f800000u) + 0x00800000u) | ((v & 0x7f800000u) + 0x00800000u);            \
+  }                                                                                           \
+  return (int)(acc >> 31);
+#else
+#define NTK__NONFINITE_BODY                                                                   \
+  size_t i;                                                                                   \
+  uint64_t acc = 0, u, v;                                                                     \
+  for (i = 0; i < n; i++) {                                                                   \
+    memcpy(&u, x + i, sizeof u), memcpy(&v, y + i, sizeof v);                                 \
+    acc |= ((u & 0x7ff0000000000000ull) + 0x0010000000000000ull) |                            \
+           ((v & 0x7ff0000000000000ull) + 0x0010000000000000ull);                             \
+  }                                                                                           \
+  return (int)(acc >> 63);
+#endif
+#if defined(NTK__BUILD_X86)
+NTK__TARGET_AVX2 NTK__VEC static int ntk__any_nonfinite_avx2(const ntk_real *x, const ntk_real *y, size_t n) {
+  NTK__NONFINITE_BODY
+}
+#endif
+NTK__VEC static int ntk__any_nonfinite2(const ntk_real *x, const ntk_real *y, size_t n) {
+#if defined(NTK__BUILD_X86)
+  if (ntk__simd_level() >= NTK_SIMD_AVX2) return ntk__any_nonfinite_avx2(x, y, n);
+#endif
+  {
+    NTK__NONFINITE_BODY
+  }
+}
+#undef NTK__NONFINITE_BODY
+static int ntk__any_nonfinite(const ntk_real *x, size_t n) { return ntk__any_nonfinite2(x, x, n); }
 
 NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
                                 size_t n1, const ntk_real *x2, size_t n2, size_t dim,
@@ -3074,8 +3314,8 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   ntk_kernel_desc dd;
   ntk__kjob jb;
   ntk_status st;
-  size_t L = n_layers, i, l, nv, width_in, nroots;
-  int ok = 1, nthreads = 1, cancelled = 0;
+  size_t L = n_layers, i, l, nv, width_in, npt;
+  int ok = 1, nthreads = 1, cancelled = 0, nonfinite = 0;
   ntk_real *var = NULL;
   double *nin = NULL;
   ntk__quad *quad = NULL;
@@ -3087,20 +3327,18 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   (void)ntk__mul(ntk__mul(n1 > n2 ? n1 : n2, dim, &ok), sizeof(ntk_real), &ok);
   (void)ntk__mul(ntk__mul(n1, n2, &ok), sizeof(ntk_real), &ok);
   nv = ntk__mul(ntk__add(n1, sym ? 0 : n2, &ok), L + 1, &ok);
-  (void)ntk__mul(ntk__mul(nv, 3, &ok), sizeof(ntk_real), &ok);
+  (void)ntk__mul(ntk__mul(nv, 1 + NTK__NPT, &ok), sizeof(ntk_real), &ok);
   if (!ok) return NTK_ERR_OVERFLOW;
   if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) return NTK_OK;
   for (i = 0; i < n1 * dim; i++) if (!ntk__finite(x1[i])) return NTK_ERR_NON_FINITE;
   if (!sym) for (i = 0; i < n2 * dim; i++) if (!ntk__finite(x2[i])) return NTK_ERR_NON_FINITE;
   /* 'standard' Dense layers need the finite input width */
-  /* variances, and their √ and 1/√ where the vectorised ReLU-family dual uses them (x86-64,
-     double; nowhere else, so small targets do not pay the memory) */
-  nroots = 0;
-#if defined(NTK__BUILD_X86) && !defined(NTK_REAL_FLOAT)
+  /* variances, and the per-point values of the closed-form duals (ntk__dual_point: √q, 1/√q,
+     …), npt ≤ NTK__NPT slots of nv each: O((n1 + n2)·L) */
+  npt = 0;
   for (l = 0; l < L; l++)
-    if (layers[l].kind == NTK_LAYER_ABRELU && ntk__simd_level() >= NTK_SIMD_AVX2) nroots = 2;
-#endif
-  var = (ntk_real *)NTK_MALLOC((1 + nroots) * nv * sizeof(ntk_real));
+    if ((size_t)ntk__dual_npt(layers[l].kind) > npt) npt = (size_t)ntk__dual_npt(layers[l].kind);
+  var = (ntk_real *)NTK_MALLOC((1 + npt) * nv * sizeof(ntk_real));
   nin = (double *)NTK_MALLOC(L * sizeof(double));
   quad = (ntk__quad *)NTK_MALLOC(L * sizeof(ntk__quad));
   if (!var || !nin || !quad) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
@@ -3120,7 +3358,7 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   memset(&jb, 0, sizeof jb);
   jb.layers = layers, jb.L = L, jb.n1 = n1, jb.n2 = n2, jb.dim = dim, jb.sym = sym;
   jb.var1 = var, jb.var2 = sym ? var : var + (L + 1) * n1;
-  if (nroots) jb.sq1 = jb.var1 + nv, jb.sq2 = jb.var2 + nv, jb.rs1 = jb.var1 + 2 * nv, jb.rs2 = jb.var2 + 2 * nv;
+  for (l = 0; l < npt; l++) jb.pt1[l] = jb.var1 + (1 + l) * nv, jb.pt2[l] = jb.var2 + (1 + l) * nv;
   jb.nin = nin, jb.quad = quad, jb.nngp = nngp, jb.ntk = ntk;
   jb.buf = nngp ? nngp : ntk;
   /* 1. Gram matrix into the buffer */
@@ -3161,10 +3399,19 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
       }
     }
   }
-  for (i = 0; nroots && i < nv; i++) {
-    ntk_real r = NTK__SQRT(var[i]);
-    var[nv + i] = r;
-    var[2 * nv + i] = r > 0 ? 1 / r : 0;
+  /* a variance that over- or underflowed to ±Inf/NaN at any layer: the kernel is not
+     representable there (off-diagonal entries are bounded by the diagonal ones) */
+  nonfinite = ntk__any_nonfinite(var, nv);
+  for (l = 0; l < L; l++) {
+    size_t np = (size_t)ntk__dual_npt(layers[l].kind), pass, k;
+    for (pass = 0; np && pass < (sym ? 1u : 2u); pass++) {
+      size_t n = pass ? n2 : n1, off = (pass ? (L + 1) * n1 : 0) + l * n;
+      for (i = 0; i < n; i++) {
+        ntk_real o[NTK__NPT];
+        ntk__dual_point(&layers[l], var[off + i], o);
+        for (k = 0; k < np; k++) var[(1 + k) * nv + off + i] = o[k];
+      }
+    }
   }
   /* 3. the recursion, by blocks of NTK__KROWS rows and NTK__KSEG columns; with x2 = x1 each
      finished block of the lower triangle is written transposed into the upper one while it is
@@ -3205,6 +3452,13 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
                so ρ = 1 exactly there */
             if (!nngp) memcpy(segq, row, cnt * sizeof(ntk_real));
             ntk__kernel_seg(&jb, ii, j0, cnt, q, ntk ? ntk + ii * n2 + j0 : NULL, v1);
+            /* NaN/Inf in what the recursion produced, while it is in L1 */
+            if (ntk__any_nonfinite2(q, ntk ? ntk + ii * n2 + j0 : q, cnt)) {
+#ifdef NTK__OMP
+#pragma omp atomic write
+#endif
+              nonfinite = 1;
+            }
           }
           if (sym && nngp) ntk__mirror_block(nngp, n1, i0, i1, j0, j0 + jn);
           if (sym && ntk) ntk__mirror_block(ntk, n1, i0, i1, j0, j0 + jn);
@@ -3239,7 +3493,8 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   }
   if (cancelled) { st = NTK_ERR_CANCELLED; goto done; }
   if (dd.progress) dd.progress("kernel", 1.0, dd.progress_user);
-  st = NTK_OK;
+  /* complete either way: on NON_FINITE every entry has been written, as computed */
+  st = nonfinite ? NTK_ERR_NON_FINITE : NTK_OK;
 done:
   if (quad) for (l = 0; l < L; l++) if (quad[l].x) NTK_FREE(quad[l].x);
   NTK_FREE(quad);

@@ -15,6 +15,7 @@
 #include "test_net.c"
 #include "test_cli.c"
 #include "test_nets15.c"
+#include "test_closed.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -52,6 +53,7 @@ static const t_entry t_all[] = {
     {"readme", test_readme},
     {"bad_input", test_bad_input_table},
     {"nets15", test_nets15_all},
+    {"closed", test_closed_all},
 };
 
 int main(int argc, char **argv) {
