@@ -209,8 +209,38 @@ typedef enum ntk_layer_kind {
   NTK_LAYER_TANH,     /* adaptive quadrature, see NTK_QUAD_DEGREE */
   NTK_LAYER_SOFTPLUS, /* log(1 + eˣ), adaptive quadrature */
   NTK_LAYER_CUSTOM,   /* user φ and φ′, adaptive quadrature */
+  /* spatial and branched networks (neural-tangents' stax semantics); see ntk_layers_describe */
+  NTK_LAYER_INPUT,           /* first layer only: one input row is an h×w×c image (NHWC,
+                                row-major; a 1-D sequence of length w is h = 1); without it a
+                                row is the vector (1, 1, dim) */
+  NTK_LAYER_CONV,            /* convolution: width = output channels, filter, stride, padding,
+                                w_std, b_std, param; weights shared over positions */
+  NTK_LAYER_AVG_POOL,        /* window mean (stride 0 = 1, as stax); flags: normalize edges */
+  NTK_LAYER_SUM_POOL,        /* window sum */
+  NTK_LAYER_GLOBAL_AVG_POOL, /* mean over all positions: (h, w, c) → (1, 1, c) */
+  NTK_LAYER_GLOBAL_SUM_POOL, /* sum over all positions */
+  NTK_LAYER_FLATTEN,         /* (h, w, c) → (1, 1, h·w·c); its output is not Gaussian */
+  NTK_LAYER_LAYER_NORM,      /* normalise over the axes in flags (NTK_AXIS_*; 0 = channels), eps */
+  NTK_LAYER_FANOUT,          /* n branches follow, each ended by NTK_LAYER_BRANCH but the last, */
+  NTK_LAYER_BRANCH,          /* … then one FANIN joins them (an empty branch is the identity) */
+  NTK_LAYER_FANIN_SUM,       /* sum of the branches (all Gaussian, equal shapes) */
+  NTK_LAYER_FANIN_CONCAT,    /* concatenation along channels (equal h, w); not Gaussian */
   NTK__LAYER_KIND_END
 } ntk_layer_kind;
+
+/* Convolution and pooling padding, as stax: VALID (no padding), SAME (zero padding to
+   ceil(size / stride) outputs, the odd one at the end), CIRCULAR (periodic). */
+typedef enum ntk_padding { NTK_PAD_VALID = 0, NTK_PAD_SAME = 1, NTK_PAD_CIRCULAR = 2 } ntk_padding;
+/* Bias of Dense and Conv layers: neural-tangents' b_std = None (no bias parameter) and
+   b_std = 0. (a bias parameter that starts at 0 and is trained: in 'standard' it adds 1 to the
+   layer's NTK) are NTK_BIAS_NONE and NTK_BIAS_ALWAYS with b_std = 0. The default, AUTO, is
+   this library's historical rule: a bias parameter exactly when b_std > 0. */
+typedef enum ntk_bias { NTK_BIAS_AUTO = 0, NTK_BIAS_NONE = 1, NTK_BIAS_ALWAYS = 2 } ntk_bias;
+/* flags: LayerNorm's axes (any set including NTK_AXIS_C; 0 = NTK_AXIS_C), pools' edges */
+#define NTK_AXIS_H 1
+#define NTK_AXIS_W 2
+#define NTK_AXIS_C 4
+#define NTK_POOL_NORMALIZE_EDGES 8 /* AvgPool: divide by the in-image window size at SAME edges */
 /* ACCURACY OF THE CLOSED FORMS (identity, the ReLU family, erf, GELU, sin, sign, rbf, exp).
    Each activation maps (q11, q22, q12) — the pre-activation covariance — to T = E[φ(u)φ(v)]
    and Ṫ = E[φ′(u)φ′(v)]. For q11, q22 in [1e-300, 1e300] (float: [1e-36, 1e36]; erf: b²q11,
@@ -243,6 +273,16 @@ typedef struct ntk_layer {
   double (*f)(double x, void *user);  /* NTK_LAYER_CUSTOM: φ */
   double (*df)(double x, void *user); /* NTK_LAYER_CUSTOM: φ′ */
   void *user;
+  /* spatial layers (zero = the default everywhere) */
+  size_t shape[3];       /* INPUT: (h, w, c); CONV: filter (fh, fw); pools: window (ph, pw).
+                            A second extent 0 means square (fh × fh) on 2-D input and a length
+                            fh along w on 1-D input (h = 1) */
+  size_t stride[2];      /* CONV, pools: (sh, sw); 0 = 1; second 0 = like the filter's */
+  ntk_padding padding;   /* CONV, pools */
+  ntk_bias bias;         /* DENSE, CONV */
+  size_t n;              /* FANOUT: number of branches (≥ 1) */
+  int flags;             /* LAYER_NORM: NTK_AXIS_*; AVG_POOL: NTK_POOL_NORMALIZE_EDGES */
+  double eps;            /* LAYER_NORM: added to the variance (0 = 1e-12, as stax) */
 } ntk_layer;
 
 /* Activations without a closed form (tanh, softplus, custom): T = E[φ(u)φ(v)] and
@@ -290,12 +330,32 @@ NTKDEF ntk_layer ntk_exp(double a, double b);
 NTKDEF ntk_layer ntk_tanh(void);
 NTKDEF ntk_layer ntk_softplus(void);
 NTKDEF ntk_layer ntk_custom(double (*f)(double, void *), double (*df)(double, void *), void *user);
+/* Spatial and branched layers. Filters, windows and strides are (h, w) extents; fw = 0 (pw = 0,
+   sw = 0) means "as the first" on 2-D input and "the first, along w" on 1-D input. */
+NTKDEF ntk_layer ntk_input(size_t h, size_t w, size_t c);
+NTKDEF ntk_layer ntk_conv(size_t channels, size_t fh, size_t fw, size_t sh, size_t sw,
+                          ntk_padding padding, double w_std, double b_std);
+NTKDEF ntk_layer ntk_conv_standard(size_t channels, size_t fh, size_t fw, size_t sh, size_t sw,
+                                   ntk_padding padding, double w_std, double b_std);
+NTKDEF ntk_layer ntk_avg_pool(size_t ph, size_t pw, size_t sh, size_t sw, ntk_padding padding,
+                              int normalize_edges);
+NTKDEF ntk_layer ntk_sum_pool(size_t ph, size_t pw, size_t sh, size_t sw, ntk_padding padding);
+NTKDEF ntk_layer ntk_global_avg_pool(void);
+NTKDEF ntk_layer ntk_global_sum_pool(void);
+NTKDEF ntk_layer ntk_flatten(void);
+NTKDEF ntk_layer ntk_layer_norm(int axes, double eps); /* axes: NTK_AXIS_* (0 = channels) */
+NTKDEF ntk_layer ntk_fanout(size_t branches);
+NTKDEF ntk_layer ntk_branch(void);
+NTKDEF ntk_layer ntk_fanin_sum(void);
+NTKDEF ntk_layer ntk_fanin_concat(void);
 /* Fills out[0..] with depth × (Dense(width) + act) then Dense(outputs); returns the number of
    layers (2·depth + 1), or 0 if cap is too small. */
 NTKDEF size_t ntk_mlp(ntk_layer *out, size_t cap, size_t depth, size_t width, ntk_layer act,
                       double w_std, double b_std, size_t outputs);
 /* Checks a layer list: NTK_OK or NTK_ERR_BAD_LAYER (unknown kind, σ_w ≤ 0 or non-finite,
-   σ_b < 0, an activation not directly after a Dense layer, a missing φ/φ′, a bad degree). */
+   σ_b < 0, an activation not directly after a Dense layer, a missing φ/φ′, a bad degree).
+   The spatial and branched kinds and NTK_BIAS_NONE/ALWAYS are declared but not computed yet:
+   NTK_ERR_UNSUPPORTED (the front end that infers their shapes is the next step). */
 NTKDEF ntk_status ntk_layers_check(const ntk_layer *layers, size_t n_layers);
 
 /* ---- infinite-width kernels ------------------------------------------------------------- */
@@ -2586,6 +2646,56 @@ NTKDEF ntk_layer ntk_custom(double (*f)(double, void *), double (*df)(double, vo
   l.f = f, l.df = df, l.user = user;
   return l;
 }
+NTKDEF ntk_layer ntk_input(size_t h, size_t w, size_t c) {
+  ntk_layer l = ntk__layer(NTK_LAYER_INPUT);
+  l.shape[0] = h, l.shape[1] = w, l.shape[2] = c;
+  return l;
+}
+NTKDEF ntk_layer ntk_conv(size_t channels, size_t fh, size_t fw, size_t sh, size_t sw,
+                          ntk_padding padding, double w_std, double b_std) {
+  ntk_layer l = ntk__layer(NTK_LAYER_CONV);
+  l.width = channels, l.shape[0] = fh, l.shape[1] = fw, l.stride[0] = sh, l.stride[1] = sw;
+  l.padding = padding, l.w_std = w_std, l.b_std = b_std, l.param = NTK_PARAM_NTK;
+  return l;
+}
+NTKDEF ntk_layer ntk_conv_standard(size_t channels, size_t fh, size_t fw, size_t sh, size_t sw,
+                                   ntk_padding padding, double w_std, double b_std) {
+  ntk_layer l = ntk_conv(channels, fh, fw, sh, sw, padding, w_std, b_std);
+  l.param = NTK_PARAM_STANDARD;
+  return l;
+}
+static ntk_layer ntk__pool(ntk_layer_kind kind, size_t ph, size_t pw, size_t sh, size_t sw,
+                           ntk_padding padding) {
+  ntk_layer l = ntk__layer(kind);
+  l.shape[0] = ph, l.shape[1] = pw, l.stride[0] = sh, l.stride[1] = sw, l.padding = padding;
+  return l;
+}
+NTKDEF ntk_layer ntk_avg_pool(size_t ph, size_t pw, size_t sh, size_t sw, ntk_padding padding,
+                              int normalize_edges) {
+  ntk_layer l = ntk__pool(NTK_LAYER_AVG_POOL, ph, pw, sh, sw, padding);
+  l.flags = normalize_edges ? NTK_POOL_NORMALIZE_EDGES : 0;
+  return l;
+}
+NTKDEF ntk_layer ntk_sum_pool(size_t ph, size_t pw, size_t sh, size_t sw, ntk_padding padding) {
+  return ntk__pool(NTK_LAYER_SUM_POOL, ph, pw, sh, sw, padding);
+}
+NTKDEF ntk_layer ntk_global_avg_pool(void) { return ntk__layer(NTK_LAYER_GLOBAL_AVG_POOL); }
+NTKDEF ntk_layer ntk_global_sum_pool(void) { return ntk__layer(NTK_LAYER_GLOBAL_SUM_POOL); }
+NTKDEF ntk_layer ntk_flatten(void) { return ntk__layer(NTK_LAYER_FLATTEN); }
+NTKDEF ntk_layer ntk_layer_norm(int axes, double eps) {
+  ntk_layer l = ntk__layer(NTK_LAYER_LAYER_NORM);
+  l.flags = axes, l.eps = eps;
+  return l;
+}
+NTKDEF ntk_layer ntk_fanout(size_t branches) {
+  ntk_layer l = ntk__layer(NTK_LAYER_FANOUT);
+  l.n = branches;
+  return l;
+}
+NTKDEF ntk_layer ntk_branch(void) { return ntk__layer(NTK_LAYER_BRANCH); }
+NTKDEF ntk_layer ntk_fanin_sum(void) { return ntk__layer(NTK_LAYER_FANIN_SUM); }
+NTKDEF ntk_layer ntk_fanin_concat(void) { return ntk__layer(NTK_LAYER_FANIN_CONCAT); }
+
 NTKDEF size_t ntk_mlp(ntk_layer *out, size_t cap, size_t depth, size_t width, ntk_layer act,
                       double w_std, double b_std, size_t outputs) {
   size_t i, n = 2 * depth + 1;
@@ -2598,9 +2708,31 @@ NTKDEF size_t ntk_mlp(ntk_layer *out, size_t cap, size_t depth, size_t width, nt
   return n;
 }
 
-static int ntk__is_activation(ntk_layer_kind k) {
-  return k >= NTK_LAYER_IDENTITY && k < NTK__LAYER_KIND_END;
+/* Per-kind properties, one row per kind in enum order (index kind − NTK_LAYER_DENSE). */
+#define NTK__K_ACT 1     /* an activation: needs a Gaussian input, runs through ntk__dual */
+#define NTK__K_PARAMS 2  /* has parameters (W, then b) */
+#define NTK__K_LINEAR 4  /* linear in its input: keeps Gaussianity */
+#define NTK__K_SPATIAL 8 /* needs or produces spatial structure (the MLP driver cannot run it) */
+#define NTK__K_STRUCT 16 /* branch structure: FANOUT, BRANCH, FANIN_* */
+static const unsigned char ntk__kind_props[] = {
+    NTK__K_PARAMS,                  /* DENSE */
+    NTK__K_ACT,                     /* IDENTITY (an activation for the MLP rule today) */
+    NTK__K_ACT, NTK__K_ACT, NTK__K_ACT, NTK__K_ACT, NTK__K_ACT, NTK__K_ACT, NTK__K_ACT, /* ABRELU … EXP */
+    NTK__K_ACT, NTK__K_ACT, NTK__K_ACT, /* TANH, SOFTPLUS, CUSTOM */
+    NTK__K_SPATIAL,                 /* INPUT */
+    NTK__K_SPATIAL | NTK__K_PARAMS, /* CONV */
+    NTK__K_SPATIAL | NTK__K_LINEAR, NTK__K_SPATIAL | NTK__K_LINEAR, /* AVG_POOL, SUM_POOL */
+    NTK__K_SPATIAL | NTK__K_LINEAR, NTK__K_SPATIAL | NTK__K_LINEAR, /* GLOBAL_AVG/SUM_POOL */
+    NTK__K_SPATIAL,                 /* FLATTEN (linear, but its output is not Gaussian) */
+    NTK__K_SPATIAL,                 /* LAYER_NORM */
+    NTK__K_SPATIAL | NTK__K_STRUCT, NTK__K_SPATIAL | NTK__K_STRUCT, /* FANOUT, BRANCH */
+    NTK__K_SPATIAL | NTK__K_STRUCT, NTK__K_SPATIAL | NTK__K_STRUCT, /* FANIN_SUM, FANIN_CONCAT */
+};
+typedef char ntk__kind_props_complete[sizeof ntk__kind_props == NTK__LAYER_KIND_END - NTK_LAYER_DENSE ? 1 : -1];
+static unsigned ntk__props(ntk_layer_kind k) {
+  return k >= NTK_LAYER_DENSE && k < NTK__LAYER_KIND_END ? ntk__kind_props[k - NTK_LAYER_DENSE] : 0;
 }
+static int ntk__is_activation(ntk_layer_kind k) { return (ntk__props(k) & NTK__K_ACT) != 0; }
 static int ntk__is_quadrature(ntk_layer_kind k) {
   return k == NTK_LAYER_TANH || k == NTK_LAYER_SOFTPLUS || k == NTK_LAYER_CUSTOM;
 }
@@ -2610,10 +2742,12 @@ NTKDEF ntk_status ntk_layers_check(const ntk_layer *layers, size_t n_layers) {
   if (!layers || n_layers == 0) return NTK_ERR_INVALID_ARG;
   for (i = 0; i < n_layers; i++) {
     const ntk_layer *l = &layers[i];
+    if (ntk__props(l->kind) & NTK__K_SPATIAL) return NTK_ERR_UNSUPPORTED; /* not yet: issue 16 */
     if (l->kind == NTK_LAYER_DENSE) {
       if (!ntk__finite(l->w_std) || !(l->w_std > 0) || !ntk__finite(l->b_std) || l->b_std < 0 ||
           (l->param != NTK_PARAM_NTK && l->param != NTK_PARAM_STANDARD))
         return NTK_ERR_BAD_LAYER;
+      if (l->bias != NTK_BIAS_AUTO) return NTK_ERR_UNSUPPORTED; /* not yet: issue 16 */
     } else if (ntk__is_activation(l->kind)) {
       if (i == 0 || layers[i - 1].kind != NTK_LAYER_DENSE) return NTK_ERR_BAD_LAYER;
       if (!ntk__finite(l->a) || !ntk__finite(l->b) || !ntk__finite(l->c)) return NTK_ERR_BAD_LAYER;

@@ -16,6 +16,7 @@
 #include "test_cli.c"
 #include "test_nets15.c"
 #include "test_closed.c"
+#include "test_layers.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -54,6 +55,7 @@ static const t_entry t_all[] = {
     {"bad_input", test_bad_input_table},
     {"nets15", test_nets15_all},
     {"closed", test_closed_all},
+    {"layers_api", test_layers_api},
 };
 
 int main(int argc, char **argv) {
