@@ -670,7 +670,9 @@ static void prog_end(void) {
 }
 /* rough costs (flop-like units) */
 static double cost_kernel(const options *o, double n1, double n2, int sym, double dim) {
-  double per = 40, q = o->quad_degree ? o->quad_degree : 64;
+  /* the adaptive quadrature of tanh/softplus: ~10⁴ φ evaluations per entry and layer (more
+     with a large --quad-degree, which is a minimum node count per 1-D rule) */
+  double per = 40, q = o->quad_degree > 100 ? o->quad_degree : 100;
   const char *a = o->act;
   if (!strncmp(a, "tanh", 4) || !strncmp(a, "softplus", 8)) per = 10 * q * q;
   return (sym ? n1 * (n1 + 1) / 2 : n1 * n2) * (dim + (double)(o->depth + 1) * per);
