@@ -3050,12 +3050,23 @@ NTK__NO_ERRNO static void ntk__dual(const ntk_layer *L, const ntk__quad *qd, siz
     })
     break;
   case NTK_LAYER_RBF: {
-    /* T = e^(−γ·(q11 + q22 − 2q12)), the exponent as (√q11 − √q22)² + 2√q11√q22·(1 − ρ) */
+    /* T = e^(−γ·(q11 + q22 − 2q12)), the exponent as (√q11 − √q22)² + 2√q11√q22·(1 − ρ); when
+       q12 is within a factor 2 of q11 and of q22 (nearly parallel points), as
+       (q11 − q12) + (q22 − q12) instead: both differences are exact (Sterbenz), while 1 − ρ
+       would be lost once ρ rounds to 1 (float at q ≈ 6e14: e^(−0.55) for e^(−2e7), seen on
+       aarch64 where FMA contraction rounds ρ up) */
     const ntk_real g = (ntk_real)L->a;
     j = 0;
     NTK__DUAL_LOOP(2, {
-      ntk_real ds = ntk__root_diff(q11[j], q22[j], P1[0], P2[0]);
-      ntk_real T = NTK__EXP(-g * (ds * ds + 2 * (P1[0] * P2[0]) * (one - ntk__rho(q12[j], q11[j], q22[j], P1[1], P2[1]))));
+      ntk_real c = q12[j], e, T;
+      if (c + c >= q11[j] && c <= q11[j] + q11[j] && c + c >= q22[j] && c <= q22[j] + q22[j]) {
+        e = (q11[j] - c) + (q22[j] - c);
+        e = e > 0 ? e : 0;
+      } else {
+        ntk_real ds = ntk__root_diff(q11[j], q22[j], P1[0], P2[0]);
+        e = ds * ds + 2 * (P1[0] * P2[0]) * (one - ntk__rho(c, q11[j], q22[j], P1[1], P2[1]));
+      }
+      T = NTK__EXP(-g * e);
       q12[j] = T;
       if (th) th[j] *= (g * T) * 2;
     })
