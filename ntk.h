@@ -3166,28 +3166,25 @@ static void ntk__pz_layer(ntk__pz *P, size_t a, size_t nend, size_t e, const ntk
     else if (NTK__PZ_IS("id")) l = ntk_identity();
     else if (NTK__PZ_IS("act")) l = P->d.act;
     else {
-      size_t ep = 0;
-      ntk__msg tmp;
-      char buf[8];
-      int has_colon = nend < e && P->s[nend] == ':';
-      tmp = ntk__msg_init(buf, sizeof buf);
-      if (!has_colon && ntk_parse_activation(name, nn, &l, &ep, tmp.p, tmp.cap) != NTK_OK) {
-        ntk__pz_failq(P, a, a, e, "unknown layer ", name, nn,
-                      " (dense conv avgpool sumpool gap gsp flatten layernorm id act sum concat "
-                      "res, or an activation: relu, erf, tanh, ...)");
-        return;
-      }
-      if (has_colon) {
-        if (ntk_parse_activation(name, e - a, &l, &ep, NULL, 0) != NTK_OK) {
-          ntk__pz_fail(P, NTK_ERR_BAD_LAYER, a + ep, a, e);
-          /* the activation parser writes its own reason after "at 'TOKEN': " */
-          {
-            ntk__msg rest = P->m;
-            if (rest.p) rest.p += rest.len, rest.cap -= rest.len, rest.len = 0;
-            ntk_parse_activation(name, e - a, &l, &ep, rest.p, rest.p ? rest.cap : 0);
-          }
+      size_t ep = 0, ae = nend; /* the activation's text: [a, ae) */
+      char buf[9];
+      if (P->s[ae] == ':')
+        while (ae < e && P->s[ae] != '(') ae++;
+      /* an activation: its own reason, unless the name is not one (then: an unknown layer) */
+      if (ntk_parse_activation(name, ae - a, &l, &ep, buf, sizeof buf) != NTK_OK) {
+        if (nend == ae && !strcmp(buf, "unknown ")) {
+          ntk__pz_failq(P, a, a, e, "unknown layer ", name, nn,
+                        " (dense conv avgpool sumpool gap gsp flatten layernorm id act sum concat "
+                        "res, or an activation: relu, erf, tanh, ...)");
           return;
         }
+        ntk__pz_fail(P, NTK_ERR_BAD_LAYER, a + ep, a, e);
+        {
+          ntk__msg rest = P->m; /* the activation parser's reason after "at 'TOKEN': " */
+          if (rest.p) rest.p += rest.len, rest.cap -= rest.len;
+          ntk_parse_activation(name, ae - a, &l, &ep, rest.p, rest.p ? rest.cap : 0);
+        }
+        return;
       }
       l.quad_degree = P->d.quad_degree;
     }
