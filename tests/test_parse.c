@@ -1,11 +1,11 @@
 /* The text form of an architecture (../shared/CLI.md, issue 16 item 3): ntk_parse_net and
-   ntk_parse_activation against layer lists written out by hand, field by field (tp_row below:
+   ntk_parse_activation against layer lists written out by hand, field by field (tpz_row below:
    a plain table, not the library's constructors), every error message with its byte offset,
    sizing and short arrays, the nesting limit, long specs, and random strings over the
    grammar's alphabet in exactly-sized heap buffers (make sanitize: no read past the NUL). */
 
 /* one expected layer: every ntk_layer field that the parser may set */
-typedef struct tp_row {
+typedef struct tpz_row {
   int kind;
   size_t width;
   double w, b;
@@ -16,24 +16,24 @@ typedef struct tp_row {
   int flags;
   double eps, a, b2, c;
   int quad;
-} tp_row;
-#define TP_D(N, W, B) {NTK_LAYER_DENSE, N, W, B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
-#define TP_DX(N, W, B, P, BI) {NTK_LAYER_DENSE, N, W, B, P, BI, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
-#define TP_C(C, F0, F1, S0, S1, PAD, W, B) {NTK_LAYER_CONV, C, W, B, 0, 0, F0, F1, S0, S1, PAD, 0, 0, 0, 0, 0, 0, 0}
-#define TP_CX(C, F0, F1, S0, S1, PAD, W, B, P, BI) {NTK_LAYER_CONV, C, W, B, P, BI, F0, F1, S0, S1, PAD, 0, 0, 0, 0, 0, 0, 0}
-#define TP_POOL(K, P0, P1, S0, S1, PAD, FL) {K, 0, 0, 0, 0, 0, P0, P1, S0, S1, PAD, 0, FL, 0, 0, 0, 0, 0}
-#define TP_K(K) {K, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
-#define TP_ACT(K, A, B, C, Q) {K, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, A, B, C, Q}
-#define TP_RELU TP_ACT(NTK_LAYER_ABRELU, 0, 1, 0, 0)
-#define TP_FAN(N) {NTK_LAYER_FANOUT, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, N, 0, 0, 0, 0, 0, 0}
-#define TP_LN(FL, EPS) {NTK_LAYER_LAYER_NORM, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, FL, EPS, 0, 0, 0, 0}
-#define TP_BR TP_K(NTK_LAYER_BRANCH)
-#define TP_SUM TP_K(NTK_LAYER_FANIN_SUM)
-#define TP_CAT TP_K(NTK_LAYER_FANIN_CONCAT)
-#define TP_GAP TP_K(NTK_LAYER_GLOBAL_AVG_POOL)
+} tpz_row;
+#define TPZ_D(N, W, B) {NTK_LAYER_DENSE, N, W, B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define TPZ_DX(N, W, B, P, BI) {NTK_LAYER_DENSE, N, W, B, P, BI, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define TPZ_C(C, F0, F1, S0, S1, PAD, W, B) {NTK_LAYER_CONV, C, W, B, 0, 0, F0, F1, S0, S1, PAD, 0, 0, 0, 0, 0, 0, 0}
+#define TPZ_CX(C, F0, F1, S0, S1, PAD, W, B, P, BI) {NTK_LAYER_CONV, C, W, B, P, BI, F0, F1, S0, S1, PAD, 0, 0, 0, 0, 0, 0, 0}
+#define TPZ_POOL(K, P0, P1, S0, S1, PAD, FL) {K, 0, 0, 0, 0, 0, P0, P1, S0, S1, PAD, 0, FL, 0, 0, 0, 0, 0}
+#define TPZ_K(K) {K, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define TPZ_ACT(K, A, B, C, Q) {K, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, A, B, C, Q}
+#define TPZ_RELU TPZ_ACT(NTK_LAYER_ABRELU, 0, 1, 0, 0)
+#define TPZ_FAN(N) {NTK_LAYER_FANOUT, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, N, 0, 0, 0, 0, 0, 0}
+#define TPZ_LN(FL, EPS) {NTK_LAYER_LAYER_NORM, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, FL, EPS, 0, 0, 0, 0}
+#define TPZ_BR TPZ_K(NTK_LAYER_BRANCH)
+#define TPZ_SUM TPZ_K(NTK_LAYER_FANIN_SUM)
+#define TPZ_CAT TPZ_K(NTK_LAYER_FANIN_CONCAT)
+#define TPZ_GAP TPZ_K(NTK_LAYER_GLOBAL_AVG_POOL)
 
 /* 1 when l is exactly r (and prints the first differing field) */
-static int tp_same(const ntk_layer *l, const tp_row *r, const char *spec, size_t i) {
+static int tpz_same(const ntk_layer *l, const tpz_row *r, const char *spec, size_t i) {
   int quadrature = r->kind == NTK_LAYER_TANH || r->kind == NTK_LAYER_SOFTPLUS;
   const char *bad = NULL;
   if ((int)l->kind != r->kind) bad = "kind";
@@ -58,7 +58,7 @@ static int tp_same(const ntk_layer *l, const tp_row *r, const char *spec, size_t
 }
 
 /* parses spec and compares with rows[0..n): also a sizing call and every short cap */
-static void tp_expect(const char *spec, const ntk_parse_defaults *d, const tp_row *rows, size_t n) {
+static void tpz_expect(const char *spec, const ntk_parse_defaults *d, const tpz_row *rows, size_t n) {
   ntk_layer out[128];
   size_t got = 7, pos = 7, i, cap;
   char err[200];
@@ -68,7 +68,7 @@ static void tp_expect(const char *spec, const ntk_parse_defaults *d, const tp_ro
   T_CHECK(st == NTK_OK && got == n && err[0] == 0, "'%s': %s, %zu layers (expected %zu): %s", spec,
           ntk_status_string(st), got, n, err);
   if (st != NTK_OK || got != n) return;
-  for (i = 0; i < n; i++) same &= tp_same(&out[i], &rows[i], spec, i);
+  for (i = 0; i < n; i++) same &= tpz_same(&out[i], &rows[i], spec, i);
   T_CHECK(same, "'%s': the layers as written out by hand", spec);
   got = 0;
   T_STATUS(ntk_parse_net(spec, d, NULL, 0, &got, NULL, NULL, 0), NTK_OK);
@@ -78,7 +78,7 @@ static void tp_expect(const char *spec, const ntk_parse_defaults *d, const tp_ro
     memset(shortl, 0xA5, sizeof shortl);
     st = ntk_parse_net(spec, d, shortl, cap, &got, NULL, err, sizeof err);
     same = st == NTK_ERR_INVALID_ARG && got == n && strstr(err, "more than cap") != NULL;
-    for (i = 0; i < cap && same; i++) same &= tp_same(&shortl[i], &rows[i], spec, i);
+    for (i = 0; i < cap && same; i++) same &= tpz_same(&shortl[i], &rows[i], spec, i);
     for (i = cap; i < 128 && same; i++) same &= ((unsigned char *)&shortl[i])[0] == 0xA5;
     if (!same) {
       T_CHECK(0, "'%s' with cap %zu: %s, n %zu, %s", spec, cap, ntk_status_string(st), got, err);
@@ -88,7 +88,7 @@ static void tp_expect(const char *spec, const ntk_parse_defaults *d, const tp_ro
   t_passed++;
 }
 
-static void tp_error(const char *spec, ntk_status want, size_t want_pos, const char *want_msg) {
+static void tpz_error(const char *spec, ntk_status want, size_t want_pos, const char *want_msg) {
   ntk_layer out[64];
   size_t n = 7, pos = 999;
   char err[400];
@@ -100,50 +100,50 @@ static void tp_error(const char *spec, ntk_status want, size_t want_pos, const c
 
 static void test_parse_examples(void) {
   ntk_parse_defaults d = ntk_parse_defaults_init();
-  tp_row rows[128];
+  tpz_row rows[128];
   size_t k, i;
   t_section("parse: CLI.md's four example specs, written out by hand");
   d.width = 128, d.outputs = 10, d.w_std = 1.5, d.b_std = 0.1;
   /* neural-tangents' benchmark network: 21 × [Conv(1, 3×3, SAME) + ReLU], GAP, Dense(1) */
   for (k = 0, i = 0; i < 21; i++) {
-    tp_row c = TP_C(1, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), r = TP_RELU;
+    tpz_row c = TPZ_C(1, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), r = TPZ_RELU;
     rows[k++] = c, rows[k++] = r;
   }
   {
-    tp_row g = TP_GAP, o = TP_D(1, 1.5, 0.1);
+    tpz_row g = TPZ_GAP, o = TPZ_D(1, 1.5, 0.1);
     rows[k++] = g, rows[k++] = o;
   }
-  tp_expect("21*(conv(1,3x3,same) relu) gap dense(1)", &d, rows, k);
+  tpz_expect("21*(conv(1,3x3,same) relu) gap dense(1)", &d, rows, k);
   {
-    tp_row flat = TP_K(NTK_LAYER_FLATTEN);
+    tpz_row flat = TPZ_K(NTK_LAYER_FLATTEN);
     rows[42] = flat;
-    tp_expect("21*(conv(1,3x3,same) relu) flatten dense(1)", &d, rows, k);
+    tpz_expect("21*(conv(1,3x3,same) relu) flatten dense(1)", &d, rows, k);
   }
   {
-    const tp_row myrtle[] = {
-        TP_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TP_RELU,
-        TP_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TP_RELU,
-        TP_POOL(NTK_LAYER_AVG_POOL, 2, 0, 2, 0, NTK_PAD_VALID, 0),
-        TP_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TP_RELU,
-        TP_POOL(NTK_LAYER_AVG_POOL, 2, 0, 2, 0, NTK_PAD_VALID, 0),
-        TP_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TP_RELU,
-        TP_GAP, TP_D(10, 1.5, 0.1)};
-    tp_expect("conv(3x3,same) relu conv(3x3,same) relu avgpool(2,stride=2) conv(3x3,same) relu "
+    const tpz_row myrtle[] = {
+        TPZ_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TPZ_RELU,
+        TPZ_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TPZ_RELU,
+        TPZ_POOL(NTK_LAYER_AVG_POOL, 2, 0, 2, 0, NTK_PAD_VALID, 0),
+        TPZ_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TPZ_RELU,
+        TPZ_POOL(NTK_LAYER_AVG_POOL, 2, 0, 2, 0, NTK_PAD_VALID, 0),
+        TPZ_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TPZ_RELU,
+        TPZ_GAP, TPZ_D(10, 1.5, 0.1)};
+    tpz_expect("conv(3x3,same) relu conv(3x3,same) relu avgpool(2,stride=2) conv(3x3,same) relu "
               "avgpool(2,stride=2) conv(3x3,same) relu gap dense",
               &d, myrtle, sizeof myrtle / sizeof myrtle[0]);
   }
   {
-    const tp_row block[] = {TP_FAN(2), TP_RELU, TP_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TP_RELU,
-                            TP_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TP_BR, TP_SUM};
-    const tp_row first = TP_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), g = TP_GAP, o = TP_D(10, 1.5, 0.1);
+    const tpz_row block[] = {TPZ_FAN(2), TPZ_RELU, TPZ_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TPZ_RELU,
+                            TPZ_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TPZ_BR, TPZ_SUM};
+    const tpz_row first = TPZ_C(128, 3, 3, 0, 0, NTK_PAD_SAME, 1.5, 0.1), g = TPZ_GAP, o = TPZ_D(10, 1.5, 0.1);
     k = 0, rows[k++] = first;
     for (i = 0; i < 4; i++) memcpy(&rows[k], block, sizeof block), k += 7;
     rows[k++] = g, rows[k++] = o;
-    tp_expect("conv(3x3,same) 4*res(relu conv(3x3,same) relu conv(3x3,same)) gap dense", &d, rows, k);
+    tpz_expect("conv(3x3,same) 4*res(relu conv(3x3,same) relu conv(3x3,same)) gap dense", &d, rows, k);
   }
   {
-    const tp_row oned[] = {TP_C(32, 5, 0, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TP_RELU, TP_GAP, TP_D(10, 1.5, 0.1)};
-    tp_expect("conv(32,5,same) relu gap dense", &d, oned, 4);
+    const tpz_row oned[] = {TPZ_C(32, 5, 0, 0, 0, NTK_PAD_SAME, 1.5, 0.1), TPZ_RELU, TPZ_GAP, TPZ_D(10, 1.5, 0.1)};
+    tpz_expect("conv(32,5,same) relu gap dense", &d, oned, 4);
   }
 }
 
@@ -152,189 +152,189 @@ static void test_parse_tokens(void) {
   t_section("parse: every token and option");
   d.width = 64, d.outputs = 3, d.w_std = 2, d.b_std = 0.25, d.param = NTK_PARAM_STANDARD;
   {
-    const tp_row r[] = {TP_DX(7, 0.5, 0, NTK_PARAM_NTK, NTK_BIAS_NONE), TP_DX(64, 2, 0, NTK_PARAM_STANDARD, NTK_BIAS_ALWAYS),
-                        TP_DX(64, 2, 0.5, NTK_PARAM_STANDARD, NTK_BIAS_AUTO), TP_DX(64, 2, 0.25, NTK_PARAM_NTK, 0),
-                        TP_DX(5, 1e-3, 1.5e2, NTK_PARAM_STANDARD, 0), TP_DX(3, 2, 0.25, NTK_PARAM_STANDARD, 0)};
-    tp_expect("dense(7,w=0.5,b=none,param=ntk) dense(b=0) dense(b=.5) dense(param=ntk) dense( 5 , w=1e-3, b=+1.5E2 ) dense",
+    const tpz_row r[] = {TPZ_DX(7, 0.5, 0, NTK_PARAM_NTK, NTK_BIAS_NONE), TPZ_DX(64, 2, 0, NTK_PARAM_STANDARD, NTK_BIAS_ALWAYS),
+                        TPZ_DX(64, 2, 0.5, NTK_PARAM_STANDARD, NTK_BIAS_AUTO), TPZ_DX(64, 2, 0.25, NTK_PARAM_NTK, 0),
+                        TPZ_DX(5, 1e-3, 1.5e2, NTK_PARAM_STANDARD, 0), TPZ_DX(3, 2, 0.25, NTK_PARAM_STANDARD, 0)};
+    tpz_expect("dense(7,w=0.5,b=none,param=ntk) dense(b=0) dense(b=.5) dense(param=ntk) dense( 5 , w=1e-3, b=+1.5E2 ) dense",
               &d, r, 6);
   }
   {
-    const tp_row r[] = {TP_CX(4, 1, 5, 2, 0, NTK_PAD_CIRCULAR, 0.5, 0, NTK_PARAM_NTK, NTK_BIAS_NONE),
-                        TP_CX(64, 3, 0, 2, 1, NTK_PAD_VALID, 2, 0.25, NTK_PARAM_STANDARD, 0),
-                        TP_CX(8, 2, 2, 0, 0, NTK_PAD_SAME, 2, 0, NTK_PARAM_STANDARD, NTK_BIAS_ALWAYS),
-                        TP_CX(64, 7, 1, 3, 3, NTK_PAD_SAME, 2, 0.25, NTK_PARAM_STANDARD, 0)};
-    tp_expect("conv(4,1x5,s=2,pad=circular,w=0.5,b=none,param=ntk) conv(3,valid,stride=2x1) conv(8,2x2,same,b=0) "
+    const tpz_row r[] = {TPZ_CX(4, 1, 5, 2, 0, NTK_PAD_CIRCULAR, 0.5, 0, NTK_PARAM_NTK, NTK_BIAS_NONE),
+                        TPZ_CX(64, 3, 0, 2, 1, NTK_PAD_VALID, 2, 0.25, NTK_PARAM_STANDARD, 0),
+                        TPZ_CX(8, 2, 2, 0, 0, NTK_PAD_SAME, 2, 0, NTK_PARAM_STANDARD, NTK_BIAS_ALWAYS),
+                        TPZ_CX(64, 7, 1, 3, 3, NTK_PAD_SAME, 2, 0.25, NTK_PARAM_STANDARD, 0)};
+    tpz_expect("conv(4,1x5,s=2,pad=circular,w=0.5,b=none,param=ntk) conv(3,valid,stride=2x1) conv(8,2x2,same,b=0) "
               "conv(7x1,pad=same,s=3x3)",
               &d, r, 4);
   }
   {
-    const tp_row r[] = {TP_POOL(NTK_LAYER_SUM_POOL, 3, 0, 1, 0, NTK_PAD_SAME, 0),
-                        TP_POOL(NTK_LAYER_AVG_POOL, 2, 3, 2, 0, NTK_PAD_VALID, NTK_POOL_NORMALIZE_EDGES),
-                        TP_POOL(NTK_LAYER_AVG_POOL, 3, 3, 1, 2, NTK_PAD_CIRCULAR, NTK_POOL_NORMALIZE_EDGES),
-                        TP_POOL(NTK_LAYER_SUM_POOL, 4, 0, 4, 0, NTK_PAD_SAME, 0)};
-    tp_expect("sumpool(3,same,stride=1) avgpool(2x3,edges,s=2) avgpool(3x3,circular,edges,stride=1x2) sumpool(4,s=4,pad=same)",
+    const tpz_row r[] = {TPZ_POOL(NTK_LAYER_SUM_POOL, 3, 0, 1, 0, NTK_PAD_SAME, 0),
+                        TPZ_POOL(NTK_LAYER_AVG_POOL, 2, 3, 2, 0, NTK_PAD_VALID, NTK_POOL_NORMALIZE_EDGES),
+                        TPZ_POOL(NTK_LAYER_AVG_POOL, 3, 3, 1, 2, NTK_PAD_CIRCULAR, NTK_POOL_NORMALIZE_EDGES),
+                        TPZ_POOL(NTK_LAYER_SUM_POOL, 4, 0, 4, 0, NTK_PAD_SAME, 0)};
+    tpz_expect("sumpool(3,same,stride=1) avgpool(2x3,edges,s=2) avgpool(3x3,circular,edges,stride=1x2) sumpool(4,s=4,pad=same)",
               &d, r, 4);
   }
   {
-    const tp_row r[] = {TP_GAP, TP_K(NTK_LAYER_GLOBAL_SUM_POOL), TP_K(NTK_LAYER_FLATTEN), TP_K(NTK_LAYER_IDENTITY),
-                        TP_LN(0, 0), TP_LN(NTK_AXIS_H | NTK_AXIS_W | NTK_AXIS_C, 1e-5),
-                        TP_LN(NTK_AXIS_H | NTK_AXIS_W | NTK_AXIS_C, 0), TP_LN(NTK_AXIS_W | NTK_AXIS_C, 0),
-                        TP_LN(NTK_AXIS_H | NTK_AXIS_C, 0.5), TP_LN(NTK_AXIS_C, 0)};
-    tp_expect("gap gsp flatten id layernorm layernorm(axis=hwc,eps=1e-5) layernorm(axis=all) layernorm(axis=wc) "
+    const tpz_row r[] = {TPZ_GAP, TPZ_K(NTK_LAYER_GLOBAL_SUM_POOL), TPZ_K(NTK_LAYER_FLATTEN), TPZ_K(NTK_LAYER_IDENTITY),
+                        TPZ_LN(0, 0), TPZ_LN(NTK_AXIS_H | NTK_AXIS_W | NTK_AXIS_C, 1e-5),
+                        TPZ_LN(NTK_AXIS_H | NTK_AXIS_W | NTK_AXIS_C, 0), TPZ_LN(NTK_AXIS_W | NTK_AXIS_C, 0),
+                        TPZ_LN(NTK_AXIS_H | NTK_AXIS_C, 0.5), TPZ_LN(NTK_AXIS_C, 0)};
+    tpz_expect("gap gsp flatten id layernorm layernorm(axis=hwc,eps=1e-5) layernorm(axis=all) layernorm(axis=wc) "
               "layernorm(eps=0.5,axis=hc) layernorm(axis=c)",
               &d, r, 10);
   }
   {
     /* every activation, verbatim; quad_degree from the defaults; act = the defaults' activation */
-    const tp_row r[] = {
-        TP_ACT(NTK_LAYER_ABRELU, 0, 1, 0, 40), TP_ACT(NTK_LAYER_ABRELU, 0.1, 1, 0, 40),
-        TP_ACT(NTK_LAYER_ABRELU, -0.5, 2, 0, 40), TP_ACT(NTK_LAYER_ABRELU, -1, 1, 0, 40),
-        TP_ACT(NTK_LAYER_ERF, 1, 1, 0, 40), TP_ACT(NTK_LAYER_ERF, 2, 0.5, -1, 40), TP_ACT(NTK_LAYER_GELU, 0, 0, 0, 40),
-        TP_ACT(NTK_LAYER_SIN, 1, 1, 0, 40), TP_ACT(NTK_LAYER_SIN, 1, 2, 3, 40),
-        TP_ACT(NTK_LAYER_SIN, 1, 1, 1.5707963267948966, 40), TP_ACT(NTK_LAYER_SIGN, 0, 0, 0, 40),
-        TP_ACT(NTK_LAYER_RBF, 0.5, 0, 0, 40), TP_ACT(NTK_LAYER_EXP, 1, -2, 0, 40), TP_ACT(NTK_LAYER_TANH, 0, 0, 0, 40),
-        TP_ACT(NTK_LAYER_SOFTPLUS, 0, 0, 0, 40), TP_ACT(NTK_LAYER_IDENTITY, 0, 0, 0, 40),
-        TP_ACT(NTK_LAYER_ERF, 3, 1, 0, 0)};
+    const tpz_row r[] = {
+        TPZ_ACT(NTK_LAYER_ABRELU, 0, 1, 0, 40), TPZ_ACT(NTK_LAYER_ABRELU, 0.1, 1, 0, 40),
+        TPZ_ACT(NTK_LAYER_ABRELU, -0.5, 2, 0, 40), TPZ_ACT(NTK_LAYER_ABRELU, -1, 1, 0, 40),
+        TPZ_ACT(NTK_LAYER_ERF, 1, 1, 0, 40), TPZ_ACT(NTK_LAYER_ERF, 2, 0.5, -1, 40), TPZ_ACT(NTK_LAYER_GELU, 0, 0, 0, 40),
+        TPZ_ACT(NTK_LAYER_SIN, 1, 1, 0, 40), TPZ_ACT(NTK_LAYER_SIN, 1, 2, 3, 40),
+        TPZ_ACT(NTK_LAYER_SIN, 1, 1, 1.5707963267948966, 40), TPZ_ACT(NTK_LAYER_SIGN, 0, 0, 0, 40),
+        TPZ_ACT(NTK_LAYER_RBF, 0.5, 0, 0, 40), TPZ_ACT(NTK_LAYER_EXP, 1, -2, 0, 40), TPZ_ACT(NTK_LAYER_TANH, 0, 0, 0, 40),
+        TPZ_ACT(NTK_LAYER_SOFTPLUS, 0, 0, 0, 40), TPZ_ACT(NTK_LAYER_IDENTITY, 0, 0, 0, 40),
+        TPZ_ACT(NTK_LAYER_ERF, 3, 1, 0, 0)};
     d.quad_degree = 40, d.act = ntk_erf_scaled(3, 1, 0);
-    tp_expect("relu leaky_relu:0.1 abrelu:-0.5,2 abs erf erf:2,0.5,-1 gelu sin sin:1,2,3 cos sign rbf:0.5 exp:1,-2 "
+    tpz_expect("relu leaky_relu:0.1 abrelu:-0.5,2 abs erf erf:2,0.5,-1 gelu sin sin:1,2,3 cos sign rbf:0.5 exp:1,-2 "
               "tanh softplus identity act",
               &d, r, 17);
     d.quad_degree = 0;
   }
   {
     /* fans: FANOUT(n) branches BRANCH … FANIN; empty branches; res; nesting; repetition */
-    const tp_row r[] = {TP_FAN(2), TP_D(64, 2, 0.25), TP_BR, TP_CAT,
-                        TP_FAN(3), TP_RELU, TP_BR, TP_ACT(NTK_LAYER_GELU, 0, 0, 0, 0), TP_BR, TP_K(NTK_LAYER_IDENTITY), TP_SUM,
-                        TP_FAN(2), TP_BR, TP_SUM,
-                        TP_FAN(3), TP_FAN(2), TP_RELU, TP_BR, TP_SUM, TP_BR, TP_BR, TP_RELU, TP_SUM,
-                        TP_FAN(1), TP_RELU, TP_RELU, TP_SUM};
+    const tpz_row r[] = {TPZ_FAN(2), TPZ_D(64, 2, 0.25), TPZ_BR, TPZ_CAT,
+                        TPZ_FAN(3), TPZ_RELU, TPZ_BR, TPZ_ACT(NTK_LAYER_GELU, 0, 0, 0, 0), TPZ_BR, TPZ_K(NTK_LAYER_IDENTITY), TPZ_SUM,
+                        TPZ_FAN(2), TPZ_BR, TPZ_SUM,
+                        TPZ_FAN(3), TPZ_FAN(2), TPZ_RELU, TPZ_BR, TPZ_SUM, TPZ_BR, TPZ_BR, TPZ_RELU, TPZ_SUM,
+                        TPZ_FAN(1), TPZ_RELU, TPZ_RELU, TPZ_SUM};
     d.param = NTK_PARAM_NTK;
-    tp_expect("concat(dense|) sum(relu|gelu|id) res() sum(res(relu)||relu) sum(2*relu)", &d, r, 27);
+    tpz_expect("concat(dense|) sum(relu|gelu|id) res() sum(res(relu)||relu) sum(2*relu)", &d, r, 27);
   }
   {
     /* the last layer of the whole spec takes --outputs, wherever it comes from */
-    const tp_row r1[] = {TP_D(64, 2, 0.25), TP_D(64, 2, 0.25), TP_D(3, 2, 0.25)};
-    const tp_row r2[] = {TP_RELU, TP_D(64, 2, 0.25), TP_RELU, TP_RELU, TP_D(64, 2, 0.25), TP_RELU,
-                         TP_RELU, TP_D(64, 2, 0.25), TP_RELU, TP_RELU, TP_D(64, 2, 0.25), TP_RELU, TP_D(3, 2, 0.25)};
-    const tp_row r3[] = {TP_D(3, 2, 0.25)};
-    const tp_row r4[] = {TP_FAN(1), TP_D(64, 2, 0.25), TP_SUM};
-    const tp_row r5[] = {TP_D(64, 2, 0.25), TP_D(9, 2, 0.25)};
-    tp_expect("3*dense", &d, r1, 3);
-    tp_expect("2*(2*(relu dense relu)) dense", &d, r2, 13);
-    tp_expect("  dense\t\n 3*() ( ) ", &d, r3, 1);
-    tp_expect("sum(dense)", &d, r4, 3);
-    tp_expect("dense dense(9)", &d, r5, 2);
+    const tpz_row r1[] = {TPZ_D(64, 2, 0.25), TPZ_D(64, 2, 0.25), TPZ_D(3, 2, 0.25)};
+    const tpz_row r2[] = {TPZ_RELU, TPZ_D(64, 2, 0.25), TPZ_RELU, TPZ_RELU, TPZ_D(64, 2, 0.25), TPZ_RELU,
+                         TPZ_RELU, TPZ_D(64, 2, 0.25), TPZ_RELU, TPZ_RELU, TPZ_D(64, 2, 0.25), TPZ_RELU, TPZ_D(3, 2, 0.25)};
+    const tpz_row r3[] = {TPZ_D(3, 2, 0.25)};
+    const tpz_row r4[] = {TPZ_FAN(1), TPZ_D(64, 2, 0.25), TPZ_SUM};
+    const tpz_row r5[] = {TPZ_D(64, 2, 0.25), TPZ_D(9, 2, 0.25)};
+    tpz_expect("3*dense", &d, r1, 3);
+    tpz_expect("2*(2*(relu dense relu)) dense", &d, r2, 13);
+    tpz_expect("  dense\t\n 3*() ( ) ", &d, r3, 1);
+    tpz_expect("sum(dense)", &d, r4, 3);
+    tpz_expect("dense dense(9)", &d, r5, 2);
   }
   {
     /* NULL defaults: width 0, outputs 1, w 1, b 0, ntk, relu */
-    const tp_row r[] = {TP_D(0, 1, 0), TP_RELU, TP_D(1, 1, 0)};
-    tp_expect("dense act dense", NULL, r, 3);
+    const tpz_row r[] = {TPZ_D(0, 1, 0), TPZ_RELU, TPZ_D(1, 1, 0)};
+    tpz_expect("dense act dense", NULL, r, 3);
   }
 }
 
 static void test_parse_errors(void) {
   t_section("parse: every error message, at the offending byte");
-  tp_error("conv(16,3x3,smae)", NTK_ERR_BAD_LAYER, 12, "at 'conv(16,3x3,smae)': unknown padding 'smae'");
-  tp_error("", NTK_ERR_BAD_LAYER, 0, "at the end: no layers");
-  tp_error(" () ", NTK_ERR_BAD_LAYER, 4, "at the end: no layers");
-  tp_error("relu)", NTK_ERR_BAD_LAYER, 4, "at ')': unmatched ')'");
-  tp_error("relu|gelu", NTK_ERR_BAD_LAYER, 4, "at '|': '|' separates the branches of sum(...) or concat(...)");
-  tp_error("(relu|gelu)", NTK_ERR_BAD_LAYER, 5, "at '|': '|' separates the branches of sum(...) or concat(...)");
-  tp_error("res(relu|gelu)", NTK_ERR_BAD_LAYER, 8,
+  tpz_error("conv(16,3x3,smae)", NTK_ERR_BAD_LAYER, 12, "at 'conv(16,3x3,smae)': unknown padding 'smae'");
+  tpz_error("", NTK_ERR_BAD_LAYER, 0, "at the end: no layers");
+  tpz_error(" () ", NTK_ERR_BAD_LAYER, 4, "at the end: no layers");
+  tpz_error("relu)", NTK_ERR_BAD_LAYER, 4, "at ')': unmatched ')'");
+  tpz_error("relu|gelu", NTK_ERR_BAD_LAYER, 4, "at '|': '|' separates the branches of sum(...) or concat(...)");
+  tpz_error("(relu|gelu)", NTK_ERR_BAD_LAYER, 5, "at '|': '|' separates the branches of sum(...) or concat(...)");
+  tpz_error("res(relu|gelu)", NTK_ERR_BAD_LAYER, 8,
            "at 'res(relu|gelu)': res(...) has one branch (the other is the identity): use sum(a|b)");
-  tp_error("relu (gelu", NTK_ERR_BAD_LAYER, 5, "at '(gelu': '(' is never closed");
-  tp_error("sum(relu|", NTK_ERR_BAD_LAYER, 3, "at 'sum(relu|': '(' is never closed");
-  tp_error("conv(3", NTK_ERR_BAD_LAYER, 4, "at 'conv(3': '(' is never closed");
-  tp_error("conv(3,(1))", NTK_ERR_BAD_LAYER, 7, "at 'conv(3,(': arguments cannot hold '('");
-  tp_error("3", NTK_ERR_BAD_LAYER, 0, "at '3': a layer cannot start with a digit (a repetition is N*layer)");
-  tp_error("dense 3x3", NTK_ERR_BAD_LAYER, 6, "at '3x3': a layer cannot start with a digit (a repetition is N*layer)");
-  tp_error("3*", NTK_ERR_BAD_LAYER, 2, "at '3*': expected a layer or (...) after '*'");
-  tp_error("2*3*relu", NTK_ERR_BAD_LAYER, 2, "at '2*3*relu': expected a layer or (...) after '*'");
-  tp_error("0*relu", NTK_ERR_BAD_LAYER, 0, "at '0*': repetition count '0' is not a positive integer");
-  tp_error("99999999999999999999999*relu", NTK_ERR_BAD_LAYER, 0,
+  tpz_error("relu (gelu", NTK_ERR_BAD_LAYER, 5, "at '(gelu': '(' is never closed");
+  tpz_error("sum(relu|", NTK_ERR_BAD_LAYER, 3, "at 'sum(relu|': '(' is never closed");
+  tpz_error("conv(3", NTK_ERR_BAD_LAYER, 4, "at 'conv(3': '(' is never closed");
+  tpz_error("conv(3,(1))", NTK_ERR_BAD_LAYER, 7, "at 'conv(3,(': arguments cannot hold '('");
+  tpz_error("3", NTK_ERR_BAD_LAYER, 0, "at '3': a layer cannot start with a digit (a repetition is N*layer)");
+  tpz_error("dense 3x3", NTK_ERR_BAD_LAYER, 6, "at '3x3': a layer cannot start with a digit (a repetition is N*layer)");
+  tpz_error("3*", NTK_ERR_BAD_LAYER, 2, "at '3*': expected a layer or (...) after '*'");
+  tpz_error("2*3*relu", NTK_ERR_BAD_LAYER, 2, "at '2*3*relu': expected a layer or (...) after '*'");
+  tpz_error("0*relu", NTK_ERR_BAD_LAYER, 0, "at '0*': repetition count '0' is not a positive integer");
+  tpz_error("99999999999999999999999*relu", NTK_ERR_BAD_LAYER, 0,
            "at '99999999999999999999999*': repetition count '99999999999999999999999' is too large");
-  tp_error("relu,dense", NTK_ERR_BAD_LAYER, 4, "at 'relu,': layers are separated by spaces");
-  tp_error("gap(relu)", NTK_ERR_BAD_LAYER, 3, "at 'gap(relu)': 'gap' takes no arguments");
-  tp_error("relu(1)", NTK_ERR_BAD_LAYER, 4,
+  tpz_error("relu,dense", NTK_ERR_BAD_LAYER, 4, "at 'relu,': layers are separated by spaces");
+  tpz_error("gap(relu)", NTK_ERR_BAD_LAYER, 3, "at 'gap(relu)': 'gap' takes no arguments");
+  tpz_error("relu(1)", NTK_ERR_BAD_LAYER, 4,
            "at 'relu(1)': 'relu' takes no arguments (an activation's parameters are written NAME:A,B)");
-  tp_error("+relu", NTK_ERR_BAD_LAYER, 0, "at '+relu': expected a layer, got '+'");
-  tp_error("Dense", NTK_ERR_BAD_LAYER, 0,
+  tpz_error("+relu", NTK_ERR_BAD_LAYER, 0, "at '+relu': expected a layer, got '+'");
+  tpz_error("Dense", NTK_ERR_BAD_LAYER, 0,
            "at 'Dense': unknown layer 'Dense' (dense conv avgpool sumpool gap gsp flatten layernorm id act sum concat "
            "res, or an activation: relu, erf, tanh, ...)");
-  tp_error("sum", NTK_ERR_BAD_LAYER, 0,
+  tpz_error("sum", NTK_ERR_BAD_LAYER, 0,
            "at 'sum': unknown layer 'sum' (dense conv avgpool sumpool gap gsp flatten layernorm id act sum concat "
            "res, or an activation: relu, erf, tanh, ...)");
-  tp_error("dense \x01", NTK_ERR_BAD_LAYER, 6, "at '\\x01': expected a layer, got '\\x01'");
-  tp_error("attn(8,heads=2)", NTK_ERR_UNSUPPORTED, 0, "at 'attn(8,heads=2)': global self-attention (attn) is not supported yet");
+  tpz_error("dense \x01", NTK_ERR_BAD_LAYER, 6, "at '\\x01': expected a layer, got '\\x01'");
+  tpz_error("attn(8,heads=2)", NTK_ERR_UNSUPPORTED, 0, "at 'attn(8,heads=2)': global self-attention (attn) is not supported yet");
   /* arguments */
-  tp_error("conv(3,)", NTK_ERR_BAD_LAYER, 7, "at 'conv(3,)': empty argument");
-  tp_error("conv(,3)", NTK_ERR_BAD_LAYER, 5, "at 'conv(,3)': empty argument");
-  tp_error("conv(w=)", NTK_ERR_BAD_LAYER, 5, "at 'conv(w=)': 'w=' is not KEY=VALUE");
-  tp_error("conv(=2)", NTK_ERR_BAD_LAYER, 5, "at 'conv(=2)': '=2' is not KEY=VALUE");
-  tp_error("conv(same)", NTK_ERR_BAD_LAYER, 0, "at 'conv(same)': conv needs a filter: conv(C,F) or conv(F)");
-  tp_error("conv(3x,same)", NTK_ERR_BAD_LAYER, 5, "at 'conv(3x,same)': '3x' is not a size (3, or 3x5: positive integers)");
-  tp_error("conv(3x0)", NTK_ERR_BAD_LAYER, 5, "at 'conv(3x0)': '3x0' is not a size (3, or 3x5: positive integers)");
-  tp_error("conv(3x99999999999999999999)", NTK_ERR_BAD_LAYER, 5,
+  tpz_error("conv(3,)", NTK_ERR_BAD_LAYER, 7, "at 'conv(3,)': empty argument");
+  tpz_error("conv(,3)", NTK_ERR_BAD_LAYER, 5, "at 'conv(,3)': empty argument");
+  tpz_error("conv(w=)", NTK_ERR_BAD_LAYER, 5, "at 'conv(w=)': 'w=' is not KEY=VALUE");
+  tpz_error("conv(=2)", NTK_ERR_BAD_LAYER, 5, "at 'conv(=2)': '=2' is not KEY=VALUE");
+  tpz_error("conv(same)", NTK_ERR_BAD_LAYER, 0, "at 'conv(same)': conv needs a filter: conv(C,F) or conv(F)");
+  tpz_error("conv(3x,same)", NTK_ERR_BAD_LAYER, 5, "at 'conv(3x,same)': '3x' is not a size (3, or 3x5: positive integers)");
+  tpz_error("conv(3x0)", NTK_ERR_BAD_LAYER, 5, "at 'conv(3x0)': '3x0' is not a size (3, or 3x5: positive integers)");
+  tpz_error("conv(3x99999999999999999999)", NTK_ERR_BAD_LAYER, 5,
            "at 'conv(3x99999999999999999999)': '3x99999999999999999999' is too large for a size");
-  tp_error("conv(3x3,16)", NTK_ERR_BAD_LAYER, 5, "at 'conv(3x3,16)': '3x3' is not a positive integer");
-  tp_error("conv(1,2,3)", NTK_ERR_BAD_LAYER, 9, "at 'conv(1,2,3)': unexpected size '3' (conv(C,F) or conv(F))");
-  tp_error("conv(3,same,valid)", NTK_ERR_BAD_LAYER, 12, "at 'conv(3,same,valid)': padding given twice ('valid')");
-  tp_error("conv(3,same,pad=valid)", NTK_ERR_BAD_LAYER, 12, "at 'conv(3,same,pad=valid)': padding given twice ('pad=valid')");
-  tp_error("conv(3,edges)", NTK_ERR_BAD_LAYER, 7, "at 'conv(3,edges)': unknown padding 'edges'");
-  tp_error("conv(3,s=2,same)", NTK_ERR_BAD_LAYER, 11, "at 'conv(3,s=2,same)': positional argument 'same' after key=value arguments");
-  tp_error("conv(3,s=2,stride=2)", NTK_ERR_BAD_LAYER, 11, "at 'conv(3,s=2,stride=2)': 'stride' given twice");
-  tp_error("conv(3,s=0)", NTK_ERR_BAD_LAYER, 9, "at 'conv(3,s=0)': '0' is not a positive integer");
-  tp_error("conv(3,pad=smae)", NTK_ERR_BAD_LAYER, 11, "at 'conv(3,pad=smae)': unknown padding 'smae'");
-  tp_error("conv(3,eps=1)", NTK_ERR_BAD_LAYER, 7, "at 'conv(3,eps=1)': unknown option 'eps' for conv (stride= s= pad= w= b= param=)");
-  tp_error("dense(0)", NTK_ERR_BAD_LAYER, 6, "at 'dense(0)': '0' is not a positive integer");
-  tp_error("dense(-3)", NTK_ERR_BAD_LAYER, 6, "at 'dense(-3)': '-3' is not a positive integer");
-  tp_error("dense(18446744073709551616000)", NTK_ERR_BAD_LAYER, 6,
+  tpz_error("conv(3x3,16)", NTK_ERR_BAD_LAYER, 5, "at 'conv(3x3,16)': '3x3' is not a positive integer");
+  tpz_error("conv(1,2,3)", NTK_ERR_BAD_LAYER, 9, "at 'conv(1,2,3)': unexpected size '3' (conv(C,F) or conv(F))");
+  tpz_error("conv(3,same,valid)", NTK_ERR_BAD_LAYER, 12, "at 'conv(3,same,valid)': padding given twice ('valid')");
+  tpz_error("conv(3,same,pad=valid)", NTK_ERR_BAD_LAYER, 12, "at 'conv(3,same,pad=valid)': padding given twice ('pad=valid')");
+  tpz_error("conv(3,edges)", NTK_ERR_BAD_LAYER, 7, "at 'conv(3,edges)': unknown padding 'edges'");
+  tpz_error("conv(3,s=2,same)", NTK_ERR_BAD_LAYER, 11, "at 'conv(3,s=2,same)': positional argument 'same' after key=value arguments");
+  tpz_error("conv(3,s=2,stride=2)", NTK_ERR_BAD_LAYER, 11, "at 'conv(3,s=2,stride=2)': 'stride' given twice");
+  tpz_error("conv(3,s=0)", NTK_ERR_BAD_LAYER, 9, "at 'conv(3,s=0)': '0' is not a positive integer");
+  tpz_error("conv(3,pad=smae)", NTK_ERR_BAD_LAYER, 11, "at 'conv(3,pad=smae)': unknown padding 'smae'");
+  tpz_error("conv(3,eps=1)", NTK_ERR_BAD_LAYER, 7, "at 'conv(3,eps=1)': unknown option 'eps' for conv (stride= s= pad= w= b= param=)");
+  tpz_error("dense(0)", NTK_ERR_BAD_LAYER, 6, "at 'dense(0)': '0' is not a positive integer");
+  tpz_error("dense(-3)", NTK_ERR_BAD_LAYER, 6, "at 'dense(-3)': '-3' is not a positive integer");
+  tpz_error("dense(18446744073709551616000)", NTK_ERR_BAD_LAYER, 6,
            "at 'dense(18446744073709551616000)': '18446744073709551616000' is too large for a size");
-  tp_error("dense(3,4)", NTK_ERR_BAD_LAYER, 8, "at 'dense(3,4)': unexpected size '4' (dense(N))");
-  tp_error("dense(same)", NTK_ERR_BAD_LAYER, 6, "at 'dense(same)': unexpected 'same' (dense(N) with w=, b=, param=)");
-  tp_error("dense(w=2,w=3)", NTK_ERR_BAD_LAYER, 10, "at 'dense(w=2,w=3)': 'w' given twice");
-  tp_error("dense(w=0)", NTK_ERR_BAD_LAYER, 8, "at 'dense(w=0)': w must be > 0, got '0'");
-  tp_error("dense(w=-1)", NTK_ERR_BAD_LAYER, 8, "at 'dense(w=-1)': w must be > 0, got '-1'");
-  tp_error("dense(w=inf)", NTK_ERR_BAD_LAYER, 8, "at 'dense(w=inf)': 'inf' is not a finite decimal number");
-  tp_error("dense(w=nan)", NTK_ERR_BAD_LAYER, 8, "at 'dense(w=nan)': 'nan' is not a finite decimal number");
-  tp_error("dense(w=0x10)", NTK_ERR_BAD_LAYER, 8, "at 'dense(w=0x10)': '0x10' is not a finite decimal number");
-  tp_error("dense(w=1e999)", NTK_ERR_BAD_LAYER, 8, "at 'dense(w=1e999)': '1e999' is out of the range of a double");
-  tp_error("dense(b=-0.1)", NTK_ERR_BAD_LAYER, 8, "at 'dense(b=-0.1)': b must be >= 0 (or none), got '-0.1'");
-  tp_error("dense(b=None)", NTK_ERR_BAD_LAYER, 8, "at 'dense(b=None)': 'None' is not a finite decimal number");
-  tp_error("dense(param=ntK)", NTK_ERR_BAD_LAYER, 12, "at 'dense(param=ntK)': unknown parameterisation 'ntK' (ntk or standard)");
-  tp_error("dense(stride=2)", NTK_ERR_BAD_LAYER, 6, "at 'dense(stride=2)': unknown option 'stride' for dense (w=, b=, param=)");
-  tp_error("avgpool(2)", NTK_ERR_BAD_LAYER, 0,
+  tpz_error("dense(3,4)", NTK_ERR_BAD_LAYER, 8, "at 'dense(3,4)': unexpected size '4' (dense(N))");
+  tpz_error("dense(same)", NTK_ERR_BAD_LAYER, 6, "at 'dense(same)': unexpected 'same' (dense(N) with w=, b=, param=)");
+  tpz_error("dense(w=2,w=3)", NTK_ERR_BAD_LAYER, 10, "at 'dense(w=2,w=3)': 'w' given twice");
+  tpz_error("dense(w=0)", NTK_ERR_BAD_LAYER, 8, "at 'dense(w=0)': w must be > 0, got '0'");
+  tpz_error("dense(w=-1)", NTK_ERR_BAD_LAYER, 8, "at 'dense(w=-1)': w must be > 0, got '-1'");
+  tpz_error("dense(w=inf)", NTK_ERR_BAD_LAYER, 8, "at 'dense(w=inf)': 'inf' is not a finite decimal number");
+  tpz_error("dense(w=nan)", NTK_ERR_BAD_LAYER, 8, "at 'dense(w=nan)': 'nan' is not a finite decimal number");
+  tpz_error("dense(w=0x10)", NTK_ERR_BAD_LAYER, 8, "at 'dense(w=0x10)': '0x10' is not a finite decimal number");
+  tpz_error("dense(w=1e999)", NTK_ERR_BAD_LAYER, 8, "at 'dense(w=1e999)': '1e999' is out of the range of a double");
+  tpz_error("dense(b=-0.1)", NTK_ERR_BAD_LAYER, 8, "at 'dense(b=-0.1)': b must be >= 0 (or none), got '-0.1'");
+  tpz_error("dense(b=None)", NTK_ERR_BAD_LAYER, 8, "at 'dense(b=None)': 'None' is not a finite decimal number");
+  tpz_error("dense(param=ntK)", NTK_ERR_BAD_LAYER, 12, "at 'dense(param=ntK)': unknown parameterisation 'ntK' (ntk or standard)");
+  tpz_error("dense(stride=2)", NTK_ERR_BAD_LAYER, 6, "at 'dense(stride=2)': unknown option 'stride' for dense (w=, b=, param=)");
+  tpz_error("avgpool(2)", NTK_ERR_BAD_LAYER, 0,
            "at 'avgpool(2)': 'avgpool' needs stride= (neural-tangents' default, the window, is not assumed)");
-  tp_error("sumpool(s=2)", NTK_ERR_BAD_LAYER, 0, "at 'sumpool(s=2)': 'sumpool' needs a window: POOL(P,stride=S)");
-  tp_error("avgpool(2,3,s=1)", NTK_ERR_BAD_LAYER, 10, "at 'avgpool(2,3,s=1)': unexpected size '3' (one window: avgpool(P,stride=S))");
-  tp_error("avgpool(2,edges,edges,s=1)", NTK_ERR_BAD_LAYER, 16, "at 'avgpool(2,edges,edges,s=1)': 'edges' given twice");
-  tp_error("sumpool(2,edges,s=1)", NTK_ERR_BAD_LAYER, 10, "at 'sumpool(2,edges,s=1)': edges (normalize_edges) is an avgpool option");
-  tp_error("avgpool(2,s=1,w=2)", NTK_ERR_BAD_LAYER, 14, "at 'avgpool(2,s=1,w=2)': unknown option 'w' for a pool (stride= s= pad=)");
-  tp_error("layernorm(axis=hw)", NTK_ERR_BAD_LAYER, 15, "at 'layernorm(axis=hw)': axis 'hw' must include c (channels)");
-  tp_error("layernorm(axis=cc)", NTK_ERR_BAD_LAYER, 16, "at 'layernorm(axis=cc)': axis 'cc' repeats a letter");
-  tp_error("layernorm(axis=hxc)", NTK_ERR_BAD_LAYER, 16, "at 'layernorm(axis=hxc)': axis 'hxc': letters h, w, c (including c), or all");
-  tp_error("layernorm(eps=0)", NTK_ERR_BAD_LAYER, 14, "at 'layernorm(eps=0)': eps must be > 0, got '0'");
-  tp_error("layernorm(3)", NTK_ERR_BAD_LAYER, 10, "at 'layernorm(3)': unexpected size '3' (layernorm(axis=..., eps=...))");
-  tp_error("layernorm(c)", NTK_ERR_BAD_LAYER, 10, "at 'layernorm(c)': unexpected 'c' (layernorm takes axis= and eps=)");
-  tp_error("layernorm(w=1)", NTK_ERR_BAD_LAYER, 10, "at 'layernorm(w=1)': unknown option 'w' for layernorm (axis=, eps=)");
-  tp_error("dense(1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17)", NTK_ERR_BAD_LAYER, 45,
+  tpz_error("sumpool(s=2)", NTK_ERR_BAD_LAYER, 0, "at 'sumpool(s=2)': 'sumpool' needs a window: POOL(P,stride=S)");
+  tpz_error("avgpool(2,3,s=1)", NTK_ERR_BAD_LAYER, 10, "at 'avgpool(2,3,s=1)': unexpected size '3' (one window: avgpool(P,stride=S))");
+  tpz_error("avgpool(2,edges,edges,s=1)", NTK_ERR_BAD_LAYER, 16, "at 'avgpool(2,edges,edges,s=1)': 'edges' given twice");
+  tpz_error("sumpool(2,edges,s=1)", NTK_ERR_BAD_LAYER, 10, "at 'sumpool(2,edges,s=1)': edges (normalize_edges) is an avgpool option");
+  tpz_error("avgpool(2,s=1,w=2)", NTK_ERR_BAD_LAYER, 14, "at 'avgpool(2,s=1,w=2)': unknown option 'w' for a pool (stride= s= pad=)");
+  tpz_error("layernorm(axis=hw)", NTK_ERR_BAD_LAYER, 15, "at 'layernorm(axis=hw)': axis 'hw' must include c (channels)");
+  tpz_error("layernorm(axis=cc)", NTK_ERR_BAD_LAYER, 16, "at 'layernorm(axis=cc)': axis 'cc' repeats a letter");
+  tpz_error("layernorm(axis=hxc)", NTK_ERR_BAD_LAYER, 16, "at 'layernorm(axis=hxc)': axis 'hxc': letters h, w, c (including c), or all");
+  tpz_error("layernorm(eps=0)", NTK_ERR_BAD_LAYER, 14, "at 'layernorm(eps=0)': eps must be > 0, got '0'");
+  tpz_error("layernorm(3)", NTK_ERR_BAD_LAYER, 10, "at 'layernorm(3)': unexpected size '3' (layernorm(axis=..., eps=...))");
+  tpz_error("layernorm(c)", NTK_ERR_BAD_LAYER, 10, "at 'layernorm(c)': unexpected 'c' (layernorm takes axis= and eps=)");
+  tpz_error("layernorm(w=1)", NTK_ERR_BAD_LAYER, 10, "at 'layernorm(w=1)': unknown option 'w' for layernorm (axis=, eps=)");
+  tpz_error("dense(1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17)", NTK_ERR_BAD_LAYER, 45,
            "at 'dense(1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17)': more than 16 arguments");
   /* activations inside a spec: the activation parser's reasons, at the offending number */
-  tp_error("leaky_relu", NTK_ERR_BAD_LAYER, 10, "at 'leaky_relu': expected leaky_relu:A, got 0 parameters");
-  tp_error("relu erf:1,2", NTK_ERR_BAD_LAYER, 8, "at 'erf:1,2': expected erf or erf:A,B,C, got 2 parameters");
-  tp_error("erf:1,,3", NTK_ERR_BAD_LAYER, 6, "at 'erf:1,,3': '' is not a finite decimal number");
-  tp_error("leaky_relu:1e999", NTK_ERR_BAD_LAYER, 11, "at 'leaky_relu:1e999': '1e999' is out of the range of a double");
-  tp_error("rbf:0", NTK_ERR_BAD_LAYER, 4, "at 'rbf:0': rbf:G needs G > 0");
-  tp_error("exp:1,2,3,4,5,6,7,8,9", NTK_ERR_BAD_LAYER, 20, "at 'exp:1,2,3,4,5,6,7,8,9': too many parameters (exp:A,B)");
-  tp_error("foo:1", NTK_ERR_BAD_LAYER, 0,
+  tpz_error("leaky_relu", NTK_ERR_BAD_LAYER, 10, "at 'leaky_relu': expected leaky_relu:A, got 0 parameters");
+  tpz_error("relu erf:1,2", NTK_ERR_BAD_LAYER, 8, "at 'erf:1,2': expected erf or erf:A,B,C, got 2 parameters");
+  tpz_error("erf:1,,3", NTK_ERR_BAD_LAYER, 6, "at 'erf:1,,3': '' is not a finite decimal number");
+  tpz_error("leaky_relu:1e999", NTK_ERR_BAD_LAYER, 11, "at 'leaky_relu:1e999': '1e999' is out of the range of a double");
+  tpz_error("rbf:0", NTK_ERR_BAD_LAYER, 4, "at 'rbf:0': rbf:G needs G > 0");
+  tpz_error("exp:1,2,3,4,5,6,7,8,9", NTK_ERR_BAD_LAYER, 20, "at 'exp:1,2,3,4,5,6,7,8,9': too many parameters (exp:A,B)");
+  tpz_error("foo:1", NTK_ERR_BAD_LAYER, 0,
            "at 'foo:1': unknown activation 'foo' (identity, relu, leaky_relu:A, abrelu:A,B, abs, erf, erf:A,B,C, gelu, "
            "sin, sin:A,B,C, cos, sign, rbf:G, exp:A,B, tanh, softplus)");
-  tp_error("(leaky_relu:0.1x)", NTK_ERR_BAD_LAYER, 12, "at 'leaky_relu:0.1x': '0.1x' is not a finite decimal number");
+  tpz_error("(leaky_relu:0.1x)", NTK_ERR_BAD_LAYER, 12, "at 'leaky_relu:0.1x': '0.1x' is not a finite decimal number");
   {
     /* a long token is quoted to 60 bytes and '...' */
     char spec[200];
     memset(spec, 'a', 100), spec[100] = 0;
-    tp_error(spec, NTK_ERR_BAD_LAYER, 0,
+    tpz_error(spec, NTK_ERR_BAD_LAYER, 0,
              "at 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...': unknown layer "
              "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' (dense conv avgpool sumpool gap gsp "
              "flatten layernorm id act sum concat res, or an activation: relu, erf, tanh, ...)");
