@@ -114,10 +114,11 @@ tsan: | $(BUILD)
 
 FUZZ_SECONDS ?= 30
 fuzz: | $(BUILD)
-	@mkdir -p $(BUILD)/fuzz-corpus-matrix $(BUILD)/fuzz-corpus-layers
+	@mkdir -p $(BUILD)/fuzz-corpus-matrix $(BUILD)/fuzz-corpus-layers $(BUILD)/fuzz-corpus-parse
 	clang -g -O1 -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_matrix.c -o $(BUILD)/fuzz-matrix $(LDLIBS)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_layers.c -o $(BUILD)/fuzz-layers $(LDLIBS)
-	@for f in matrix layers; do \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_parse.c -o $(BUILD)/fuzz-parse $(LDLIBS)
+	@for f in matrix layers parse; do \
 	  ./$(BUILD)/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz-$$f- \
 	    $(BUILD)/fuzz-corpus-$$f > $(BUILD)/fuzz-$$f.log 2>&1; rc=$$?; \
 	  echo "fuzz-$$f: $$(grep -E 'stat::number_of_executed_units' $(BUILD)/fuzz-$$f.log) (exit $$rc)"; \

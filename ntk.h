@@ -348,6 +348,64 @@ NTKDEF ntk_layer ntk_fanout(size_t branches);
 NTKDEF ntk_layer ntk_branch(void);
 NTKDEF ntk_layer ntk_fanin_sum(void);
 NTKDEF ntk_layer ntk_fanin_concat(void);
+/* ---- the text form of an architecture (../shared/CLI.md, "--net"), parsed into layers ----
+   ntk_parse_net reads a spec such as "21*(conv(1,3x3,same) relu) gap dense(1)" into out[0..]:
+     seq    := term { ' ' term }                 (any run of spaces, tabs, newlines)
+     term   := [ INT '*' ] atom                  repetition: the atom's layers INT times
+     atom   := layer | '(' seq ')' | fan
+     fan    := ('sum' | 'concat') '(' seq { '|' seq } ')'  → FANOUT(n) seq BRANCH seq … FANIN_SUM
+                                                    / FANIN_CONCAT (an empty seq: no layers)
+             | 'res' '(' seq ')'                 = sum(seq|)
+     layer  := NAME [ '(' arg { ',' arg } ')' ] | ACT   (positional args first, then KEY=value)
+   Tokens (a value not given takes the defaults' field, or is left 0, the field's default):
+     dense(N)      N = defaults width, or defaults outputs when it is the last layer of the
+                   whole spec; w= (> 0), b= (≥ 0, or none: NTK_BIAS_NONE; an explicit 0 is
+                   NTK_BIAS_ALWAYS, a trained bias starting at 0; other values NTK_BIAS_AUTO),
+                   param=ntk|standard
+     conv(C,F)     numeric positionals: two are (C, F), one is F (C = defaults width);
+                   F = DIMS: "3x5" (3, 5) or "3" (3, 0: square on 2-D, a length on 1-D);
+                   padding valid|same|circular positional or pad=; stride= or s= (DIMS);
+                   w= b= param= as dense
+     avgpool(P), sumpool(P)  window P (DIMS); stride= / s= required; padding word or pad=;
+                   the word edges (avgpool only): NTK_POOL_NORMALIZE_EDGES
+     gap gsp flatten id      global avg / sum pool, flatten, identity
+     layernorm     axis= letters from h, w, c including c (c hc wc hwc), or all; eps= (> 0)
+     ACT           an activation as ntk_parse_activation reads it (relu, leaky_relu:0.1, …),
+                   quad_degree = defaults'; the word act is the defaults' activation
+     attn(…)       global self-attention: NTK_ERR_UNSUPPORTED (not yet)
+   Numbers are decimal ([+-]digits[.digits][e[+-]digits]; no hex, inf or nan); sizes and
+   counts are positive integers that fit size_t. Nesting of parentheses is limited to
+   NTK_PARSE_MAX_DEPTH levels (the parser recurses once per level and loops over terms, so
+   its stack use is bounded whatever the length of the spec).
+   The parser only fills ntk_layer fields; shapes and what may follow what are checked by
+   ntk_layers_describe / ntk_layers_check (and the kernel calls).
+   Result: NTK_OK with *n_layers = the number of layers; cap = 0 is a sizing call (out is
+   not written and may be NULL). 0 < cap < the number needed: NTK_ERR_INVALID_ARG, the first
+   cap layers written, *n_layers = the number needed. A syntax or value error:
+   NTK_ERR_BAD_LAYER (attn: NTK_ERR_UNSUPPORTED), *n_layers = 0, *err_pos = byte offset in
+   spec of the offending piece (the argument, or the token), and err (err_cap bytes, always
+   NUL-terminated when err_cap > 0; may be NULL) = "at 'TOKEN': why", e.g.
+   "at 'conv(16,3x3,smae)': unknown padding 'smae'". The spec is read up to its NUL only. */
+#define NTK_PARSE_MAX_DEPTH 64
+typedef struct ntk_parse_defaults {
+  size_t width, outputs; /* dense N / conv C; the last layer's dense N */
+  double w_std, b_std;
+  ntk_param param;
+  ntk_layer act;         /* the token act */
+  int quad_degree;       /* given to every activation token */
+} ntk_parse_defaults;
+/* width 0, outputs 1, w_std 1, b_std 0, NTK_PARAM_NTK, relu, quad_degree 0 (what NULL means) */
+NTKDEF ntk_parse_defaults ntk_parse_defaults_init(void);
+NTKDEF ntk_status ntk_parse_net(const char *spec, const ntk_parse_defaults *defaults,
+                                ntk_layer *out, size_t cap, size_t *n_layers, size_t *err_pos,
+                                char *err, size_t err_cap);
+/* One activation from the len bytes at name: identity relu leaky_relu:A abrelu:A,B abs erf
+   erf:A,B,C gelu sin sin:A,B,C cos sign rbf:G (G > 0) exp:A,B tanh softplus (parameters
+   decimal, finite). NTK_OK and *out, or NTK_ERR_BAD_LAYER with *err_pos (offset in name; may
+   be NULL) and a message in err such as "expected leaky_relu:A, got 0 parameters" or
+   "unknown activation 'foo' (identity, relu, …)". out->quad_degree is 0. */
+NTKDEF ntk_status ntk_parse_activation(const char *name, size_t len, ntk_layer *out,
+                                       size_t *err_pos, char *err, size_t err_cap);
 /* Fills out[0..] with depth × (Dense(width) + act) then Dense(outputs); returns the number of
    layers (2·depth + 1), or 0 if cap is too small. */
 NTKDEF size_t ntk_mlp(ntk_layer *out, size_t cap, size_t depth, size_t width, ntk_layer act,
@@ -596,6 +654,7 @@ NTKDEF ntk_status ntk_max_learning_rate(const ntk_real *k_train, size_t n, size_
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <locale.h> /* localeconv: the radix character strtod reads ([parse]) */
 
 #if defined(NTK_MALLOC) != defined(NTK_FREE)
 #error "ntk.h: define both NTK_MALLOC and NTK_FREE, or neither"
@@ -2758,6 +2817,680 @@ NTKDEF ntk_status ntk_layers_check(const ntk_layer *layers, size_t n_layers) {
     } else {
       return NTK_ERR_BAD_LAYER;
     }
+  }
+  return NTK_OK;
+}
+
+/* ============================================================================================
+   [parse] the text form of an architecture (../shared/CLI.md): no allocation, no stdio
+   ============================================================================================ */
+/* a message under construction in the caller's buffer (truncated, always NUL-terminated) */
+typedef struct ntk__msg {
+  char *p;
+  size_t cap, len;
+} ntk__msg;
+static void ntk__msg_c(ntk__msg *m, char c) {
+  if (m->p && m->len + 1 < m->cap) m->p[m->len++] = c, m->p[m->len] = 0;
+}
+static void ntk__msg_s(ntk__msg *m, const char *s) {
+  while (*s) ntk__msg_c(m, *s++);
+}
+static void ntk__msg_z(ntk__msg *m, size_t v) {
+  char d[24];
+  int k = 0;
+  do d[k++] = (char)('0' + v % 10), v /= 10;
+  while (v);
+  while (k) ntk__msg_c(m, d[--k]);
+}
+/* n bytes of user text in quotes: bytes outside printable ASCII as \xHH (bytes ≥ 0x80 kept:
+   UTF-8 names), at most 60 bytes of it and then "..." */
+static void ntk__msg_q(ntk__msg *m, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  size_t i;
+  ntk__msg_c(m, '\'');
+  for (i = 0; i < n && i < 60; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\\') ntk__msg_s(m, "\\\\");
+    else if ((c >= 0x20 && c < 0x7f) || c >= 0x80) ntk__msg_c(m, (char)c);
+    else ntk__msg_s(m, "\\x"), ntk__msg_c(m, hex[c >> 4]), ntk__msg_c(m, hex[c & 15]);
+  }
+  if (i < n) ntk__msg_s(m, "...");
+  ntk__msg_c(m, '\'');
+}
+static ntk__msg ntk__msg_init(char *err, size_t cap) {
+  ntk__msg m;
+  m.p = cap ? err : NULL, m.cap = cap, m.len = 0;
+  if (m.p) m.p[0] = 0;
+  return m;
+}
+
+static int ntk__is_digit(char c) { return c >= '0' && c <= '9'; }
+static int ntk__is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+/* length of the decimal number at s: [+-] (digits [. digits] | . digits) [(e|E) [+-] digits] */
+static size_t ntk__dec_len(const char *s, size_t n) {
+  size_t i = 0, d = 0;
+  if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+  while (i < n && ntk__is_digit(s[i])) i++, d++;
+  if (i < n && s[i] == '.') {
+    i++;
+    while (i < n && ntk__is_digit(s[i])) i++, d++;
+  }
+  if (!d) return 0;
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    size_t j = i + 1, e = 0;
+    if (j < n && (s[j] == '+' || s[j] == '-')) j++;
+    while (j < n && ntk__is_digit(s[j])) j++, e++;
+    if (e) i = j;
+  }
+  return i;
+}
+/* the n bytes at s as a decimal number: 0 ok, 1 not a decimal number, 2 beyond a double.
+   strtod reads the locale's radix character: a '.' it stops at is retried as that. */
+static int ntk__decimal(const char *s, size_t n, double *v) {
+  char buf[80], *end;
+  if (n == 0 || n >= sizeof buf || ntk__dec_len(s, n) != n) return 1;
+  memcpy(buf, s, n), buf[n] = 0;
+  *v = strtod(buf, &end);
+  if (end != buf + n) {
+    char *dot = strchr(buf, '.');
+    const char *radix = localeconv()->decimal_point;
+    if (!dot || !radix || !radix[0] || radix[1]) return 1;
+    *dot = radix[0];
+    *v = strtod(buf, &end);
+    if (end != buf + n) return 1;
+  }
+  if (!ntk__finite_d(*v)) return 2;
+  *v += 0.0; /* -0 → +0 */
+  return 0;
+}
+/* a positive integer that fits size_t: 0 ok, 1 not one (or 0), 2 too large */
+static int ntk__posint(const char *s, size_t n, size_t *v) {
+  size_t i, x = 0;
+  if (n == 0) return 1;
+  for (i = 0; i < n; i++) {
+    size_t d;
+    if (!ntk__is_digit(s[i])) return 1;
+    d = (size_t)(s[i] - '0');
+    if (x > ((size_t)-1 - d) / 10) return 2;
+    x = x * 10 + d;
+  }
+  if (x == 0) return 1;
+  *v = x;
+  return 0;
+}
+
+NTKDEF ntk_status ntk_parse_activation(const char *name, size_t len, ntk_layer *out,
+                                       size_t *err_pos, char *err, size_t err_cap) {
+  static const struct {
+    const char *name;
+    signed char args1, args2; /* accepted argument counts (-1: none) */
+    const char *forms;
+  } acts[] = {
+      {"identity", 0, -1, "identity"}, {"relu", 0, -1, "relu"}, {"leaky_relu", 1, -1, "leaky_relu:A"},
+      {"abrelu", 2, -1, "abrelu:A,B"}, {"abs", 0, -1, "abs"}, {"erf", 0, 3, "erf or erf:A,B,C"},
+      {"gelu", 0, -1, "gelu"}, {"sin", 0, 3, "sin or sin:A,B,C"}, {"cos", 0, -1, "cos"},
+      {"sign", 0, -1, "sign"}, {"rbf", 1, -1, "rbf:G"}, {"exp", 2, -1, "exp:A,B"},
+      {"tanh", 0, -1, "tanh"}, {"softplus", 0, -1, "softplus"},
+  };
+  double a[8];
+  ntk__msg m = ntk__msg_init(err, err_cap);
+  size_t nlen = 0, k, pos = 0;
+  int nargs = 0, idx = -1;
+  ntk_layer l;
+  if (err_pos) *err_pos = 0;
+  if (!name || !out) return NTK_ERR_INVALID_ARG;
+  while (nlen < len && name[nlen] != ':') nlen++;
+  for (k = 0; k < sizeof acts / sizeof acts[0]; k++)
+    if (nlen == strlen(acts[k].name) && memcmp(name, acts[k].name, nlen) == 0) idx = (int)k;
+  if (idx < 0) {
+    ntk__msg_s(&m, "unknown activation "), ntk__msg_q(&m, name, nlen);
+    ntk__msg_s(&m, " (identity, relu, leaky_relu:A, abrelu:A,B, abs, erf, erf:A,B,C, gelu, sin, "
+                   "sin:A,B,C, cos, sign, rbf:G, exp:A,B, tanh, softplus)");
+    return NTK_ERR_BAD_LAYER;
+  }
+  if (nlen < len) {
+    size_t q = nlen + 1;
+    for (;;) {
+      size_t e = q;
+      int r;
+      while (e < len && name[e] != ',') e++;
+      pos = q;
+      if (nargs == 8) {
+        ntk__msg_s(&m, "too many parameters ("), ntk__msg_s(&m, acts[idx].forms), ntk__msg_c(&m, ')');
+        goto fail;
+      }
+      r = ntk__decimal(name + q, e - q, &a[nargs]);
+      if (r) {
+        ntk__msg_q(&m, name + q, e - q);
+        ntk__msg_s(&m, r == 1 ? " is not a finite decimal number" : " is out of the range of a double");
+        goto fail;
+      }
+      nargs++;
+      if (e == len) break;
+      q = e + 1;
+    }
+  }
+  pos = nlen;
+  if (nargs != acts[idx].args1 && nargs != acts[idx].args2) {
+    ntk__msg_s(&m, "expected "), ntk__msg_s(&m, acts[idx].forms), ntk__msg_s(&m, ", got ");
+    ntk__msg_z(&m, (size_t)nargs), ntk__msg_s(&m, nargs == 1 ? " parameter" : " parameters");
+    goto fail;
+  }
+  switch (idx) {
+  case 0: l = ntk_identity(); break;
+  case 1: l = ntk_relu(); break;
+  case 2: l = ntk_leaky_relu(a[0]); break;
+  case 3: l = ntk_abrelu(a[0], a[1]); break;
+  case 4: l = ntk_abs(); break;
+  case 5: l = nargs ? ntk_erf_scaled(a[0], a[1], a[2]) : ntk_erf(); break;
+  case 6: l = ntk_gelu(); break;
+  case 7: l = nargs ? ntk_sin_scaled(a[0], a[1], a[2]) : ntk_sin(); break;
+  case 8: l = ntk_cos(); break;
+  case 9: l = ntk_sign(); break;
+  case 10:
+    if (!(a[0] > 0)) {
+      pos = nlen + 1, ntk__msg_s(&m, "rbf:G needs G > 0");
+      goto fail;
+    }
+    l = ntk_rbf(a[0]);
+    break;
+  case 11: l = ntk_exp(a[0], a[1]); break;
+  case 12: l = ntk_tanh(); break;
+  default: l = ntk_softplus(); break;
+  }
+  *out = l;
+  return NTK_OK;
+fail:
+  if (err_pos) *err_pos = pos;
+  return NTK_ERR_BAD_LAYER;
+}
+
+NTKDEF ntk_parse_defaults ntk_parse_defaults_init(void) {
+  ntk_parse_defaults d;
+  memset(&d, 0, sizeof d);
+  d.width = 0, d.outputs = 1, d.w_std = 1, d.b_std = 0, d.param = NTK_PARAM_NTK;
+  d.act = ntk_relu(), d.quad_degree = 0;
+  return d;
+}
+
+typedef struct ntk__pz {
+  const char *s;   /* the spec, NUL-terminated */
+  ntk_layer *out;
+  size_t cap, n;   /* n: layers so far (also those beyond cap, which are only counted) */
+  ntk_parse_defaults d;
+  int last_dflt;   /* the last layer so far is a Dense whose width is the default */
+  ntk_status st;   /* the first error */
+  size_t err_pos;
+  ntk__msg m;
+} ntk__pz;
+
+static int ntk__pz_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+/* [a, b): a token's extent for messages, b = 0: from a to its matching ')' (or the end) */
+static void ntk__pz_fail(ntk__pz *P, ntk_status st, size_t pos, size_t a, size_t b) {
+  if (P->st != NTK_OK) return;
+  P->st = st, P->err_pos = pos;
+  if (!b) {
+    int depth = 0;
+    for (b = a; P->s[b]; b++) {
+      if (P->s[b] == '(') depth++;
+      else if (P->s[b] == ')' && --depth <= 0) {
+        b += depth == 0;
+        break;
+      } else if (depth == 0 && (ntk__pz_ws(P->s[b]) || P->s[b] == '|')) break;
+    }
+    if (b == a && P->s[b]) b++;
+  }
+  if (b == a) ntk__msg_s(&P->m, "at the end: ");
+  else ntk__msg_s(&P->m, "at "), ntk__msg_q(&P->m, P->s + a, b - a), ntk__msg_s(&P->m, ": ");
+}
+/* the common message shapes: pre 'q' post */
+static void ntk__pz_failq(ntk__pz *P, size_t pos, size_t a, size_t b, const char *pre,
+                          const char *q, size_t qn, const char *post) {
+  if (P->st != NTK_OK) return;
+  ntk__pz_fail(P, NTK_ERR_BAD_LAYER, pos, a, b);
+  ntk__msg_s(&P->m, pre);
+  if (q) ntk__msg_q(&P->m, q, qn);
+  ntk__msg_s(&P->m, post);
+}
+static void ntk__pz_emit(ntk__pz *P, const ntk_layer *l, int dflt) {
+  if (P->n == (size_t)-1) {
+    ntk__pz_failq(P, 0, 0, 0, "more layers than a size_t counts", NULL, 0, "");
+    return;
+  }
+  if (P->n < P->cap) P->out[P->n] = *l;
+  P->n++, P->last_dflt = dflt;
+}
+
+/* one layer argument: [a, b) its text; key [a, eq) and value [eq + 1, b) when eq != 0 */
+typedef struct ntk__pz_arg {
+  size_t a, b, eq;
+} ntk__pz_arg;
+#define NTK__PZ_MAXARGS 16
+
+static int ntk__pz_key(const ntk__pz *P, const ntk__pz_arg *g, const char *key) {
+  size_t n = strlen(key);
+  return g->eq && g->eq - g->a == n && memcmp(P->s + g->a, key, n) == 0;
+}
+/* number value of a key=value (or positional) argument; 0 on error (reported) */
+static int ntk__pz_num(ntk__pz *P, size_t ta, size_t tb, size_t a, size_t b, double *v) {
+  int r = ntk__decimal(P->s + a, b - a, v);
+  if (r == 0) return 1;
+  ntk__pz_failq(P, a, ta, tb, "", P->s + a, b - a,
+                r == 1 ? " is not a finite decimal number" : " is out of the range of a double");
+  return 0;
+}
+static int ntk__pz_size(ntk__pz *P, size_t ta, size_t tb, size_t a, size_t b, size_t *v) {
+  int r = ntk__posint(P->s + a, b - a, v);
+  if (r == 0) return 1;
+  ntk__pz_failq(P, a, ta, tb, "", P->s + a, b - a,
+                r == 1 ? " is not a positive integer" : " is too large for a size");
+  return 0;
+}
+/* DIMS: INT or INT 'x' INT → (h, w), w = 0 for a single INT */
+static int ntk__pz_dims(ntk__pz *P, size_t ta, size_t tb, size_t a, size_t b, size_t *d) {
+  size_t x = a;
+  while (x < b && P->s[x] != 'x') x++;
+  d[1] = 0;
+  if (x == b) return ntk__pz_size(P, ta, tb, a, b, &d[0]);
+  if (ntk__posint(P->s + a, x - a, &d[0]) || ntk__posint(P->s + x + 1, b - x - 1, &d[1])) {
+    int big = ntk__posint(P->s + a, x - a, &d[0]) == 2 || ntk__posint(P->s + x + 1, b - x - 1, &d[1]) == 2;
+    ntk__pz_failq(P, a, ta, tb, "", P->s + a, b - a,
+                  big ? " is too large for a size" : " is not a size (3, or 3x5: positive integers)");
+    return 0;
+  }
+  return 1;
+}
+static int ntk__pz_padding(ntk__pz *P, size_t ta, size_t tb, size_t a, size_t b, ntk_padding *p) {
+  size_t n = b - a;
+  const char *w = P->s + a;
+  if (n == 5 && !memcmp(w, "valid", 5)) *p = NTK_PAD_VALID;
+  else if (n == 4 && !memcmp(w, "same", 4)) *p = NTK_PAD_SAME;
+  else if (n == 8 && !memcmp(w, "circular", 8)) *p = NTK_PAD_CIRCULAR;
+  else {
+    ntk__pz_failq(P, a, ta, tb, "unknown padding ", w, n, "");
+    return 0;
+  }
+  return 1;
+}
+
+/* w=, b=, param= of dense and conv; 1 = consumed, 0 = not one of them, -1 = error */
+static int ntk__pz_wbp(ntk__pz *P, size_t ta, size_t tb, const ntk__pz_arg *g, ntk_layer *l) {
+  size_t va = g->eq + 1, vb = g->b;
+  double v;
+  if (ntk__pz_key(P, g, "w")) {
+    if (!ntk__pz_num(P, ta, tb, va, vb, &v)) return -1;
+    if (!(v > 0)) return ntk__pz_failq(P, va, ta, tb, "w must be > 0, got ", P->s + va, vb - va, ""), -1;
+    l->w_std = v;
+  } else if (ntk__pz_key(P, g, "b")) {
+    if (vb - va == 4 && !memcmp(P->s + va, "none", 4)) {
+      l->b_std = 0, l->bias = NTK_BIAS_NONE;
+      return 1;
+    }
+    if (!ntk__pz_num(P, ta, tb, va, vb, &v)) return -1;
+    if (v < 0) return ntk__pz_failq(P, va, ta, tb, "b must be >= 0 (or none), got ", P->s + va, vb - va, ""), -1;
+    l->b_std = v, l->bias = v == 0 ? NTK_BIAS_ALWAYS : NTK_BIAS_AUTO;
+  } else if (ntk__pz_key(P, g, "param")) {
+    if (vb - va == 3 && !memcmp(P->s + va, "ntk", 3)) l->param = NTK_PARAM_NTK;
+    else if (vb - va == 8 && !memcmp(P->s + va, "standard", 8)) l->param = NTK_PARAM_STANDARD;
+    else return ntk__pz_failq(P, va, ta, tb, "unknown parameterisation ", P->s + va, vb - va, " (ntk or standard)"), -1;
+  } else {
+    return 0;
+  }
+  return 1;
+}
+
+/* the layer token at [a, e) with arguments args[0..nargs) (has_parens: written NAME(…)) */
+static void ntk__pz_layer(ntk__pz *P, size_t a, size_t nend, size_t e, const ntk__pz_arg *args,
+                          size_t nargs, int has_parens) {
+  const char *name = P->s + a;
+  size_t nn = nend - a, i, npos = 0, nwords = 0, k;
+  size_t pos[2][2]; /* the numeric positionals' extents */
+  int kind = 0, seen[8];
+  ntk_layer l;
+#define NTK__PZ_IS(str) (nn == sizeof(str) - 1 && memcmp(name, str, nn) == 0)
+  memset(seen, 0, sizeof seen);
+  if (NTK__PZ_IS("dense")) kind = NTK_LAYER_DENSE;
+  else if (NTK__PZ_IS("conv")) kind = NTK_LAYER_CONV;
+  else if (NTK__PZ_IS("avgpool")) kind = NTK_LAYER_AVG_POOL;
+  else if (NTK__PZ_IS("sumpool")) kind = NTK_LAYER_SUM_POOL;
+  else if (NTK__PZ_IS("layernorm")) kind = NTK_LAYER_LAYER_NORM;
+  else if (NTK__PZ_IS("attn")) {
+    ntk__pz_fail(P, NTK_ERR_UNSUPPORTED, a, a, e);
+    ntk__msg_s(&P->m, "global self-attention (attn) is not supported yet");
+    return;
+  } else {
+    /* argument-free tokens and activations */
+    if (NTK__PZ_IS("gap")) l = ntk_global_avg_pool();
+    else if (NTK__PZ_IS("gsp")) l = ntk_global_sum_pool();
+    else if (NTK__PZ_IS("flatten")) l = ntk_flatten();
+    else if (NTK__PZ_IS("id")) l = ntk_identity();
+    else if (NTK__PZ_IS("act")) l = P->d.act;
+    else {
+      size_t ep = 0, ae = nend; /* the activation's text: [a, ae) */
+      char buf[9];
+      if (P->s[ae] == ':')
+        while (ae < e && P->s[ae] != '(') ae++;
+      /* an activation: its own reason, unless the name is not one (then: an unknown layer) */
+      if (ntk_parse_activation(name, ae - a, &l, &ep, buf, sizeof buf) != NTK_OK) {
+        if (nend == ae && !strcmp(buf, "unknown ")) {
+          ntk__pz_failq(P, a, a, e, "unknown layer ", name, nn,
+                        " (dense conv avgpool sumpool gap gsp flatten layernorm id act sum concat "
+                        "res, or an activation: relu, erf, tanh, ...)");
+          return;
+        }
+        ntk__pz_fail(P, NTK_ERR_BAD_LAYER, a + ep, a, e);
+        {
+          ntk__msg rest = P->m; /* the activation parser's reason after "at 'TOKEN': " */
+          if (rest.p) rest.p += rest.len, rest.cap -= rest.len;
+          ntk_parse_activation(name, ae - a, &l, &ep, rest.p, rest.p ? rest.cap : 0);
+        }
+        return;
+      }
+      l.quad_degree = P->d.quad_degree;
+    }
+    if (has_parens) {
+      ntk__pz_failq(P, nend, a, e, "", name, nn,
+                    ntk__is_activation(l.kind) && nn != 2 && nn != 3
+                        ? " takes no arguments (an activation's parameters are written NAME:A,B)"
+                        : " takes no arguments");
+      return;
+    }
+    ntk__pz_emit(P, &l, 0);
+    return;
+  }
+#undef NTK__PZ_IS
+  l = ntk__layer((ntk_layer_kind)kind);
+  if (kind == NTK_LAYER_DENSE || kind == NTK_LAYER_CONV)
+    l.width = P->d.width, l.w_std = P->d.w_std, l.b_std = P->d.b_std, l.param = P->d.param;
+  /* positionals: numbers (sizes) in order, words (padding, edges) */
+  for (i = 0; i < nargs; i++) {
+    const ntk__pz_arg *g = &args[i];
+    if (g->eq) {
+      for (k = i + 1; k < nargs; k++)
+        if (!args[k].eq) {
+          ntk__pz_failq(P, args[k].a, a, e, "positional argument ", P->s + args[k].a,
+                        args[k].b - args[k].a, " after key=value arguments");
+          return;
+        }
+      break;
+    }
+    if (ntk__is_digit(P->s[g->a]) || P->s[g->a] == '-' || P->s[g->a] == '+' || P->s[g->a] == '.') {
+      if (npos == 2 || (npos == 1 && kind != NTK_LAYER_CONV) || kind == NTK_LAYER_LAYER_NORM) {
+        ntk__pz_failq(P, g->a, a, e, "unexpected size ", P->s + g->a, g->b - g->a,
+                      kind == NTK_LAYER_DENSE ? " (dense(N))"
+                      : kind == NTK_LAYER_CONV ? " (conv(C,F) or conv(F))"
+                      : kind == NTK_LAYER_LAYER_NORM ? " (layernorm(axis=..., eps=...))"
+                                                     : " (one window: avgpool(P,stride=S))");
+        return;
+      }
+      pos[npos][0] = g->a, pos[npos][1] = g->b, npos++;
+    } else if (kind == NTK_LAYER_CONV || kind == NTK_LAYER_AVG_POOL || kind == NTK_LAYER_SUM_POOL) {
+      if (kind == NTK_LAYER_AVG_POOL && g->b - g->a == 5 && !memcmp(P->s + g->a, "edges", 5)) {
+        if (l.flags) { ntk__pz_failq(P, g->a, a, e, "", P->s + g->a, 5, " given twice"); return; }
+        l.flags = NTK_POOL_NORMALIZE_EDGES;
+        continue;
+      }
+      if (kind == NTK_LAYER_SUM_POOL && g->b - g->a == 5 && !memcmp(P->s + g->a, "edges", 5)) {
+        ntk__pz_failq(P, g->a, a, e, "edges (normalize_edges) is an avgpool option", NULL, 0, "");
+        return;
+      }
+      if (nwords++) { ntk__pz_failq(P, g->a, a, e, "padding given twice (", P->s + g->a, g->b - g->a, ")"); return; }
+      if (!ntk__pz_padding(P, a, e, g->a, g->b, &l.padding)) return;
+    } else {
+      ntk__pz_failq(P, g->a, a, e, "unexpected ", P->s + g->a, g->b - g->a,
+                    kind == NTK_LAYER_DENSE ? " (dense(N) with w=, b=, param=)"
+                                            : " (layernorm takes axis= and eps=)");
+      return;
+    }
+  }
+  if (kind == NTK_LAYER_DENSE) {
+    if (npos && !ntk__pz_size(P, a, e, pos[0][0], pos[0][1], &l.width)) return;
+  } else if (kind == NTK_LAYER_CONV) {
+    if (npos == 0) { ntk__pz_failq(P, a, a, e, "conv needs a filter: conv(C,F) or conv(F)", NULL, 0, ""); return; }
+    if (npos == 2 && !ntk__pz_size(P, a, e, pos[0][0], pos[0][1], &l.width)) return;
+    if (!ntk__pz_dims(P, a, e, pos[npos - 1][0], pos[npos - 1][1], l.shape)) return;
+  } else if (kind != NTK_LAYER_LAYER_NORM) {
+    if (npos == 0) {
+      ntk__pz_failq(P, a, a, e, "", name, nn, " needs a window: POOL(P,stride=S)");
+      return;
+    }
+    if (!ntk__pz_dims(P, a, e, pos[0][0], pos[0][1], l.shape)) return;
+  }
+  /* key=value */
+  for (i = 0; i < nargs; i++) {
+    const ntk__pz_arg *g = &args[i];
+    size_t va = g->eq + 1, vb = g->b;
+    int slot = -1, r = 0;
+    static const char *const keys[] = {"w", "b", "param", "stride", "pad", "axis", "eps"};
+    if (!g->eq) continue;
+    for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
+      if (ntk__pz_key(P, g, keys[k])) slot = (int)k;
+    if (ntk__pz_key(P, g, "s")) slot = 3;
+    if (slot >= 0 && seen[slot]) {
+      ntk__pz_failq(P, g->a, a, e, "", P->s + g->a, g->eq - g->a, " given twice");
+      return;
+    }
+    if (slot >= 0) seen[slot] = 1;
+    if (kind == NTK_LAYER_DENSE || kind == NTK_LAYER_CONV) r = ntk__pz_wbp(P, a, e, g, &l);
+    if (r < 0) return;
+    if (r) continue;
+    if (kind != NTK_LAYER_DENSE && kind != NTK_LAYER_LAYER_NORM && slot == 3) {
+      if (!ntk__pz_dims(P, a, e, va, vb, l.stride)) return;
+    } else if (kind != NTK_LAYER_DENSE && kind != NTK_LAYER_LAYER_NORM && slot == 4) {
+      if (nwords++) { ntk__pz_failq(P, g->a, a, e, "padding given twice (", P->s + g->a, g->b - g->a, ")"); return; }
+      if (!ntk__pz_padding(P, a, e, va, vb, &l.padding)) return;
+    } else if (kind == NTK_LAYER_LAYER_NORM && slot == 5) {
+      size_t x;
+      if (vb - va == 3 && !memcmp(P->s + va, "all", 3)) {
+        l.flags = NTK_AXIS_H | NTK_AXIS_W | NTK_AXIS_C;
+        continue;
+      }
+      for (x = va; x < vb; x++) {
+        int bit = P->s[x] == 'h' ? NTK_AXIS_H : P->s[x] == 'w' ? NTK_AXIS_W : P->s[x] == 'c' ? NTK_AXIS_C : 0;
+        if (!bit || (l.flags & bit)) {
+          ntk__pz_failq(P, x, a, e, "axis ", P->s + va, vb - va,
+                        !bit ? ": letters h, w, c (including c), or all" : " repeats a letter");
+          return;
+        }
+        l.flags |= bit;
+      }
+      if (!(l.flags & NTK_AXIS_C))
+        { ntk__pz_failq(P, va, a, e, "axis ", P->s + va, vb - va, " must include c (channels)"); return; }
+    } else if (kind == NTK_LAYER_LAYER_NORM && slot == 6) {
+      if (!ntk__pz_num(P, a, e, va, vb, &l.eps)) return;
+      if (!(l.eps > 0)) { ntk__pz_failq(P, va, a, e, "eps must be > 0, got ", P->s + va, vb - va, ""); return; }
+    } else {
+      ntk__pz_failq(P, g->a, a, e, "unknown option ", P->s + g->a, g->eq - g->a,
+                    kind == NTK_LAYER_DENSE ? " for dense (w=, b=, param=)"
+                    : kind == NTK_LAYER_CONV ? " for conv (stride= s= pad= w= b= param=)"
+                    : kind == NTK_LAYER_LAYER_NORM ? " for layernorm (axis=, eps=)"
+                                                   : " for a pool (stride= s= pad=)");
+      return;
+    }
+  }
+  if ((kind == NTK_LAYER_AVG_POOL || kind == NTK_LAYER_SUM_POOL) && !seen[3]) {
+    ntk__pz_failq(P, a, a, e, "", name, nn, " needs stride= (neural-tangents' default, the window, is not assumed)");
+    return;
+  }
+  ntk__pz_emit(P, &l, kind == NTK_LAYER_DENSE && npos == 0);
+}
+
+static void ntk__pz_seq(ntk__pz *P, size_t *i, int mode, int depth);
+
+/* an atom at *i (not white space, not a delimiter) */
+static void ntk__pz_atom(ntk__pz *P, size_t *i, int depth) {
+  const char *s = P->s;
+  size_t a = *i, nend, e;
+  if (s[a] == '(') {
+    if (depth >= NTK_PARSE_MAX_DEPTH) { ntk__pz_failq(P, a, a, 0, "nested deeper than NTK_PARSE_MAX_DEPTH (64) levels", NULL, 0, ""); return; }
+    *i = a + 1;
+    ntk__pz_seq(P, i, 1, depth + 1);
+    if (P->st != NTK_OK) return;
+    if (s[*i] != ')') { ntk__pz_failq(P, a, a, 0, "'(' is never closed", NULL, 0, ""); return; }
+    (*i)++;
+    return;
+  }
+  if (!ntk__is_alpha(s[a])) {
+    ntk__pz_failq(P, a, a, 0, "expected a layer, got ", s + a, 1, "");
+    return;
+  }
+  nend = a;
+  while (ntk__is_alpha(s[nend]) || ntk__is_digit(s[nend])) nend++;
+  if (s[nend] == '(' && ((nend - a == 3 && (!memcmp(s + a, "sum", 3) || !memcmp(s + a, "res", 3))) ||
+                         (nend - a == 6 && !memcmp(s + a, "concat", 6)))) {
+    size_t fan = P->n, branches = 1;
+    int res = s[a] == 'r';
+    ntk_layer l;
+    if (depth >= NTK_PARSE_MAX_DEPTH) { ntk__pz_failq(P, a, a, 0, "nested deeper than NTK_PARSE_MAX_DEPTH (64) levels", NULL, 0, ""); return; }
+    l = ntk_fanout(0);
+    ntk__pz_emit(P, &l, 0);
+    *i = nend + 1;
+    for (;;) {
+      ntk__pz_seq(P, i, 2, depth + 1);
+      if (P->st != NTK_OK) return;
+      if (s[*i] == '|') {
+        if (res) { ntk__pz_failq(P, *i, a, 0, "res(...) has one branch (the other is the identity): use sum(a|b)", NULL, 0, ""); return; }
+        l = ntk_branch();
+        ntk__pz_emit(P, &l, 0);
+        branches++, (*i)++;
+        continue;
+      }
+      if (s[*i] != ')') { ntk__pz_failq(P, nend, a, 0, "'(' is never closed", NULL, 0, ""); return; }
+      (*i)++;
+      break;
+    }
+    if (res) l = ntk_branch(), ntk__pz_emit(P, &l, 0), branches = 2;
+    l = s[a] == 'c' ? ntk_fanin_concat() : ntk_fanin_sum();
+    ntk__pz_emit(P, &l, 0);
+    if (fan < P->cap) P->out[fan].n = branches;
+    return;
+  }
+  /* a layer: NAME, NAME:PARAMS (an activation) or NAME(ARGS) */
+  e = nend;
+  if (s[e] == ':')
+    while (s[e] && !ntk__pz_ws(s[e]) && s[e] != '|' && s[e] != ')' && s[e] != '(') e++;
+  if (s[e] == '(') {
+    ntk__pz_arg args[NTK__PZ_MAXARGS];
+    size_t nargs = 0, p = e + 1, close = p, lp;
+    while (s[close] && s[close] != ')' && s[close] != '(') close++;
+    if (s[close] != ')') {
+      ntk__pz_failq(P, s[close] ? close : e, a, s[close] ? close + 1 : close,
+                    s[close] ? "arguments cannot hold '('" : "'(' is never closed", NULL, 0, "");
+      return;
+    }
+    lp = e, e = close + 1;
+    while (p < close) { /* split [e0+1, close) at commas, trimming white space */
+      size_t q = p, ta, tb, eq = 0;
+      while (q < close && s[q] != ',') q++;
+      ta = p, tb = q;
+      while (ta < tb && ntk__pz_ws(s[ta])) ta++;
+      while (tb > ta && ntk__pz_ws(s[tb - 1])) tb--;
+      if (ta == tb) {
+        if (q == close && nargs == 0 && p == lp + 1) break; /* NAME() or NAME( ) */
+        { ntk__pz_failq(P, ta, a, e, "empty argument", NULL, 0, ""); return; }
+      }
+      if (nargs == NTK__PZ_MAXARGS) { ntk__pz_failq(P, ta, a, e, "more than 16 arguments", NULL, 0, ""); return; }
+      {
+        size_t x;
+        for (x = ta; x < tb; x++)
+          if (s[x] == '=') {
+            eq = x;
+            break;
+          }
+        if (eq && (eq == ta || eq + 1 == tb))
+          { ntk__pz_failq(P, ta, a, e, "", s + ta, tb - ta, " is not KEY=VALUE"); return; }
+      }
+      args[nargs].a = ta, args[nargs].b = tb, args[nargs].eq = eq, nargs++;
+      p = q + (q < close);
+      if (q < close && p == close) { ntk__pz_failq(P, close, a, e, "empty argument", NULL, 0, ""); return; }
+    }
+    *i = e;
+    ntk__pz_layer(P, a, nend, e, args, nargs, 1);
+    return;
+  }
+  *i = e;
+  ntk__pz_layer(P, a, nend, e, NULL, 0, 0);
+}
+
+/* a seq at *i up to its end: the NUL (mode 0), ')' (mode 1, a group) or ')' / '|' (mode 2, a
+   branch); *i is left on that character */
+static void ntk__pz_seq(ntk__pz *P, size_t *i, int mode, int depth) {
+  const char *s = P->s;
+  for (;;) {
+    size_t t, count = 1, start, len;
+    int dflt;
+    while (ntk__pz_ws(s[*i])) (*i)++;
+    t = *i;
+    if (!s[t]) return;
+    if (s[t] == ')') {
+      if (mode) return;
+      { ntk__pz_failq(P, t, t, t + 1, "unmatched ')'", NULL, 0, ""); return; }
+    }
+    if (s[t] == '|') {
+      if (mode == 2) return;
+      { ntk__pz_failq(P, t, t, t + 1, "'|' separates the branches of sum(...) or concat(...)", NULL, 0, ""); return; }
+    }
+    if (ntk__is_digit(s[t])) {
+      size_t q = t;
+      int r;
+      while (ntk__is_digit(s[q])) q++;
+      if (s[q] != '*') {
+        size_t b = q;
+        while (s[b] && !ntk__pz_ws(s[b]) && s[b] != ')' && s[b] != '|') b++;
+        { ntk__pz_failq(P, t, t, b, "a layer cannot start with a digit (a repetition is N*layer)", NULL, 0, ""); return; }
+      }
+      r = ntk__posint(s + t, q - t, &count);
+      if (r) { ntk__pz_failq(P, t, t, q + 1, "repetition count ", s + t, q - t, r == 1 ? " is not a positive integer" : " is too large"); return; }
+      *i = q + 1;
+      if (!s[*i] || ntk__pz_ws(s[*i]) || s[*i] == ')' || s[*i] == '|' || ntk__is_digit(s[*i]))
+        { ntk__pz_failq(P, *i, t, 0, "expected a layer or (...) after '*'", NULL, 0, ""); return; }
+    }
+    start = P->n, dflt = P->last_dflt;
+    ntk__pz_atom(P, i, depth);
+    if (P->st != NTK_OK) return;
+    if (s[*i] && !ntk__pz_ws(s[*i]) && s[*i] != ')' && s[*i] != '|')
+      { ntk__pz_failq(P, *i, t, *i + 1, "layers are separated by spaces", NULL, 0, ""); return; }
+    len = P->n - start;
+    if (count > 1 && len) {
+      size_t r;
+      if (len > ((size_t)-1 - start) / count) { ntk__pz_failq(P, t, t, *i, "more layers than a size_t counts", NULL, 0, ""); return; }
+      for (r = 1; r < count; r++) { /* copies of the first instance, as far as they fit */
+        size_t dst = start + r * len, k;
+        if (dst >= P->cap) break;
+        for (k = 0; k < len && dst + k < P->cap; k++) P->out[dst + k] = P->out[start + k];
+      }
+      P->n = start + count * len;
+    }
+    if (!len) P->last_dflt = dflt;
+  }
+}
+
+NTKDEF ntk_status ntk_parse_net(const char *spec, const ntk_parse_defaults *defaults,
+                                ntk_layer *out, size_t cap, size_t *n_layers, size_t *err_pos,
+                                char *err, size_t err_cap) {
+  ntk__pz P;
+  size_t i = 0;
+  P.m = ntk__msg_init(err, err_cap);
+  if (err_pos) *err_pos = 0;
+  if (n_layers) *n_layers = 0;
+  if (!spec || !n_layers || (cap && !out)) {
+    ntk__msg_s(&P.m, "invalid argument (NULL spec, n_layers, or out with cap > 0)");
+    return NTK_ERR_INVALID_ARG;
+  }
+  P.s = spec, P.out = out, P.cap = cap, P.n = 0, P.last_dflt = 0, P.st = NTK_OK, P.err_pos = 0;
+  P.d = defaults ? *defaults : ntk_parse_defaults_init();
+  ntk__pz_seq(&P, &i, 0, 0);
+  if (P.st == NTK_OK && P.n == 0) ntk__pz_failq(&P, i, i, i, "no layers", NULL, 0, "");
+  if (P.st != NTK_OK) {
+    if (err_pos) *err_pos = P.err_pos;
+    return P.st;
+  }
+  if (P.last_dflt && P.n - 1 < cap) out[P.n - 1].width = P.d.outputs;
+  *n_layers = P.n;
+  if (cap && P.n > cap) {
+    ntk__msg_s(&P.m, "the architecture has "), ntk__msg_z(&P.m, P.n);
+    ntk__msg_s(&P.m, " layers, more than cap = "), ntk__msg_z(&P.m, cap);
+    return NTK_ERR_INVALID_ARG;
   }
   return NTK_OK;
 }

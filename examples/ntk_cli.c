@@ -517,68 +517,13 @@ static options parse_options(int argc, char **argv, int first, int cmd) {
   return o;
 }
 
-static double act_num(const char *spec, const char *s, size_t n) {
-  char buf[64];
-  if (n == 0 || n >= sizeof buf || dec_len(s, n) != n)
-    USAGE("--act %s: '%s' is not a finite decimal number", ESC(spec), esc(s, n, 1));
-  memcpy(buf, s, n), buf[n] = 0;
-  if (!cli_finite(strtod(buf, NULL))) USAGE("--act %s: '%s' is out of the range of a double", ESC(spec), esc(s, n, 1));
-  return strtod(buf, NULL);
-}
-
+/* --act NAME: the library's activation parser (the same one --net's tokens go through) */
 static ntk_layer parse_act(const char *s, int quad_degree) {
-  static const struct {
-    const char *name;
-    int args1, args2; /* accepted argument counts (-1: none) */
-    const char *forms;
-  } acts[] = {
-      {"identity", 0, -1, "identity"}, {"relu", 0, -1, "relu"}, {"leaky_relu", 1, -1, "leaky_relu:A"},
-      {"abrelu", 2, -1, "abrelu:A,B"}, {"abs", 0, -1, "abs"}, {"erf", 0, 3, "erf or erf:A,B,C"},
-      {"gelu", 0, -1, "gelu"}, {"sin", 0, 3, "sin or sin:A,B,C"}, {"cos", 0, -1, "cos"},
-      {"sign", 0, -1, "sign"}, {"rbf", 1, -1, "rbf:G"}, {"exp", 2, -1, "exp:A,B"},
-      {"tanh", 0, -1, "tanh"}, {"softplus", 0, -1, "softplus"},
-  };
-  double a[8];
-  const char *colon = strchr(s, ':');
-  size_t nlen = colon ? (size_t)(colon - s) : strlen(s), k;
-  int nargs = 0, idx = -1;
   ntk_layer l;
-  for (k = 0; k < sizeof acts / sizeof acts[0]; k++)
-    if (nlen == strlen(acts[k].name) && strncmp(s, acts[k].name, nlen) == 0) idx = (int)k;
-  if (idx < 0)
-    USAGE("--act: unknown activation '%s' (identity, relu, leaky_relu:A, abrelu:A,B, abs, erf, erf:A,B,C, gelu, "
-          "sin, sin:A,B,C, cos, sign, rbf:G, exp:A,B, tanh, softplus)", esc(s, nlen, 1));
-  if (colon) {
-    const char *q = colon + 1;
-    for (;;) {
-      const char *e = strchr(q, ',');
-      size_t n = e ? (size_t)(e - q) : strlen(q);
-      if (nargs == 8) USAGE("--act %s: too many parameters (%s)", ESC(s), acts[idx].forms);
-      a[nargs++] = act_num(s, q, n);
-      if (!e) break;
-      q = e + 1;
-    }
-  }
-  if (nargs != acts[idx].args1 && nargs != acts[idx].args2)
-    USAGE("--act %s: expected %s, got %d parameter%s", ESC(s), acts[idx].forms, nargs, nargs == 1 ? "" : "s");
-  switch (idx) {
-  case 0: l = ntk_identity(); break;
-  case 1: l = ntk_relu(); break;
-  case 2: l = ntk_leaky_relu(a[0]); break;
-  case 3: l = ntk_abrelu(a[0], a[1]); break;
-  case 4: l = ntk_abs(); break;
-  case 5: l = nargs ? ntk_erf_scaled(a[0], a[1], a[2]) : ntk_erf(); break;
-  case 6: l = ntk_gelu(); break;
-  case 7: l = nargs ? ntk_sin_scaled(a[0], a[1], a[2]) : ntk_sin(); break;
-  case 8: l = ntk_cos(); break;
-  case 9: l = ntk_sign(); break;
-  case 10:
-    if (!(a[0] > 0)) USAGE("--act %s: rbf:G needs G > 0", ESC(s));
-    l = ntk_rbf(a[0]);
-    break;
-  case 11: l = ntk_exp(a[0], a[1]); break;
-  case 12: l = ntk_tanh(); break;
-  default: l = ntk_softplus(); break;
+  char err[400];
+  if (ntk_parse_activation(s, strlen(s), &l, NULL, err, sizeof err) != NTK_OK) {
+    if (!strncmp(err, "unknown activation", 18)) USAGE("--act: %s", err);
+    USAGE("--act %s: %s", ESC(s), err);
   }
   l.quad_degree = quad_degree;
   return l;
