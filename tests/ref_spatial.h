@@ -369,16 +369,16 @@ static double ref__dphi(double x, void *u) { /* φ′ as an activation: its own 
   return L->df(x, L->user);
 }
 static int ref__dual_via_mlp(const ntk_layer *act, ref_ld q11, ref_ld q22, ref_ld q12, ref_ld *T, ref_ld *Td) {
-  double x1[2], x2[2], out;
+  ntk_real x1[2], x2[2], out; /* ntk_real: the header also builds with NTK_REAL_FLOAT (then float duals) */
   ntk_layer net[3];
   ref__fn_user u;
   ntk_status st;
   if (q11 > 0) {
     ref_ld r = q12 / sqrtl(q11), rest = q22 - r * r;
-    x1[0] = (double)sqrtl(2 * q11), x1[1] = 0;
-    x2[0] = (double)(sqrtl(2.0L) * r), x2[1] = (double)sqrtl(2 * (rest > 0 ? rest : 0));
+    x1[0] = (ntk_real)sqrtl(2 * q11), x1[1] = 0;
+    x2[0] = (ntk_real)(sqrtl(2.0L) * r), x2[1] = (ntk_real)sqrtl(2 * (rest > 0 ? rest : 0));
   } else {
-    x1[0] = x1[1] = 0, x2[0] = 0, x2[1] = (double)sqrtl(2 * q22);
+    x1[0] = x1[1] = 0, x2[0] = 0, x2[1] = (ntk_real)sqrtl(2 * q22);
   }
   net[0] = ntk_dense(1, 1, 0), net[1] = *act, net[2] = ntk_dense(1, 1, 0);
   st = ntk_kernel(net, 3, x1, 1, x2, 1, 2, &out, NULL);
@@ -402,6 +402,7 @@ static int ref__dual(const ntk_layer *L, ref_ld q11, ref_ld q22, ref_ld q12, ref
     return 0;
   case NTK_LAYER_ABRELU: { /* φ = a·min(x, 0) + b·max(x, 0); θ = acos ρ (ρ = 0 at zero variance) */
     ref_ld s = sqrtl(q11 * q22), rho = s > 0 ? q12 / s : 0, th, j_pos, j_neg;
+    if (q11 == q22 && q12 == q11) rho = 1; /* a point with itself: ρ = 1 exactly (Ṫ is steep there) */
     if (rho > 1) rho = 1;
     if (rho < -1) rho = -1;
     th = acosl(rho);
@@ -435,6 +436,7 @@ static int ref__dual(const ntk_layer *L, ref_ld q11, ref_ld q22, ref_ld q12, ref
   }
   case NTK_LAYER_SIGN: {
     ref_ld s = sqrtl(q11 * q22), rho = s > 0 ? q12 / s : 0;
+    if (q11 == q22 && q12 == q11 && q11 > 0) rho = 1;
     if (rho > 1) rho = 1;
     if (rho < -1) rho = -1;
     *T = 2 / pi * asinl(rho), *Td = 0;

@@ -222,6 +222,40 @@ static void test_sref_branches(void) {
   }
 }
 
+/* LayerNorm after a bias-free Dense divides by the norms: over channels on a vector, and over
+   (h, w, c) on an image, it turns the kernel into x·x′/(|x||x′|), which the MLP kernel gives on
+   the rows x̂ = x·√dim/|x| through a first Dense(1, 0) (+ identity: Θ_in = ρ, as after LN). */
+static void test_sref_layer_norm(void) {
+  enum { H = 3, W = 2, C = 3, D = H * W * C, N = 3 };
+  double x[N * D], xh[N * D], kl[N * N], tl[N * N], kr[N * N], tr[N * N];
+  size_t v, i, j;
+  t_section("sref_layer_norm");
+  sref_fill(x, N * D);
+  for (i = 0; i < N; i++) {
+    double nrm = 0;
+    for (j = 0; j < D; j++) nrm += x[i * D + j] * x[i * D + j];
+    for (j = 0; j < D; j++) xh[i * D + j] = x[i * D + j] * sqrt((double)D / nrm);
+  }
+  for (v = 0; v < 2; v++) {
+    ntk_layer mlp[5], net[7];
+    size_t nm, nn;
+    if (v == 0) { /* vector: dense LN(c) relu dense  vs  dense(1,0) relu dense on x̂ */
+      mlp[0] = ntk_dense(4, 1, 0), mlp[1] = ntk_relu(), mlp[2] = ntk_dense(1, 0.8, 0.3), nm = 3;
+      net[0] = ntk_dense(4, 1.7, 0), net[1] = ntk_layer_norm(0, 1e-300), net[2] = ntk_relu();
+      net[3] = ntk_dense(1, 0.8, 0.3), nn = 4;
+    } else { /* image: dense LN(hwc) flatten dense  vs  dense(1,0) identity dense on x̂ */
+      mlp[0] = ntk_dense(4, 1, 0), mlp[1] = ntk_identity(), mlp[2] = ntk_dense(1, 0.8, 0.3), nm = 3;
+      net[0] = ntk_input(H, W, C), net[1] = ntk_dense(4, 1.7, 0);
+      net[2] = ntk_layer_norm(NTK_AXIS_H | NTK_AXIS_W | NTK_AXIS_C, 1e-300), net[3] = ntk_flatten();
+      net[4] = ntk_dense(1, 0.8, 0.3), nn = 5;
+    }
+    T_STATUS(ntk_kernel(mlp, nm, xh, N, NULL, N, D, kl, tl), NTK_OK); /* NULL: ρ = 1 exactly on the diagonal */
+    T_CHECK(ref_spatial_kernel(net, nn, x, N, NULL, 0, D, kr, tr) == 0, "%s", ref_spatial_error);
+    sref_check_pair(v ? "LN(hwc) image nngp" : "LN(c) vector nngp", kr, kl, N * N, 1e-12);
+    sref_check_pair(v ? "LN(hwc) image ntk" : "LN(c) vector ntk", tr, tl, N * N, 1e-12);
+  }
+}
+
 /* neural-tangents' one literal pooling example (stax_test.py L494-539): AvgPool((2, 2),
    (1, 1), 'SAME', normalize_edges=False) on an all-ones 2×3 image gives the map
    m = [[1, 1, .5], [.5, .5, .25]], and the NNGP is its outer product; with normalize_edges,
@@ -411,5 +445,6 @@ static void test_sref_all(void) {
   test_sref_circular();
   test_sref_branches();
   test_sref_avgpool_example();
+  test_sref_layer_norm();
   test_sref_monte_carlo();
 }
