@@ -18,6 +18,7 @@
 #include "test_closed.c"
 #include "test_layers.c"
 #include "test_parse.c"
+#include "test_sref.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -58,6 +59,7 @@ static const t_entry t_all[] = {
     {"closed", test_closed_all},
     {"layers_api", test_layers_api},
     {"parse", test_parse_all},
+    {"sref", test_sref_all},
 };
 
 int main(int argc, char **argv) {
