@@ -3110,8 +3110,10 @@ static ntk_status ntk__arch_init(ntk__arch *a, const ntk_layer *layers, size_t n
     size_t d;
     if (L->kind != NTK_LAYER_FANOUT) R->need_r[0] = r[0], R->need_r[1] = r[1], R->need_all = all;
     switch (L->kind) {
-    case NTK_LAYER_FLATTEN: r[0] = r[1] = 0; break;
-    case NTK_LAYER_GLOBAL_AVG_POOL: case NTK_LAYER_GLOBAL_SUM_POOL: all = 1; break;
+    case NTK_LAYER_FLATTEN: r[0] = r[1] = 0, all = 0; break; /* the spatial diagonal */
+    case NTK_LAYER_GLOBAL_AVG_POOL: case NTK_LAYER_GLOBAL_SUM_POOL:
+      r[0] = R->in[0] - 1, r[1] = R->in[1] - 1, all = 1;
+      break;
     case NTK_LAYER_CONV: case NTK_LAYER_AVG_POOL: case NTK_LAYER_SUM_POOL:
       for (d = 0; d < 2; d++) {
         int wrap = L->padding == NTK_PAD_CIRCULAR && R->lo[d] + R->hi[d] > 0;

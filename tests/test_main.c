@@ -17,6 +17,7 @@
 #include "test_nets15.c"
 #include "test_closed.c"
 #include "test_layers.c"
+#include "test_front.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -56,6 +57,7 @@ static const t_entry t_all[] = {
     {"nets15", test_nets15_all},
     {"closed", test_closed_all},
     {"layers_api", test_layers_api},
+    {"front", test_front_all},
 };
 
 int main(int argc, char **argv) {
