@@ -234,7 +234,8 @@ typedef enum ntk_padding { NTK_PAD_VALID = 0, NTK_PAD_SAME = 1, NTK_PAD_CIRCULAR
 /* Bias of Dense and Conv layers: neural-tangents' b_std = None (no bias parameter) and
    b_std = 0. (a bias parameter that starts at 0 and is trained: in 'standard' it adds 1 to the
    layer's NTK) are NTK_BIAS_NONE and NTK_BIAS_ALWAYS with b_std = 0. The default, AUTO, is
-   this library's historical rule: a bias parameter exactly when b_std > 0. */
+   this library's historical rule: a bias parameter exactly when b_std > 0. NONE ignores
+   b_std (no bias at all); ALWAYS with b_std > 0 is AUTO. Kernel and finite nets alike. */
 typedef enum ntk_bias { NTK_BIAS_AUTO = 0, NTK_BIAS_NONE = 1, NTK_BIAS_ALWAYS = 2 } ntk_bias;
 /* flags: LayerNorm's axes (any set including NTK_AXIS_C; 0 = NTK_AXIS_C), pools' edges */
 #define NTK_AXIS_H 1
