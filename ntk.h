@@ -234,7 +234,8 @@ typedef enum ntk_padding { NTK_PAD_VALID = 0, NTK_PAD_SAME = 1, NTK_PAD_CIRCULAR
 /* Bias of Dense and Conv layers: neural-tangents' b_std = None (no bias parameter) and
    b_std = 0. (a bias parameter that starts at 0 and is trained: in 'standard' it adds 1 to the
    layer's NTK) are NTK_BIAS_NONE and NTK_BIAS_ALWAYS with b_std = 0. The default, AUTO, is
-   this library's historical rule: a bias parameter exactly when b_std > 0. */
+   this library's historical rule: a bias parameter exactly when b_std > 0. NONE ignores
+   b_std (no bias at all); ALWAYS with b_std > 0 is AUTO. Kernel and finite nets alike. */
 typedef enum ntk_bias { NTK_BIAS_AUTO = 0, NTK_BIAS_NONE = 1, NTK_BIAS_ALWAYS = 2 } ntk_bias;
 /* flags: LayerNorm's axes (any set including NTK_AXIS_C; 0 = NTK_AXIS_C), pools' edges */
 #define NTK_AXIS_H 1
@@ -410,10 +411,58 @@ NTKDEF ntk_status ntk_parse_activation(const char *name, size_t len, ntk_layer *
    layers (2·depth + 1), or 0 if cap is too small. */
 NTKDEF size_t ntk_mlp(ntk_layer *out, size_t cap, size_t depth, size_t width, ntk_layer act,
                       double w_std, double b_std, size_t outputs);
-/* Checks a layer list: NTK_OK or NTK_ERR_BAD_LAYER (unknown kind, σ_w ≤ 0 or non-finite,
-   σ_b < 0, an activation not directly after a Dense layer, a missing φ/φ′, a bad degree).
-   The spatial and branched kinds and NTK_BIAS_NONE/ALWAYS are declared but not computed yet:
-   NTK_ERR_UNSUPPORTED (the front end that infers their shapes is the next step). */
+/* THE FRONT END. One pass over the list infers, per layer, its input and output shapes
+   (h, w, c), whether its output is Gaussian, its fan-in, whether it has a bias parameter and
+   where its parameters are, with neural-tangents' (stax's) rules:
+   - the input is the INPUT layer's (h, w, c), which must be layer 0 and have h·w·c = dim;
+     without INPUT a row is the vector (1, 1, dim). The input is not Gaussian. An h = 1 shape
+     is 1-D: filters, windows and strides given by their first extent run along w.
+   - Dense acts per position on the channels (fan-in C_in) and Conv on windows (fan-in
+     C_in·fh·fw, zero-padding taps included); both make their output Gaussian. Dense W is
+     (width, C_in), Conv W is (C_out, fh, fw, C_in), row-major; then b (width) when the layer
+     has a bias parameter (NTK_BIAS_AUTO: b_std > 0; NONE: never, b_std is then ignored;
+     ALWAYS: always, also at b_std = 0). Parameters: the parameterised layers in list order,
+     branches left to right, W then b. A Dense/Conv of width 0 ("width does not matter", the
+     analytic kernel's 'ntk' case) has n_params 0 and out c 0; channel count 0 means unknown
+     and compares equal to any count.
+   - an activation needs a Gaussian input and its output is not Gaussian. IDENTITY, pools,
+     GlobalAvg/SumPool and LayerNorm keep the flag (LayerNorm needs a Gaussian input, and its
+     axes must include channels); Flatten ((h, w, c) → (1, 1, h·w·c)) and FANIN_CONCAT clear it.
+   - output sizes: VALID floor((n − f)/s) + 1 (f ≤ n required); SAME and CIRCULAR ceil(n/s),
+     padding total max((out − 1)·s + f − n, 0), low = total/2, the odd one at the end (XLA's
+     padtype_to_pads; CIRCULAR wraps with the same amounts). Strides 0 = 1.
+   - FANOUT(n ≥ 1) b1 BRANCH b2 … BRANCH bn FANIN: exactly n branches (an empty one is the
+     identity); FANIN_SUM needs Gaussian branches of equal shapes, FANIN_CONCAT equal (h, w)
+     and every branch's channel count (its weights; out c = Σ c).
+   Errors: NTK_ERR_BAD_LAYER for a description the rules refuse, NTK_ERR_OVERFLOW for a size
+   that does not fit a size_t, NTK_ERR_INVALID_ARG for layers NULL or n_layers 0, and
+   NTK_ERR_OUT_OF_MEMORY. With an error *bad_layer is the index of the offending layer (for an
+   unclosed FANOUT: that FANOUT; for overflow: the layer whose size overflowed) and *reason a
+   static English sentence without numbers, e.g. "an activation needs a Gaussian input (it
+   follows flatten)"; info[i] is filled for every layer the pass completed (at least those
+   before *bad_layer), so a caller can print the shapes the sentence is about. On success *bad_layer = n_layers and *reason = "".
+   info may be NULL, else has n_layers entries; bad_layer and reason may be NULL.
+   dim 0: taken from the INPUT layer; without INPUT the input's channel count is unknown and
+   the rules that need it (a 'standard' layer's fan-in, concat weights) are not checked. */
+typedef struct ntk_layer_info {
+  size_t in[3], out[3]; /* (h, w, c) of the layer's input and output; BRANCH: in = the branch
+                           it ends, out = the FANOUT's input (the next branch's start) */
+  int gaussian;         /* the output is Gaussian (may be followed by an activation) */
+  int has_bias;         /* Dense/Conv with a bias parameter */
+  size_t fan_in;        /* Dense: C_in; Conv: C_in·fh·fw; else 0 */
+  size_t n_params;      /* W and b of this layer (0 for width 0 or unknown C_in) */
+  size_t param_offset;  /* index of its W in the parameter vector (the running count) */
+} ntk_layer_info;
+NTKDEF ntk_status ntk_layers_describe(const ntk_layer *layers, size_t n_layers, size_t dim,
+                                      ntk_layer_info *info, size_t *bad_layer,
+                                      const char **reason);
+/* Checks a layer list without knowing dim: ntk_layers_describe(layers, n_layers, 0, NULL,
+   NULL, NULL) — the whole front end for lists that start with INPUT; without INPUT the input
+   is a vector (a 1×1 image) of unknown length. Beyond the front end's rules: NTK_ERR_BAD_LAYER
+   for an unknown kind, σ_w ≤ 0 or non-finite, σ_b < 0 or non-finite, a bad param or bias
+   mode, a missing φ/φ′, a bad quadrature degree. A list this accepts may still be one a driver
+   cannot compute yet (spatial kinds and branches in ntk_kernel_ex and ntk_net_init:
+   NTK_ERR_UNSUPPORTED). */
 NTKDEF ntk_status ntk_layers_check(const ntk_layer *layers, size_t n_layers);
 
 /* ---- infinite-width kernels ------------------------------------------------------------- */
@@ -2768,14 +2817,14 @@ NTKDEF size_t ntk_mlp(ntk_layer *out, size_t cap, size_t depth, size_t width, nt
 }
 
 /* Per-kind properties, one row per kind in enum order (index kind − NTK_LAYER_DENSE). */
-#define NTK__K_ACT 1     /* an activation: needs a Gaussian input, runs through ntk__dual */
+#define NTK__K_ACT 1     /* elementwise: runs through ntk__dual; needs a Gaussian input unless LINEAR */
 #define NTK__K_PARAMS 2  /* has parameters (W, then b) */
-#define NTK__K_LINEAR 4  /* linear in its input: keeps Gaussianity */
+#define NTK__K_LINEAR 4  /* linear in its input: may follow anything, keeps Gaussianity */
 #define NTK__K_SPATIAL 8 /* needs or produces spatial structure (the MLP driver cannot run it) */
 #define NTK__K_STRUCT 16 /* branch structure: FANOUT, BRANCH, FANIN_* */
 static const unsigned char ntk__kind_props[] = {
     NTK__K_PARAMS,                  /* DENSE */
-    NTK__K_ACT,                     /* IDENTITY (an activation for the MLP rule today) */
+    NTK__K_ACT | NTK__K_LINEAR,     /* IDENTITY (stax.Identity: no requirement on its input) */
     NTK__K_ACT, NTK__K_ACT, NTK__K_ACT, NTK__K_ACT, NTK__K_ACT, NTK__K_ACT, NTK__K_ACT, /* ABRELU … EXP */
     NTK__K_ACT, NTK__K_ACT, NTK__K_ACT, /* TANH, SOFTPLUS, CUSTOM */
     NTK__K_SPATIAL,                 /* INPUT */
@@ -2796,29 +2845,403 @@ static int ntk__is_quadrature(ntk_layer_kind k) {
   return k == NTK_LAYER_TANH || k == NTK_LAYER_SOFTPLUS || k == NTK_LAYER_CUSTOM;
 }
 
-NTKDEF ntk_status ntk_layers_check(const ntk_layer *layers, size_t n_layers) {
-  size_t i;
-  if (!layers || n_layers == 0) return NTK_ERR_INVALID_ARG;
-  for (i = 0; i < n_layers; i++) {
-    const ntk_layer *l = &layers[i];
-    if (ntk__props(l->kind) & NTK__K_SPATIAL) return NTK_ERR_UNSUPPORTED; /* not yet: issue 16 */
-    if (l->kind == NTK_LAYER_DENSE) {
-      if (!ntk__finite(l->w_std) || !(l->w_std > 0) || !ntk__finite(l->b_std) || l->b_std < 0 ||
-          (l->param != NTK_PARAM_NTK && l->param != NTK_PARAM_STANDARD))
-        return NTK_ERR_BAD_LAYER;
-      if (l->bias != NTK_BIAS_AUTO) return NTK_ERR_UNSUPPORTED; /* not yet: issue 16 */
-    } else if (ntk__is_activation(l->kind)) {
-      if (i == 0 || layers[i - 1].kind != NTK_LAYER_DENSE) return NTK_ERR_BAD_LAYER;
-      if (!ntk__finite(l->a) || !ntk__finite(l->b) || !ntk__finite(l->c)) return NTK_ERR_BAD_LAYER;
-      if (l->kind == NTK_LAYER_RBF && !(l->a > 0)) return NTK_ERR_BAD_LAYER;
-      if (ntk__is_quadrature(l->kind) &&
-          (!l->f || !l->df || l->quad_degree < 0 || l->quad_degree > 1000))
-        return NTK_ERR_BAD_LAYER;
-    } else {
-      return NTK_ERR_BAD_LAYER;
-    }
+/* ============================================================================================
+   [arch] the network front end. One forward pass over the list, with a stack of open FANOUTs,
+   infers per layer the shapes, Gaussianity, resolved filter/stride/padding extents, fan-in,
+   bias presence and parameter slot, and the producer of its input (the list compiled into a
+   DAG: a branch's first layer reads its FANOUT, a FANIN reads the ends recorded by its
+   BRANCHes and its own producer); one backward pass marks which spatial covariance offsets
+   the readout needs. The drivers read this instead of re-deriving shapes. Rules and error
+   reporting: the comment at ntk_layers_describe.
+   ============================================================================================ */
+#define NTK__NONE ((size_t)-1)
+typedef struct ntk__arch_layer {
+  size_t in[3], out[3]; /* (h, w, c); c = 0: unknown (width 0, or dim unknown) */
+  size_t in_n, out_n;   /* elements per example, h·w·c */
+  size_t f[2], s[2];    /* CONV filter / pool window, and stride, along (h, w); else 1 */
+  size_t lo[2], hi[2];  /* padding before / after along (h, w) (SAME, CIRCULAR) */
+  size_t fan_in, n_params, param_offset; /* n_params saturates at SIZE_MAX (params_overflow) */
+  size_t producer;      /* the layer whose output is this layer's input; NTK__NONE: the rows x */
+  size_t mate;          /* FANOUT: its FANIN; BRANCH, FANIN_*: their FANOUT; else NTK__NONE */
+  size_t need_r[2];     /* the offsets (Δh, Δw) of this layer's output covariance the readout
+                           needs: |Δh| ≤ need_r[0], |Δw| ≤ need_r[1] (BRANCH: of the next
+                           branch's start; FANOUT: the union over its branches) */
+  int need_all;         /* the box covers every offset (the full spatial covariance) */
+  int gaussian, has_bias;
+} ntk__arch_layer;
+typedef struct ntk__arch {
+  size_t n, dim, in[3], out[3]; /* layers; the input row (h, w, c), dim = h·w·c; the output */
+  size_t n_params;              /* SIZE_MAX if params_overflow */
+  int params_overflow;          /* the parameter count does not fit a size_t (kernel: fine) */
+  int spatial;                  /* some layer is a spatial or branch kind: not an MLP */
+  size_t need_r[2];             /* offsets of the input's covariance the readout needs */
+  int need_all;
+  ntk__arch_layer *l;           /* (n) */
+} ntk__arch;
+typedef struct ntk__arch_frame { /* an open FANOUT (forward) / FANIN (backward) */
+  size_t at, n, done;            /* index of the FANOUT, branches declared, branch ends seen */
+  size_t split[3];               /* the value it splits: shape, flag, why not Gaussian */
+  int split_g, split_ng;
+  size_t first[3], sum_c;        /* branch ends so far: the first one's shape, Σ c */
+  int all_g, same, hw_same, c_unknown, ok;
+  size_t br[2], ar[2];           /* backward: the FANIN's need; the union of branch starts */
+  int ball, aall;
+} ntk__arch_frame;
+
+static void ntk__arch_free(ntk__arch *a) {
+  if (!a) return;
+  NTK_FREE(a->l);
+  memset(a, 0, sizeof *a);
+}
+static int ntk__has_bias(const ntk_layer *L) {
+  return L->bias == NTK_BIAS_ALWAYS || (L->bias == NTK_BIAS_AUTO && L->b_std > 0);
+}
+/* σ_b as the kernel sees it: 0 without a bias parameter */
+static double ntk__bstd(const ntk_layer *L) { return ntk__has_bias(L) ? L->b_std : 0; }
+
+/* filter/window (f) and stride (s) along (h, w): a second extent 0 means square on 2-D input
+   and "the first extent, along w" on 1-D input (h = 1); strides 0 = 1 */
+static void ntk__arch_extent(const ntk_layer *L, const size_t in[3], size_t f[2], size_t s[2]) {
+  int one_d = in[0] == 1;
+  size_t s0 = L->stride[0] ? L->stride[0] : 1;
+  if (L->shape[1]) f[0] = L->shape[0], f[1] = L->shape[1];
+  else if (one_d) f[0] = 1, f[1] = L->shape[0];
+  else f[0] = f[1] = L->shape[0];
+  if (L->stride[1]) s[0] = s0, s[1] = L->stride[1];
+  else if (one_d) s[0] = 1, s[1] = s0;
+  else s[0] = s[1] = s0;
+}
+/* output size along one axis (XLA's padtype_to_pads for SAME; CIRCULAR pads as SAME, with
+   wrapped values): 0 if a VALID window does not fit */
+static size_t ntk__arch_axis(size_t n, size_t f, size_t s, ntk_padding pad, size_t *lo, size_t *hi) {
+  size_t out, need;
+  *lo = *hi = 0;
+  if (pad == NTK_PAD_VALID) return f > n ? 0 : (n - f) / s + 1;
+  out = n / s + (n % s != 0);
+  need = (out - 1) * s + f; /* ≤ n + f: no overflow for the f, s of a real list */
+  if (need > n) *lo = (need - n) / 2, *hi = need - n - *lo;
+  return out;
+}
+static size_t ntk__arch_prod3(const size_t v[3], int *ok) { return ntk__mul(ntk__mul(v[0], v[1], ok), v[2], ok); }
+static void ntk__arch_union(size_t r[2], int *all, const size_t r2[2], int all2) {
+  if (r2[0] > r[0]) r[0] = r2[0];
+  if (r2[1] > r[1]) r[1] = r2[1];
+  *all = *all || all2;
+}
+
+/* the reasons an activation / LayerNorm refuses its input, by why it is not Gaussian */
+#define NTK__NG_INPUT 0
+#define NTK__NG_ACT 1
+#define NTK__NG_FLATTEN 2
+#define NTK__NG_CONCAT 3
+static const char *const ntk__arch_ng_act[4] = {
+    "an activation needs a Gaussian input (it follows the network input)",
+    "an activation needs a Gaussian input (it follows an activation)",
+    "an activation needs a Gaussian input (it follows flatten)",
+    "an activation needs a Gaussian input (it follows a channel concatenation)"};
+static const char *const ntk__arch_ng_ln[4] = {
+    "LayerNorm needs a Gaussian input (it follows the network input)",
+    "LayerNorm needs a Gaussian input (it follows an activation)",
+    "LayerNorm needs a Gaussian input (it follows flatten)",
+    "LayerNorm needs a Gaussian input (it follows a channel concatenation)"};
+
+/* the parameters shared by Dense and Conv */
+static const char *ntk__arch_affine(const ntk_layer *L) {
+  if (!ntk__finite(L->w_std) || !(L->w_std > 0)) return "w_std must be finite and > 0";
+  if (!ntk__finite(L->b_std) || L->b_std < 0) return "b_std must be finite and >= 0";
+  if (L->param != NTK_PARAM_NTK && L->param != NTK_PARAM_STANDARD) return "unknown parameterisation";
+  if (L->bias != NTK_BIAS_AUTO && L->bias != NTK_BIAS_NONE && L->bias != NTK_BIAS_ALWAYS) return "unknown bias mode";
+  return NULL;
+}
+/* an activation's own parameters */
+static const char *ntk__arch_act(const ntk_layer *L) {
+  if (!ntk__finite(L->a) || !ntk__finite(L->b) || !ntk__finite(L->c)) return "activation parameters a, b, c must be finite";
+  if (L->kind == NTK_LAYER_RBF && !(L->a > 0)) return "rbf needs gamma > 0";
+  if (ntk__is_quadrature(L->kind) && (!L->f || !L->df)) return "a quadrature activation needs phi and phi'";
+  if (ntk__is_quadrature(L->kind) && (L->quad_degree < 0 || L->quad_degree > 1000)) return "quadrature degree must be in [0, 1000]";
+  return NULL;
+}
+/* a branch end joins the open FANOUT's accumulators */
+static void ntk__arch_join(ntk__arch_frame *fr, const size_t v[3], int g) {
+  if (fr->done == 0) {
+    memcpy(fr->first, v, sizeof fr->first);
+    fr->all_g = g, fr->same = fr->hw_same = fr->ok = 1, fr->sum_c = v[2], fr->c_unknown = v[2] == 0;
+  } else {
+    if (v[0] != fr->first[0] || v[1] != fr->first[1]) fr->same = fr->hw_same = 0;
+    if (v[2] && fr->first[2] && v[2] != fr->first[2]) fr->same = 0;
+    if (!fr->first[2]) fr->first[2] = v[2];
+    fr->all_g = fr->all_g && g;
+    fr->sum_c = ntk__add(fr->sum_c, v[2], &fr->ok);
+    fr->c_unknown = fr->c_unknown || v[2] == 0;
   }
+  fr->done++;
+}
+
+/* Builds *a (one allocation; call ntk__arch_free after any return: on failure the layers
+   completed are kept for describe). dim 0: from INPUT, else unknown channels
+   (ntk_layers_check). *bad, *why: as ntk_layers_describe. */
+static ntk_status ntk__arch_init(ntk__arch *a, const ntk_layer *layers, size_t n, size_t dim,
+                                 size_t *bad, const char **why) {
+  ntk__arch_frame *fr = NULL;
+  size_t i, nf = 0, top = 0, P = 0, cur[3], prod = NTK__NONE, r[2], filled = 0;
+  int g = 0, ng = NTK__NG_INPUT, ok = 1, cknown, all;
+  ntk_status st = NTK_OK;
+  memset(a, 0, sizeof *a);
+  *bad = n, *why = "";
+  if (!layers || n == 0) return NTK_ERR_INVALID_ARG;
+  for (i = 0; i < n; i++) nf += layers[i].kind == NTK_LAYER_FANOUT;
+  (void)ntk__mul(n, sizeof(ntk__arch_layer), &ok);
+  if (!ok) { *bad = 0, *why = "too many layers"; return NTK_ERR_OVERFLOW; }
+  a->l = (ntk__arch_layer *)NTK_MALLOC(n * sizeof(ntk__arch_layer));
+  fr = (ntk__arch_frame *)NTK_MALLOC((nf ? nf : 1) * sizeof(ntk__arch_frame));
+  if (!a->l || !fr) { st = NTK_ERR_OUT_OF_MEMORY; goto fail; }
+  memset(a->l, 0, n * sizeof(ntk__arch_layer));
+  a->n = n;
+#define NTK__ARCH_FAIL(s_, i_, m_) do { st = (s_), *bad = (i_), *why = (m_); goto fail; } while (0)
+  if (layers[0].kind == NTK_LAYER_INPUT) {
+    size_t hwc;
+    memcpy(cur, layers[0].shape, sizeof cur);
+    if (!cur[0] || !cur[1] || !cur[2]) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, 0, "INPUT needs h, w and c >= 1");
+    hwc = ntk__arch_prod3(cur, &ok);
+    if (!ok) NTK__ARCH_FAIL(NTK_ERR_OVERFLOW, 0, "INPUT's h*w*c does not fit a size_t");
+    if (dim && hwc != dim) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, 0, "INPUT's h*w*c differs from dim");
+    dim = hwc;
+  } else {
+    cur[0] = cur[1] = 1, cur[2] = dim;
+  }
+  cknown = dim != 0;
+  a->dim = dim;
+  memcpy(a->in, cur, sizeof cur);
+  for (i = 0; i < n; i++) {
+    const ntk_layer *L = &layers[i];
+    ntk__arch_layer *R = &a->l[i];
+    unsigned pr = ntk__props(L->kind);
+    const char *m;
+    memcpy(R->in, cur, sizeof cur);
+    R->producer = prod, R->mate = NTK__NONE, R->param_offset = P;
+    R->f[0] = R->f[1] = R->s[0] = R->s[1] = 1;
+    if (!pr) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "unknown layer kind");
+    if (pr & (NTK__K_SPATIAL | NTK__K_STRUCT)) a->spatial = 1;
+    switch (L->kind) {
+    case NTK_LAYER_INPUT:
+      if (i) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "INPUT is allowed as the first layer only");
+      break;
+    case NTK_LAYER_DENSE:
+    case NTK_LAYER_CONV: {
+      size_t taps = 1, W;
+      if ((m = ntk__arch_affine(L)) != NULL) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, m);
+      R->has_bias = ntk__has_bias(L);
+      if (L->kind == NTK_LAYER_CONV) {
+        size_t d;
+        if (L->padding != NTK_PAD_VALID && L->padding != NTK_PAD_SAME && L->padding != NTK_PAD_CIRCULAR)
+          NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "unknown padding");
+        ntk__arch_extent(L, cur, R->f, R->s);
+        if (!R->f[0] || !R->f[1]) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "a filter extent is 0");
+        for (d = 0; d < 2; d++) {
+          cur[d] = ntk__arch_axis(R->in[d], R->f[d], R->s[d], L->padding, &R->lo[d], &R->hi[d]);
+          if (!cur[d]) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "the filter is larger than the VALID input");
+        }
+        taps = ntk__mul(R->f[0], R->f[1], &ok);
+      }
+      R->fan_in = ntk__mul(R->in[2], taps, &ok);
+      if (!ok) NTK__ARCH_FAIL(NTK_ERR_OVERFLOW, i, "the fan-in does not fit a size_t");
+      if (L->param == NTK_PARAM_STANDARD && cknown && R->fan_in == 0)
+        NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "a 'standard' layer needs its input's channel count (it follows a width-0 layer)");
+      cur[2] = L->width;
+      if (R->fan_in && L->width) {
+        int pok = 1;
+        W = ntk__mul(L->width, R->fan_in, &pok);
+        R->n_params = ntk__add(W, R->has_bias ? L->width : 0, &pok);
+        if (!pok) R->n_params = (size_t)-1, a->params_overflow = 1;
+      }
+      g = 1;
+      break;
+    }
+    case NTK_LAYER_AVG_POOL:
+    case NTK_LAYER_SUM_POOL: {
+      size_t d;
+      if (L->kind == NTK_LAYER_AVG_POOL && (L->flags & ~NTK_POOL_NORMALIZE_EDGES))
+        NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "unknown pool flags");
+      if (L->kind == NTK_LAYER_SUM_POOL && L->flags)
+        NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "normalize_edges is for AVG_POOL only");
+      if (L->padding != NTK_PAD_VALID && L->padding != NTK_PAD_SAME && L->padding != NTK_PAD_CIRCULAR)
+        NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "unknown padding");
+      ntk__arch_extent(L, cur, R->f, R->s);
+      if (!R->f[0] || !R->f[1]) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "a window extent is 0");
+      for (d = 0; d < 2; d++) {
+        cur[d] = ntk__arch_axis(R->in[d], R->f[d], R->s[d], L->padding, &R->lo[d], &R->hi[d]);
+        if (!cur[d]) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "the window is larger than the VALID input");
+      }
+      break;
+    }
+    case NTK_LAYER_GLOBAL_AVG_POOL:
+    case NTK_LAYER_GLOBAL_SUM_POOL:
+      cur[0] = cur[1] = 1;
+      break;
+    case NTK_LAYER_FLATTEN:
+      cur[2] = ntk__arch_prod3(cur, &ok), cur[0] = cur[1] = 1;
+      if (!ok) NTK__ARCH_FAIL(NTK_ERR_OVERFLOW, i, "the flattened size does not fit a size_t");
+      g = 0, ng = NTK__NG_FLATTEN;
+      break;
+    case NTK_LAYER_LAYER_NORM: {
+      int axes = L->flags ? L->flags : NTK_AXIS_C;
+      if (axes & ~(NTK_AXIS_H | NTK_AXIS_W | NTK_AXIS_C)) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "unknown LayerNorm axes");
+      if (!(axes & NTK_AXIS_C)) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "LayerNorm's axes must include channels");
+      if (!ntk__finite(L->eps) || L->eps < 0) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "LayerNorm's eps must be finite and >= 0");
+      if (!g) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, ntk__arch_ng_ln[ng]);
+      break;
+    }
+    case NTK_LAYER_FANOUT: {
+      ntk__arch_frame *F = &fr[top];
+      if (L->n == 0) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "FANOUT needs at least one branch");
+      memset(F, 0, sizeof *F);
+      F->at = i, F->n = L->n;
+      memcpy(F->split, cur, sizeof cur);
+      F->split_g = g, F->split_ng = ng;
+      top++;
+      break;
+    }
+    case NTK_LAYER_BRANCH: {
+      ntk__arch_frame *F = top ? &fr[top - 1] : NULL;
+      if (!F) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "BRANCH outside a FANOUT");
+      if (F->done + 1 >= F->n) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "more branches than the FANOUT declared");
+      ntk__arch_join(F, cur, g);
+      R->mate = F->at;
+      memcpy(cur, F->split, sizeof cur);
+      g = F->split_g, ng = F->split_ng;
+      memcpy(R->out, cur, sizeof cur);
+      R->gaussian = g;
+      R->out_n = ntk__arch_prod3(cur, &ok), R->in_n = ntk__arch_prod3(R->in, &ok);
+      prod = F->at; /* the next branch reads the FANOUT */
+      filled = i + 1;
+      continue;
+    }
+    case NTK_LAYER_FANIN_SUM:
+    case NTK_LAYER_FANIN_CONCAT: {
+      ntk__arch_frame *F = top ? &fr[top - 1] : NULL;
+      if (!F) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "FANIN without a FANOUT");
+      if (F->done + 1 != F->n) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "fewer branches than the FANOUT declared");
+      ntk__arch_join(F, cur, g);
+      R->mate = F->at, a->l[F->at].mate = i;
+      if (L->kind == NTK_LAYER_FANIN_SUM) {
+        if (!F->same) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "FANIN_SUM of branches with different shapes");
+        if (!F->all_g)
+          NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "FANIN_SUM needs Gaussian branches (one ends in an activation, flatten or concat)");
+        memcpy(cur, F->first, sizeof cur);
+        g = 1;
+      } else {
+        if (!F->hw_same) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "FANIN_CONCAT of branches with different h, w");
+        if (!F->ok) NTK__ARCH_FAIL(NTK_ERR_OVERFLOW, i, "the concatenated channel count does not fit a size_t");
+        if (F->c_unknown && cknown)
+          NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "FANIN_CONCAT needs every branch's channel count (one ends in a width-0 layer)");
+        cur[0] = F->first[0], cur[1] = F->first[1], cur[2] = F->c_unknown ? 0 : F->sum_c;
+        g = 0, ng = NTK__NG_CONCAT;
+      }
+      top--;
+      break;
+    }
+    default: /* the elementwise kinds */
+      if (!ntk__is_activation(L->kind)) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, "unknown layer kind");
+      if ((m = ntk__arch_act(L)) != NULL) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, m);
+      if (!(pr & NTK__K_LINEAR)) {
+        if (!g) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, i, ntk__arch_ng_act[ng]);
+        g = 0, ng = NTK__NG_ACT;
+      }
+      break;
+    }
+    memcpy(R->out, cur, sizeof cur);
+    R->gaussian = g;
+    R->in_n = ntk__arch_prod3(R->in, &ok), R->out_n = ntk__arch_prod3(cur, &ok);
+    if (!ok) NTK__ARCH_FAIL(NTK_ERR_OVERFLOW, i, "the layer's output size does not fit a size_t");
+    if (a->params_overflow || R->n_params > (size_t)-1 - P) P = (size_t)-1, a->params_overflow = 1;
+    else P += R->n_params;
+    prod = i, filled = i + 1;
+  }
+  if (top) NTK__ARCH_FAIL(NTK_ERR_BAD_LAYER, fr[top - 1].at, "FANOUT without its FANIN");
+  memcpy(a->out, cur, sizeof cur);
+  a->n_params = P;
+  /* backward: the offsets each layer's output covariance must hold for the readout. The
+     output itself: all of it (one position, or a spatial output read in full). */
+  r[0] = cur[0] - 1, r[1] = cur[1] - 1, all = 1;
+  top = 0;
+  for (i = n; i-- > 0;) {
+    const ntk_layer *L = &layers[i];
+    ntk__arch_layer *R = &a->l[i];
+    size_t d;
+    if (L->kind != NTK_LAYER_FANOUT) R->need_r[0] = r[0], R->need_r[1] = r[1], R->need_all = all;
+    switch (L->kind) {
+    case NTK_LAYER_FLATTEN: r[0] = r[1] = 0, all = 0; break; /* the spatial diagonal */
+    case NTK_LAYER_GLOBAL_AVG_POOL: case NTK_LAYER_GLOBAL_SUM_POOL:
+      r[0] = R->in[0] - 1, r[1] = R->in[1] - 1, all = 1;
+      break;
+    case NTK_LAYER_CONV: case NTK_LAYER_AVG_POOL: case NTK_LAYER_SUM_POOL:
+      for (d = 0; d < 2; d++) {
+        int wrap = L->padding == NTK_PAD_CIRCULAR && R->lo[d] + R->hi[d] > 0;
+        size_t rr = ntk__add(ntk__mul(R->s[d], r[d], &ok), R->f[d] - 1, &ok);
+        r[d] = all || wrap || rr >= R->in[d] - 1 ? R->in[d] - 1 : rr; /* wrap: offsets near ±n too */
+      }
+      ok = 1;
+      break;
+    case NTK_LAYER_FANIN_SUM: case NTK_LAYER_FANIN_CONCAT: {
+      ntk__arch_frame *F = &fr[top++];
+      F->br[0] = r[0], F->br[1] = r[1], F->ball = all;
+      F->ar[0] = F->ar[1] = 0, F->aall = 0;
+      break;
+    }
+    case NTK_LAYER_BRANCH: {
+      ntk__arch_frame *F = &fr[top - 1];
+      ntk__arch_union(F->ar, &F->aall, r, all);
+      r[0] = F->br[0], r[1] = F->br[1], all = F->ball;
+      break;
+    }
+    case NTK_LAYER_FANOUT: {
+      ntk__arch_frame *F = &fr[--top];
+      ntk__arch_union(F->ar, &F->aall, r, all);
+      r[0] = F->ar[0], r[1] = F->ar[1], all = F->aall;
+      R->need_r[0] = r[0], R->need_r[1] = r[1], R->need_all = all;
+      break;
+    }
+    default: break; /* Dense, activations, LayerNorm, INPUT: position by position */
+    }
+    if (r[0] >= R->in[0] - 1 && r[1] >= R->in[1] - 1) r[0] = R->in[0] - 1, r[1] = R->in[1] - 1, all = 1;
+  }
+  a->need_r[0] = r[0], a->need_r[1] = r[1], a->need_all = all;
+#undef NTK__ARCH_FAIL
+  NTK_FREE(fr);
   return NTK_OK;
+fail:
+  NTK_FREE(fr);
+  if (st != NTK_ERR_OUT_OF_MEMORY && a->l) { /* describe's info: the layers completed */
+    a->n = filled;
+    return st;
+  }
+  ntk__arch_free(a);
+  return st;
+}
+
+NTKDEF ntk_status ntk_layers_describe(const ntk_layer *layers, size_t n_layers, size_t dim,
+                                      ntk_layer_info *info, size_t *bad_layer, const char **reason) {
+  ntk__arch a;
+  size_t bad, i;
+  const char *why;
+  ntk_status st = ntk__arch_init(&a, layers, n_layers, dim, &bad, &why);
+  if (bad_layer) *bad_layer = bad;
+  if (reason) *reason = st == NTK_OK ? "" : st == NTK_ERR_INVALID_ARG ? "no layers" :
+                        st == NTK_ERR_OUT_OF_MEMORY ? "out of memory" : why;
+  if (info && a.l)
+    for (i = 0; i < a.n; i++) {
+      const ntk__arch_layer *R = &a.l[i];
+      ntk_layer_info *o = &info[i];
+      memcpy(o->in, R->in, sizeof o->in), memcpy(o->out, R->out, sizeof o->out);
+      o->gaussian = R->gaussian, o->has_bias = R->has_bias;
+      o->fan_in = R->fan_in, o->n_params = R->n_params, o->param_offset = R->param_offset;
+    }
+  ntk__arch_free(&a);
+  return st;
+}
+
+NTKDEF ntk_status ntk_layers_check(const ntk_layer *layers, size_t n_layers) {
+  return ntk_layers_describe(layers, n_layers, 0, NULL, NULL, NULL);
 }
 
 /* ============================================================================================
@@ -4120,9 +4543,10 @@ NTK__VEC static void ntk__kernel_seg(const ntk__kjob *jb, size_t i, size_t j0, s
     const ntk_layer *L = &jb->layers[l];
     const ntk_real *q22 = jb->var2 + l * jb->n2 + j0;
     if (L->kind == NTK_LAYER_DENSE) {
-      ntk_real w2 = (ntk_real)(L->w_std * L->w_std), b2 = (ntk_real)(L->b_std * L->b_std);
+      ntk_real w2 = (ntk_real)(L->w_std * L->w_std), b2 = (ntk_real)(ntk__bstd(L) * ntk__bstd(L));
       if (th && L->param == NTK_PARAM_STANDARD) {
-        ntk_real nin = (ntk_real)jb->nin[l], one = L->b_std > 0 ? 1 : 0;
+        /* +1 for a bias parameter, also at b_std = 0 (stax Dense, b_std = 0.) */
+        ntk_real nin = (ntk_real)jb->nin[l], one = ntk__has_bias(L) ? 1 : 0;
         for (j = 0; j < cnt; j++) th[j] = nin * q12[j] + w2 * th[j] + one;
         for (j = 0; j < cnt; j++) q12[j] = w2 * q12[j] + b2;
       } else {
@@ -4192,25 +4616,29 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   ntk_kernel_desc dd;
   ntk__kjob jb;
   ntk_status st;
-  size_t L = n_layers, i, l, nv, width_in, npt;
+  size_t L = n_layers, i, l, nv, npt;
   int ok = 1, nthreads = 1, cancelled = 0, nonfinite = 0;
   ntk_real *var = NULL;
   double *nin = NULL;
   ntk__quad *quad = NULL;
+  ntk__arch A;
+  const char *why;
   int sym = x2 == NULL;
   if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
   if (sym) n2 = n1, x2 = x1;
-  if ((st = ntk_layers_check(layers, n_layers)) != NTK_OK) return st;
-  if (dim == 0 || (n1 > 0 && !x1) || (n2 > 0 && !x2)) return NTK_ERR_INVALID_ARG;
+  /* the front end: shapes and fan-ins ('standard' Dense layers need the finite input width) */
+  st = ntk__arch_init(&A, layers, n_layers, dim, &i, &why);
+  if (st == NTK_OK && A.spatial) st = NTK_ERR_UNSUPPORTED; /* spatial/branched: not yet (issue 16) */
+  if (st != NTK_OK) goto done;
+  if (dim == 0 || (n1 > 0 && !x1) || (n2 > 0 && !x2)) { st = NTK_ERR_INVALID_ARG; goto done; }
   (void)ntk__mul(ntk__mul(n1 > n2 ? n1 : n2, dim, &ok), sizeof(ntk_real), &ok);
   (void)ntk__mul(ntk__mul(n1, n2, &ok), sizeof(ntk_real), &ok);
   nv = ntk__mul(ntk__add(n1, sym ? 0 : n2, &ok), L + 1, &ok);
   (void)ntk__mul(ntk__mul(nv, 1 + NTK__NPT, &ok), sizeof(ntk_real), &ok);
-  if (!ok) return NTK_ERR_OVERFLOW;
-  if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) return NTK_OK;
-  for (i = 0; i < n1 * dim; i++) if (!ntk__finite(x1[i])) return NTK_ERR_NON_FINITE;
-  if (!sym) for (i = 0; i < n2 * dim; i++) if (!ntk__finite(x2[i])) return NTK_ERR_NON_FINITE;
-  /* 'standard' Dense layers need the finite input width */
+  if (!ok) { st = NTK_ERR_OVERFLOW; goto done; }
+  if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) goto done;
+  for (i = 0; i < n1 * dim; i++) if (!ntk__finite(x1[i])) { st = NTK_ERR_NON_FINITE; goto done; }
+  if (!sym) for (i = 0; i < n2 * dim; i++) if (!ntk__finite(x2[i])) { st = NTK_ERR_NON_FINITE; goto done; }
   /* variances, and the per-point values of the closed-form duals (ntk__dual_point: √q, 1/√q,
      …), npt ≤ NTK__NPT slots of nv each: O((n1 + n2)·L) */
   npt = 0;
@@ -4221,14 +4649,10 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   quad = (ntk__quad *)NTK_MALLOC(L * sizeof(ntk__quad));
   if (!var || !nin || !quad) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
   memset(quad, 0, L * sizeof(ntk__quad));
-  width_in = dim;
   for (l = 0; l < L; l++) {
     const ntk_layer *ly = &layers[l];
-    nin[l] = (double)width_in;
-    if (ly->kind == NTK_LAYER_DENSE) {
-      if (ly->param == NTK_PARAM_STANDARD && width_in == 0) { st = NTK_ERR_BAD_LAYER; goto done; }
-      width_in = ly->width;
-    } else if (ntk__is_quadrature(ly->kind)) {
+    nin[l] = (double)A.l[l].fan_in;
+    if (ntk__is_quadrature(ly->kind)) {
       st = ntk__quad_init(&quad[l], ly->quad_degree ? ly->quad_degree : NTK_QUAD_DEGREE);
       if (st != NTK_OK) goto done;
     }
@@ -4269,7 +4693,7 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
         ntk_real *cur = v + l * n, *nxt = v + (l + 1) * n;
         memcpy(nxt, cur, n * sizeof(ntk_real));
         if (ly->kind == NTK_LAYER_DENSE) {
-          ntk_real w2 = (ntk_real)(ly->w_std * ly->w_std), b2 = (ntk_real)(ly->b_std * ly->b_std);
+          ntk_real w2 = (ntk_real)(ly->w_std * ly->w_std), b2 = (ntk_real)(ntk__bstd(ly) * ntk__bstd(ly));
           for (i = 0; i < n; i++) nxt[i] = w2 * nxt[i] + b2;
         } else {
           ntk__dual(ly, &quad[l], n, cur, cur, nxt, NULL, NULL);
@@ -4378,6 +4802,7 @@ done:
   NTK_FREE(quad);
   NTK_FREE(nin);
   NTK_FREE(var);
+  ntk__arch_free(&A);
   return st;
 }
 
@@ -4975,10 +5400,12 @@ static size_t ntk__width_out(const ntk_net *net, size_t l) {
 
 NTKDEF ntk_status ntk_net_init(ntk_net *net, const ntk_layer *layers, size_t n_layers, size_t dim,
                                uint64_t seed) {
-  size_t l, w, P = 0, i;
+  size_t l, P = 0, i;
   int ok = 1;
   ntk_status st;
   ntk__rng rng;
+  ntk__arch A;
+  const char *why;
   if (!net) return NTK_ERR_INVALID_ARG;
   memset(net, 0, sizeof *net);
   /* the sizes of the copies below, before the list is read: an n_layers no array can have is
@@ -4986,42 +5413,37 @@ NTKDEF ntk_status ntk_net_init(ntk_net *net, const ntk_layer *layers, size_t n_l
   (void)ntk__mul(n_layers, sizeof(ntk_layer), &ok);
   (void)ntk__mul(ntk__mul(n_layers, 2, &ok), sizeof(size_t), &ok);
   if (!ok) return NTK_ERR_OVERFLOW;
-  if ((st = ntk_layers_check(layers, n_layers)) != NTK_OK) return st;
-  if (dim == 0) return NTK_ERR_INVALID_ARG;
-  if (layers[n_layers - 1].kind != NTK_LAYER_DENSE) return NTK_ERR_BAD_LAYER;
-  for (l = 0; l < n_layers; l++)
-    if (layers[l].kind == NTK_LAYER_DENSE && layers[l].width == 0) return NTK_ERR_BAD_LAYER;
-  w = dim;
-  for (l = 0; l < n_layers; l++) {
-    const ntk_layer *L = &layers[l];
-    if (L->kind != NTK_LAYER_DENSE) continue;
-    P = ntk__add(P, ntk__mul(w, L->width, &ok), &ok);
-    if (L->b_std > 0) P = ntk__add(P, L->width, &ok);
-    w = L->width;
-  }
+  /* the front end: widths, parameter offsets and bias presence */
+  st = ntk__arch_init(&A, layers, n_layers, dim, &l, &why);
+  if (st == NTK_OK && A.spatial) st = NTK_ERR_UNSUPPORTED; /* spatial/branched: not yet (issue 17) */
+  if (st == NTK_OK && dim == 0) st = NTK_ERR_INVALID_ARG;
+  if (st == NTK_OK && layers[n_layers - 1].kind != NTK_LAYER_DENSE) st = NTK_ERR_BAD_LAYER;
+  for (l = 0; st == NTK_OK && l < n_layers; l++)
+    if (layers[l].kind == NTK_LAYER_DENSE && layers[l].width == 0) st = NTK_ERR_BAD_LAYER;
+  P = A.n_params;
   (void)ntk__mul(P, sizeof(ntk_real), &ok);
-  if (!ok) return NTK_ERR_OVERFLOW;
+  if (st == NTK_OK && (A.params_overflow || !ok)) st = NTK_ERR_OVERFLOW;
+  if (st != NTK_OK) { ntk__arch_free(&A); return st; }
   net->layers = (ntk_layer *)NTK_MALLOC(n_layers * sizeof(ntk_layer));
   net->offset = (size_t *)NTK_MALLOC(2 * n_layers * sizeof(size_t));
   net->params = (ntk_real *)NTK_MALLOC((P ? P : 1) * sizeof(ntk_real));
-  if (!net->layers || !net->offset || !net->params) { ntk_net_free(net); return NTK_ERR_OUT_OF_MEMORY; }
+  if (!net->layers || !net->offset || !net->params) {
+    ntk__arch_free(&A);
+    ntk_net_free(net);
+    return NTK_ERR_OUT_OF_MEMORY;
+  }
   memcpy(net->layers, layers, n_layers * sizeof(ntk_layer));
   net->width_in = net->offset + n_layers;
   net->n_layers = n_layers, net->dim = dim;
-  w = dim, P = 0;
   net->max_width = dim;
   for (l = 0; l < n_layers; l++) {
-    const ntk_layer *L = &layers[l];
-    net->width_in[l] = w;
-    net->offset[l] = P;
-    if (L->kind == NTK_LAYER_DENSE) {
-      P += w * L->width + (L->b_std > 0 ? L->width : 0);
-      w = L->width;
-      if (w > net->max_width) net->max_width = w;
-    }
+    net->width_in[l] = A.l[l].in_n;
+    net->offset[l] = A.l[l].param_offset;
+    if (A.l[l].out_n > net->max_width) net->max_width = A.l[l].out_n;
   }
-  net->outputs = w;
+  net->outputs = A.out[2];
   net->n_params = P;
+  ntk__arch_free(&A);
   rng.state = seed, rng.has_spare = 0, rng.spare = 0;
   for (l = 0; l < n_layers; l++) {
     const ntk_layer *L = &layers[l];
@@ -5032,7 +5454,7 @@ NTKDEF ntk_status ntk_net_init(ntk_net *net, const ntk_layer *layers, size_t n_l
     nw = net->width_in[l] * L->width;
     if (L->param == NTK_PARAM_STANDARD) cw = L->w_std / sqrt((double)net->width_in[l]), cb = L->b_std;
     for (i = 0; i < nw; i++) p[i] = (ntk_real)(cw * ntk__gauss(&rng));
-    if (L->b_std > 0)
+    if (ntk__has_bias(L))
       for (i = 0; i < L->width; i++) p[nw + i] = (ntk_real)(cb * ntk__gauss(&rng));
   }
   return NTK_OK;
@@ -5093,7 +5515,7 @@ static ntk_status ntk__fwd_run(const ntk_net *net, const ntk_real *x, size_t n, 
       const ntk_real *W = net->params + net->offset[l];
       st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n, wout, win, ntk__wscale(net, l), in, win, W, win, 0, out, wout);
       if (st != NTK_OK) return st;
-      if (L->b_std > 0) {
+      if (ntk__has_bias(L)) {
         const ntk_real *b = W + win * wout;
         ntk_real cb = ntk__bscale(net, l);
         for (i = 0; i < n; i++)
@@ -5215,7 +5637,7 @@ static void ntk__jac_visit(void *vctx, size_t l, const ntk_real *G) {
       ntk_real g = cw * G[i * wout + o];
       for (q = 0; q < win; q++) row[o * win + q] = g * H[i * win + q];
     }
-    if (net->layers[l].b_std > 0)
+    if (ntk__has_bias(&net->layers[l]))
       for (o = 0; o < wout; o++) row[wout * win + o] = cb * G[i * wout + o];
   }
 }
@@ -5285,7 +5707,7 @@ NTKDEF ntk_status ntk_net_apply_linearized(const ntk_net *net, const ntk_real *t
         st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n, wout, win, cw, F.h[l], win, dth + net->offset[l], win, 0, t1, wout);
         if (st == NTK_OK)
           st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n, wout, win, cw, t0, win, net->params + net->offset[l], win, 1, t1, wout);
-        if (L->b_std > 0) {
+        if (ntk__has_bias(L)) {
           const ntk_real *db = dth + net->offset[l] + win * wout;
           ntk_real cb = ntk__bscale(net, l);
           for (i = 0; i < n; i++)
@@ -5347,7 +5769,7 @@ static ntk_status ntk__entk_nngp(const ntk_net *net, const ntk__fwd *F, size_t n
   const ntk_layer *L = &net->layers[lr];
   ntk_status st;
   if (conditional) { /* σ_w²/n_L·h·h′ + σ_b², δ_ab in the full kernel */
-    ntk_real c2 = (ntk_real)(L->w_std * L->w_std / (double)win), b2 = (ntk_real)(L->b_std * L->b_std);
+    ntk_real c2 = (ntk_real)(L->w_std * L->w_std / (double)win), b2 = (ntk_real)(ntk__bstd(L) * ntk__bstd(L));
     if (!full) T = nngp;
     if ((st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, win, c2, h1, win, h2, win, 0, T, n2)) != NTK_OK) return st;
     for (i = 0; i < n1 * n2; i++) T[i] += b2;
@@ -5454,7 +5876,7 @@ static ntk_status ntk__entk_structured(const ntk_net *net, const ntk__fwd *F, si
     size_t win = net->width_in[l];
     ntk_real cw, cb;
     if (net->layers[l].kind != NTK_LAYER_DENSE) continue;
-    cw = ntk__wscale(net, l), cb = net->layers[l].b_std > 0 ? ntk__bscale(net, l) : 0;
+    cw = ntk__wscale(net, l), cb = ntk__has_bias(&net->layers[l]) ? ntk__bscale(net, l) : 0;
     if (sym) st = NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, win, cw * cw, F[0].h[l], win, 0, ptr, n1);
     else st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, win, cw * cw, F[0].h[l], win, F[1].h[l], win, 0, ptr, n2);
     if (st != NTK_OK) goto done;
@@ -5616,7 +6038,7 @@ static void ntk__grad_visit(void *vctx, size_t l, const ntk_real *G) {
   /* dW = c·Gᵀ·H (wout, win), db = c_b·Σ_i G */
   ntk_status st = NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, wout, win, c->n, ntk__wscale(net, l), G, wout, c->F->h[l], win, 0, g, win);
   if (st != NTK_OK && c->st == NTK_OK) c->st = st;
-  if (net->layers[l].b_std > 0) {
+  if (ntk__has_bias(&net->layers[l])) {
     ntk_real cb = ntk__bscale(net, l);
     for (o = 0; o < wout; o++) {
       ntk_real acc = 0;

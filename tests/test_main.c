@@ -19,6 +19,7 @@
 #include "test_layers.c"
 #include "test_parse.c"
 #include "test_sref.c"
+#include "test_front.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -60,6 +61,7 @@ static const t_entry t_all[] = {
     {"layers_api", test_layers_api},
     {"parse", test_parse_all},
     {"sref", test_sref_all},
+    {"front", test_front_all},
 };
 
 int main(int argc, char **argv) {
