@@ -4479,8 +4479,12 @@ typedef struct ntk__kjob {
   size_t L, n1, n2, dim;
   int sym, want_nngp, want_ntk;
   const ntk_real *var1, *var2; /* (L+1, n): variance at the input of layer l */
-  const ntk_real *pt1[NTK__NPT], *pt2[NTK__NPT]; /* (L+1, n) each: ntk__dual_point's values of
-                                                    the variance at the input of layer l */
+  const ntk_real *pt1[NTK__NPT], *pt2[NTK__NPT]; /* (n_act, n) each: ntk__dual_point's values of
+                                                    the variance at the input of layer l, for
+                                                    the layers whose dual uses them (row
+                                                    act[l]): a 64 KiB microcontroller has no
+                                                    room for them at every layer */
+  const size_t *act;           /* (L): row of layer l in pt1/pt2 */
   const double *nin;           /* (L): input width of each Dense layer ('standard') */
   ntk__quad *quad;             /* per layer, only for quadrature activations */
   ntk_real *buf;               /* the Gram matrix on entry, one of the outputs */
@@ -4559,10 +4563,10 @@ NTK__VEC static void ntk__kernel_seg(const ntk__kjob *jb, size_t i, size_t j0, s
       int k, np = ntk__dual_npt(L->kind);
       memset(&aux, 0, sizeof aux);
       if (np) {
-        aux.s1 = jb->pt1[0][l * jb->n1 + i], aux.r1 = jb->pt1[1][l * jb->n1 + i];
-        aux.s2 = jb->pt2[0] + l * jb->n2 + j0, aux.r2 = jb->pt2[1] + l * jb->n2 + j0;
-        for (k = 2; k < np; k++)
-          aux.x1[k - 2] = jb->pt1[k][l * jb->n1 + i], aux.x2[k - 2] = jb->pt2[k] + l * jb->n2 + j0;
+        size_t r1 = jb->act[l] * jb->n1 + i, r2 = jb->act[l] * jb->n2 + j0;
+        aux.s1 = jb->pt1[0][r1], aux.r1 = jb->pt1[1][r1];
+        aux.s2 = jb->pt2[0] + r2, aux.r2 = jb->pt2[1] + r2;
+        for (k = 2; k < np; k++) aux.x1[k - 2] = jb->pt1[k][r1], aux.x2[k - 2] = jb->pt2[k] + r2;
       }
       ntk__dual(L, &jb->quad[l], cnt, v1, q22, q12, th, np ? &aux : NULL);
     }
@@ -4616,7 +4620,7 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   ntk_kernel_desc dd;
   ntk__kjob jb;
   ntk_status st;
-  size_t L = n_layers, i, l, nv, npt;
+  size_t L = n_layers, i, l, nv, npt, nact, npp, *act = NULL;
   int ok = 1, nthreads = 1, cancelled = 0, nonfinite = 0;
   ntk_real *var = NULL;
   double *nin = NULL;
@@ -4639,15 +4643,22 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) goto done;
   for (i = 0; i < n1 * dim; i++) if (!ntk__finite(x1[i])) { st = NTK_ERR_NON_FINITE; goto done; }
   if (!sym) for (i = 0; i < n2 * dim; i++) if (!ntk__finite(x2[i])) { st = NTK_ERR_NON_FINITE; goto done; }
-  /* variances, and the per-point values of the closed-form duals (ntk__dual_point: √q, 1/√q,
-     …), npt ≤ NTK__NPT slots of nv each: O((n1 + n2)·L) */
-  npt = 0;
-  for (l = 0; l < L; l++)
-    if ((size_t)ntk__dual_npt(layers[l].kind) > npt) npt = (size_t)ntk__dual_npt(layers[l].kind);
-  var = (ntk_real *)NTK_MALLOC((1 + npt) * nv * sizeof(ntk_real));
+  /* variances (nv), and the per-point values of the closed-form duals (ntk__dual_point: √q,
+     1/√q, …): npt ≤ NTK__NPT slots of npp = (n1 + n2)·n_act each, for the n_act layers whose
+     dual uses them: O((n1 + n2)·L) */
+  npt = 0, nact = 0;
+  for (l = 0; l < L; l++) {
+    size_t np = (size_t)ntk__dual_npt(layers[l].kind);
+    if (np > npt) npt = np;
+    if (np) nact++;
+  }
+  npp = (n1 + (sym ? 0 : n2)) * nact; /* ≤ nv: no overflow */
+  var = (ntk_real *)NTK_MALLOC((nv + npt * npp) * sizeof(ntk_real));
   nin = (double *)NTK_MALLOC(L * sizeof(double));
+  act = (size_t *)NTK_MALLOC(L * sizeof(size_t));
   quad = (ntk__quad *)NTK_MALLOC(L * sizeof(ntk__quad));
-  if (!var || !nin || !quad) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  if (!var || !nin || !act || !quad) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  for (l = 0, nact = 0; l < L; l++) act[l] = ntk__dual_npt(layers[l].kind) ? nact++ : 0;
   memset(quad, 0, L * sizeof(ntk__quad));
   for (l = 0; l < L; l++) {
     const ntk_layer *ly = &layers[l];
@@ -4660,7 +4671,11 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   memset(&jb, 0, sizeof jb);
   jb.layers = layers, jb.L = L, jb.n1 = n1, jb.n2 = n2, jb.dim = dim, jb.sym = sym;
   jb.var1 = var, jb.var2 = sym ? var : var + (L + 1) * n1;
-  for (l = 0; l < npt; l++) jb.pt1[l] = jb.var1 + (1 + l) * nv, jb.pt2[l] = jb.var2 + (1 + l) * nv;
+  for (l = 0; l < npt; l++) {
+    jb.pt1[l] = var + nv + l * npp;
+    jb.pt2[l] = sym ? jb.pt1[l] : jb.pt1[l] + nact * n1;
+  }
+  jb.act = act;
   jb.nin = nin, jb.quad = quad, jb.nngp = nngp, jb.ntk = ntk;
   jb.buf = nngp ? nngp : ntk;
   /* 1. Gram matrix into the buffer */
@@ -4711,7 +4726,7 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
       for (i = 0; i < n; i++) {
         ntk_real o[NTK__NPT];
         ntk__dual_point(&layers[l], var[off + i], o);
-        for (k = 0; k < np; k++) var[(1 + k) * nv + off + i] = o[k];
+        for (k = 0; k < np; k++) var[nv + k * npp + (pass ? nact * n1 : 0) + act[l] * n + i] = o[k];
       }
     }
   }
@@ -4801,6 +4816,7 @@ done:
   if (quad) for (l = 0; l < L; l++) if (quad[l].x) NTK_FREE(quad[l].x);
   NTK_FREE(quad);
   NTK_FREE(nin);
+  NTK_FREE(act);
   NTK_FREE(var);
   ntk__arch_free(&A);
   return st;

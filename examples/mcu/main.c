@@ -62,7 +62,7 @@ extern uint32_t __heap_start__, __stack_top__, __data_start__, __bss_end__;
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018)
 
 int main(void) {
-  uint32_t ticks0, ticks1, wraps, *p, *stack_lo = (uint32_t *)((char *)&__stack_top__ - 8 * 1024);
+  uint32_t ticks0, ticks1, wraps, *p, *stack_lo = (uint32_t *)((char *)&__stack_top__ - 6 * 1024);
   double rmse, expected = NTK_MCU_EXPECTED, rel;
   size_t stack_used;
   uint64_t ticks;
