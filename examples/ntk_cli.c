@@ -608,7 +608,8 @@ static const char *dims(size_t a, size_t b, int one_d, char *buf, size_t cap) {
   return buf;
 }
 /* a readable token of the text form for layers[i] (ntk_parse_net reports no token spans, so
-   the token is rebuilt from the layer: the same layer when read back) */
+   the token is rebuilt from the layer, positional arguments first: ntk_parse_net reads it back
+   into the same layer, given the same defaults) */
 static void layer_token(const options *o, const ntk_layer *ls, size_t n, size_t i, const ntk_layer_info *info,
                         char *buf, size_t cap) {
   const ntk_layer *L = &ls[i];
@@ -647,9 +648,9 @@ static void layer_token(const options *o, const ntk_layer *ls, size_t n, size_t 
     int one_d = info && info[i].in[0] == 1;
     TOK(L->kind == NTK_LAYER_AVG_POOL ? "avgpool" : "sumpool");
     ARG("%s", dims(L->shape[0], L->shape[1], one_d, t, sizeof t));
-    ARG("stride=%s", dims(L->stride[0] ? L->stride[0] : 1, L->stride[1], one_d, t, sizeof t));
     ARG("%s", L->padding == NTK_PAD_SAME ? "same" : L->padding == NTK_PAD_CIRCULAR ? "circular" : "valid");
     if (L->flags & NTK_POOL_NORMALIZE_EDGES) ARG("edges");
+    ARG("stride=%s", dims(L->stride[0] ? L->stride[0] : 1, L->stride[1], one_d, t, sizeof t));
     TOK(")");
     break;
   }
@@ -776,6 +777,21 @@ static arch build_arch(const options *o, size_t outputs, size_t dim) {
       if (o->shape) memcpy(inshape, o->shape_v, sizeof inshape);
       if (bad > 0) memcpy(inshape, A.info[bad - 1].out, sizeof inshape);
       layer_token(o, A.l, A.n, bad, A.info, tok, sizeof tok);
+      if (A.l[bad].kind == NTK_LAYER_FANIN_SUM || A.l[bad].kind == NTK_LAYER_FANIN_CONCAT ||
+          A.l[bad].kind == NTK_LAYER_BRANCH) { /* a join: named by its fan's opening token */
+        size_t j = bad, depth = 0;
+        while (j-- > 0) {
+          if (A.l[j].kind == NTK_LAYER_FANIN_SUM || A.l[j].kind == NTK_LAYER_FANIN_CONCAT) depth++;
+          else if (A.l[j].kind == NTK_LAYER_FANOUT && depth-- == 0) break;
+        }
+        if (j < bad) {
+          char fan[64];
+          layer_token(o, A.l, A.n, j, A.info, fan, sizeof fan);
+          USAGE("%s: at layer %zu, the '%s' of '%s...)' (layer %zu) (input %s): %s", src, bad,
+                A.l[bad].kind == NTK_LAYER_BRANCH ? "|" : ")", ESC(fan), j,
+                shape_str(o, A.info[bad - 1].out, sh, sizeof sh), why && *why ? why : ntk_status_string(st));
+        }
+      }
       USAGE("%s: at layer %zu '%s' (input %s): %s", src, bad, ESC(tok),
             shape_str(o, inshape, sh, sizeof sh), why && *why ? why : ntk_status_string(st));
     }
@@ -801,7 +817,7 @@ static void describe(const options *o) {
   size_t i, total = 0, depth = 0;
   int unknown = 0, overflow = 0;
   char tok[300], ind[300], si[64], so[64], np[32];
-  printf("# layer  token  in  out  gaussian  params\n");
+  printf("%-5s  %-32s  %-12s  %-12s  %-8s  %s\n", "#", "layer", "in", "out", "gaussian", "params");
   for (i = 0; i < A.n; i++) {
     const ntk_layer_info *f = &A.info[i];
     ntk_layer_kind k = A.l[i].kind;
@@ -818,7 +834,7 @@ static void describe(const options *o) {
     if (!overflow && f->n_params != (size_t)-1) {
       if (total > (size_t)-1 - f->n_params) overflow = 1; else total += f->n_params;
     }
-    printf("%-5zu  %-28s  %-12s  %-12s  %-3s  %s\n", i, ind,
+    printf("%-5zu  %-32s  %-12s  %-12s  %-8s  %s\n", i, ind,
            shape_str(o, f->in, si, sizeof si), shape_str(o, f->out, so, sizeof so), f->gaussian ? "yes" : "no", np);
     if (k == NTK_LAYER_FANOUT || k == NTK_LAYER_BRANCH) depth++;
   }
