@@ -39,9 +39,14 @@ static const char *usage_text =
     "          [--test XT] [--save-params FILE] [--log-every M]\n"
     "  predict [ARCH] --train X --targets Y [--test XT] [--time T] [--lr ETA] [--diag-reg R]\n"
     "          [--diag-reg-absolute] [--get ntk|nngp] [--cov FILE]\n"
+    "  describe [ARCH]                                              layers, shapes, parameters\n"
     "ARCH: --depth L (1; 0..1000) --act NAME (relu) --w-std S (1; > 0) --b-std S (0; >= 0)\n"
     "      --param ntk|standard (ntk; standard needs --width) --width N (>= 1)\n"
-    "      --outputs K (finite networks) --quad-degree G (0 = library default; the library's range)\n"
+    "      --outputs K (finite networks, describe) --quad-degree G (0 = library default)\n"
+    "      --shape HxWxC | LxC | D: how a row of a data file is read (NHWC, row-major)\n"
+    "      --net SPEC: any architecture, e.g. '21*(conv(1,3x3,same) relu) gap dense(1)'\n"
+    "      (the text form of ../shared/CLI.md; not with --depth; the options above are its\n"
+    "      defaults: dense(N) N = --width, the last dense --outputs, w= --w-std, b= --b-std, ...)\n"
     "NAME: identity relu leaky_relu:A abrelu:A,B abs erf erf:A,B,C gelu sin sin:A,B,C cos sign\n"
     "      rbf:G (G > 0) exp:A,B tanh softplus\n"
     "predict: --time T is the number of gradient-descent steps of size --lr (default 1), i.e. flow\n"
@@ -94,12 +99,21 @@ static void die(int code, const char *fmt, ...) {
 }
 #define USAGE(...) die(2, __VA_ARGS__)
 #define FAIL(...) die(1, __VA_ARGS__)
+static const char *cli_cmd = "ntk"; /* the command's name, for messages from deep inside */
+/* a driver's NTK_ERR_UNSUPPORTED: the spatial and branched layers the front end describes but
+   this build's drivers do not compute yet */
+static void check_supported(ntk_status s) {
+  if (s == NTK_ERR_UNSUPPORTED)
+    FAIL("%s: this architecture (convolution/pooling/branches) is not computed by this build of ntk.h yet", cli_cmd);
+}
 static void check(ntk_status s, const char *what) {
+  check_supported(s);
   if (s != NTK_OK) FAIL("%s: %s", what, ntk_status_string(s));
 }
 /* a status of a computation whose inputs the tool has already checked: NaN/Inf out of finite
    input is an overflow, and the message says so */
 static void check_compute(ntk_status s, const char *what) {
+  check_supported(s);
   if (s == NTK_ERR_NON_FINITE)
     FAIL("%s overflowed (NaN/Inf) — reduce --w-std, --depth or the input scale", what);
   check(s, what);
@@ -168,6 +182,7 @@ typedef struct {
   size_t rows, cols;
   ntk_real *v;
   const char *name;
+  size_t first_line; /* line of the first row (for messages about the column count) */
 } matrix;
 
 #define CLI_TOKMAX 400
@@ -351,6 +366,7 @@ static matrix parse_matrix(const char *path, int flat) {
   if (f != stdin) fclose(f);
   if (mp_finish(&P)) FAIL("%s", err);
   m.name = path;
+  m.first_line = P.first_row_line;
   return m;
 }
 
@@ -361,9 +377,11 @@ static void print_rows(FILE *f, const ntk_real *v, size_t rows, size_t cols) {
 }
 
 /* ---- options ----------------------------------------------------------------------------- */
-enum { C_KERNEL = 1, C_APPLY = 2, C_ENTK = 4, C_PARAMS = 8, C_TRAIN = 16, C_PREDICT = 32, C_ALL = 63,
-       C_NET = C_APPLY | C_ENTK | C_PARAMS | C_TRAIN };
-static const char *cmd_names[] = {"kernel", "apply", "entk", "params", "train", "predict"};
+enum { C_KERNEL = 1, C_APPLY = 2, C_ENTK = 4, C_PARAMS = 8, C_TRAIN = 16, C_PREDICT = 32, C_DESCRIBE = 64,
+       C_ALL = 127, C_NET = C_APPLY | C_ENTK | C_PARAMS | C_TRAIN };
+#define CLI_NCMD 7
+static const char *cmd_names[CLI_NCMD] = {"kernel", "apply", "entk", "params", "train", "predict", "describe"};
+
 
 typedef struct {
   int cmd; /* one C_ bit */
@@ -371,8 +389,13 @@ typedef struct {
   size_t depth, width, outputs, dim, steps, log_every;
   double w_std, b_std, lr, time, diag_reg;
   int standard, quad_degree, get_nngp, full, diag_abs, progress, seed_set, lr_set, steps_set, width_set;
+  int depth_set;
   unsigned long long seed;
   const char *act, *params, *train, *targets, *test, *save_params, *cov;
+  const char *net, *shape; /* --net SPEC, --shape S (NULL: not given) */
+  size_t shape_v[3];       /* --shape as (h, w, c): D = (1, 1, D), LxC = (1, L, C) */
+  int shape_nd;            /* 1, 2 or 3 numbers given */
+  size_t shape_dim;        /* h·w·c */
   const char *files[2];
   int nfiles;
 } options;
@@ -433,7 +456,7 @@ static void allow(const options *o, const char *opt, int mask) {
   if (!(o->cmd & mask)) {
     char list[120] = "";
     int i;
-    for (i = 0; i < 6; i++)
+    for (i = 0; i < CLI_NCMD; i++)
       if (mask & (1 << i)) {
         if (list[0]) strcat(list, ", ");
         strcat(list, cmd_names[i]);
@@ -442,13 +465,37 @@ static void allow(const options *o, const char *opt, int mask) {
   }
 }
 
+/* --shape HxWxC | LxC | D: positive decimal integers separated by 'x' */
+static void parse_shape(options *o, const char *v) {
+  size_t k = 0, x[3], prod = 1;
+  const char *p = v;
+  for (;;) {
+    size_t d = 0, n = 0;
+    while (*p >= '0' && *p <= '9') {
+      if (n > ((size_t)-1 - (size_t)(*p - '0')) / 10) USAGE("--shape: '%s': a number is too large", ESC(v));
+      n = 10 * n + (size_t)(*p++ - '0'), d++;
+    }
+    if (!d || !n || k == 3 || (*p && *p != 'x'))
+      USAGE("--shape: '%s' is not HxWxC, LxC or D (integers >= 1 joined by 'x', e.g. 32x32x3)", ESC(v));
+    x[k++] = n;
+    if (!*p++) break;
+  }
+  o->shape = v, o->shape_nd = (int)k;
+  o->shape_v[0] = k == 3 ? x[0] : 1, o->shape_v[1] = k == 1 ? 1 : x[k - 2], o->shape_v[2] = x[k - 1];
+  for (k = 0; k < 3; k++) {
+    if (prod > ((size_t)-1) / o->shape_v[k]) USAGE("--shape: '%s': h*w*c does not fit a size_t", ESC(v));
+    prod *= o->shape_v[k];
+  }
+  o->shape_dim = prod;
+}
+
 static options parse_options(int argc, char **argv, int first, int cmd) {
   options o;
   int i, qmax = quad_degree_max();
   char qwhat[80];
   memset(&o, 0, sizeof o);
   o.cmd = cmd;
-  for (i = 0; i < 6; i++) if (cmd == 1 << i) o.cmd_name = cmd_names[i];
+  for (i = 0; i < CLI_NCMD; i++) if (cmd == 1 << i) o.cmd_name = cmd_names[i];
   o.depth = 1, o.w_std = 1, o.b_std = 0, o.act = "relu", o.lr = 1, o.time = INFINITY;
   o.progress = CLI_ISATTY(2) ? 1 : 0;
   snprintf(qwhat, sizeof qwhat, " (0 = the library default)");
@@ -462,7 +509,9 @@ static options parse_options(int argc, char **argv, int first, int cmd) {
       continue;
     }
 #define OPT(name, mask) (strcmp(a, name) == 0 && (allow(&o, a, mask), 1))
-    if (OPT("--depth", C_ALL)) o.depth = size_arg(a, v, 0, 1000, " (hidden layers)"), i++;
+    if (OPT("--depth", C_ALL)) o.depth = size_arg(a, v, 0, 1000, " (hidden layers)"), o.depth_set = 1, i++;
+    else if (OPT("--net", C_ALL)) o.net = need_value(a, v, "an architecture, e.g. 'conv(3x3,same) relu gap dense'"), i++;
+    else if (OPT("--shape", C_ALL)) parse_shape(&o, need_value(a, v, "HxWxC, LxC or D (positive integers)")), i++;
     else if (OPT("--act", C_ALL)) o.act = need_value(a, v, "an activation (see ntk --help)"), i++;
     else if (OPT("--w-std", C_ALL)) o.w_std = real_arg(a, v, 1, " (the weight scale)"), i++;
     else if (OPT("--b-std", C_ALL)) o.b_std = real_arg(a, v, 0, " (the bias scale; 0 = no bias)"), i++;
@@ -471,7 +520,7 @@ static options parse_options(int argc, char **argv, int first, int cmd) {
         USAGE("--param: '%s' is not ntk or standard", v ? ESC(v) : "");
       o.standard = strcmp(v, "standard") == 0, i++;
     } else if (OPT("--width", C_ALL)) o.width = size_arg(a, v, 1, (size_t)-1, " (hidden width)"), o.width_set = 1, i++;
-    else if (OPT("--outputs", C_NET)) o.outputs = size_arg(a, v, 1, (size_t)-1, " (readout width)"), i++;
+    else if (OPT("--outputs", C_NET | C_DESCRIBE)) o.outputs = size_arg(a, v, 1, (size_t)-1, " (readout width)"), i++;
     else if (OPT("--quad-degree", C_ALL)) o.quad_degree = (int)size_arg(a, v, 0, (size_t)qmax, qwhat), i++;
     else if (OPT("--get", C_KERNEL | C_ENTK | C_PREDICT)) {
       if (!v || (strcmp(v, "ntk") && strcmp(v, "nngp"))) USAGE("--get: '%s' is not ntk or nngp", v ? ESC(v) : "");
@@ -499,7 +548,8 @@ static options parse_options(int argc, char **argv, int first, int cmd) {
 #undef OPT
   }
   if (o.seed_set && o.params) USAGE("give --seed S or --params FILE, not both");
-  if (o.standard && !o.width_set)
+  if (o.net && o.depth_set) USAGE("give --depth L or --net SPEC, not both (--net 'L*(dense act) dense' is --depth L)");
+  if (o.standard && !o.width_set && !o.net)
     USAGE("--param standard needs --width N (the standard parameterisation depends on the layer widths)");
   {
     /* standard input can be read once */
@@ -529,20 +579,271 @@ static ntk_layer parse_act(const char *s, int quad_degree) {
   return l;
 }
 
-/* the MLP of the architecture options */
-static size_t build_arch(const options *o, ntk_layer *layers, size_t cap, size_t outputs) {
-  size_t L, l;
+/* ---- the architecture: --net SPEC or the MLP options, and --shape ---------------------------- */
+/* A network as the tool runs it: the layer list the front end checked (with the INPUT layer of
+   --shape first, if given), its per-layer description, and the list the drivers are given: the
+   same without an INPUT of a 1x1xD shape, which says nothing (a row is that vector anyway).
+   Workaround: today's drivers (ntk_kernel_ex, ntk_net_init) count INPUT among the spatial kinds
+   they refuse with NTK_ERR_UNSUPPORTED; dropping a vector INPUT keeps --shape D equal to no
+   --shape now, and is the same network once they compute spatial lists. */
+typedef struct {
+  ntk_layer *l;         /* n layers */
+  ntk_layer_info *info; /* n entries */
+  size_t n;
+  const ntk_layer *run; /* the list for the drivers: l or l + 1 */
+  size_t n_run;
+} arch;
+
+/* the shortest %g that reads back as x */
+static const char *num(double x, char *buf, size_t cap) {
+  snprintf(buf, cap, "%.15g", x);
+  if (strtod(buf, NULL) != x) snprintf(buf, cap, "%.17g", x);
+  return buf;
+}
+/* DIMS of a token: (a, 0) is a square a x a on 2-D input and a length a on 1-D input */
+static const char *dims(size_t a, size_t b, int one_d, char *buf, size_t cap) {
+  if (b) snprintf(buf, cap, "%zux%zu", a, b);
+  else if (one_d) snprintf(buf, cap, "%zu", a);
+  else snprintf(buf, cap, "%zux%zu", a, a);
+  return buf;
+}
+/* a readable token of the text form for layers[i] (ntk_parse_net reports no token spans, so
+   the token is rebuilt from the layer, positional arguments first: ntk_parse_net reads it back
+   into the same layer, given the same defaults) */
+static void layer_token(const options *o, const ntk_layer *ls, size_t n, size_t i, const ntk_layer_info *info,
+                        char *buf, size_t cap) {
+  const ntk_layer *L = &ls[i];
+  char t[64], u[64], v[64];
+  size_t k = 0;
+  int first = 1;
+#define TOK(...) (k += (size_t)snprintf(buf + k, k < cap ? cap - k : 0, __VA_ARGS__), k = k < cap ? k : cap - 1)
+#define ARG(...) (TOK("%s", first ? "(" : ","), first = 0, TOK(__VA_ARGS__))
+  buf[0] = 0;
+  switch (L->kind) {
+  case NTK_LAYER_INPUT:
+    TOK("input");
+    break;
+  case NTK_LAYER_DENSE:
+  case NTK_LAYER_CONV:
+    TOK(L->kind == NTK_LAYER_DENSE ? "dense" : "conv");
+    if (L->width) ARG("%zu", L->width);
+    if (L->kind == NTK_LAYER_CONV) {
+      /* a second extent 0: square on 2-D input, a length on 1-D (h = 1) input */
+      int one_d = info && info[i].in[0] == 1;
+      ARG("%s", dims(L->shape[0], L->shape[1], one_d, t, sizeof t));
+      ARG("%s", L->padding == NTK_PAD_SAME ? "same" : L->padding == NTK_PAD_CIRCULAR ? "circular" : "valid");
+      if ((L->stride[0] > 1) || L->stride[1] > 1)
+        ARG("stride=%s", dims(L->stride[0] ? L->stride[0] : 1, L->stride[1], one_d, t, sizeof t));
+    }
+    if (L->w_std != o->w_std) ARG("w=%s", num(L->w_std, t, sizeof t));
+    if (L->bias == NTK_BIAS_NONE) ARG("b=none");
+    else if (L->bias == NTK_BIAS_ALWAYS && L->b_std == 0) ARG("b=0");
+    else if (L->b_std != o->b_std) ARG("b=%s", num(L->b_std, t, sizeof t));
+    if ((L->param == NTK_PARAM_STANDARD) != (o->standard != 0))
+      ARG("param=%s", L->param == NTK_PARAM_STANDARD ? "standard" : "ntk");
+    if (!first) TOK(")");
+    break;
+  case NTK_LAYER_AVG_POOL:
+  case NTK_LAYER_SUM_POOL: {
+    int one_d = info && info[i].in[0] == 1;
+    TOK(L->kind == NTK_LAYER_AVG_POOL ? "avgpool" : "sumpool");
+    ARG("%s", dims(L->shape[0], L->shape[1], one_d, t, sizeof t));
+    ARG("%s", L->padding == NTK_PAD_SAME ? "same" : L->padding == NTK_PAD_CIRCULAR ? "circular" : "valid");
+    if (L->flags & NTK_POOL_NORMALIZE_EDGES) ARG("edges");
+    ARG("stride=%s", dims(L->stride[0] ? L->stride[0] : 1, L->stride[1], one_d, t, sizeof t));
+    TOK(")");
+    break;
+  }
+  case NTK_LAYER_GLOBAL_AVG_POOL: TOK("gap"); break;
+  case NTK_LAYER_GLOBAL_SUM_POOL: TOK("gsp"); break;
+  case NTK_LAYER_FLATTEN: TOK("flatten"); break;
+  case NTK_LAYER_IDENTITY: TOK("id"); break;
+  case NTK_LAYER_LAYER_NORM: {
+    int ax = L->flags ? L->flags : NTK_AXIS_C;
+    TOK("layernorm");
+    if (ax != NTK_AXIS_C)
+      ARG("axis=%s%s%s", ax & NTK_AXIS_H ? "h" : "", ax & NTK_AXIS_W ? "w" : "", ax & NTK_AXIS_C ? "c" : "");
+    if (L->eps != 0 && L->eps != 1e-12) ARG("eps=%s", num(L->eps, t, sizeof t));
+    if (!first) TOK(")");
+    break;
+  }
+  case NTK_LAYER_FANOUT: {
+    size_t j, depth = 0, last_branch = 0;
+    const char *w = "sum";
+    for (j = i + 1; j < n; j++) {
+      if (ls[j].kind == NTK_LAYER_FANOUT) depth++;
+      else if (ls[j].kind == NTK_LAYER_BRANCH && depth == 0) last_branch = j;
+      else if (ls[j].kind == NTK_LAYER_FANIN_SUM || ls[j].kind == NTK_LAYER_FANIN_CONCAT) {
+        if (depth--) continue;
+        if (ls[j].kind == NTK_LAYER_FANIN_CONCAT) w = "concat";
+        else if (L->n == 2 && last_branch == j - 1) w = "res";
+        break;
+      }
+    }
+    TOK("%s(", w);
+    break;
+  }
+  case NTK_LAYER_BRANCH: TOK("|"); break;
+  case NTK_LAYER_FANIN_SUM:
+  case NTK_LAYER_FANIN_CONCAT: TOK(")"); break;
+  case NTK_LAYER_ABRELU:
+    if (L->a == 0 && L->b == 1) TOK("relu");
+    else if (L->a == -1 && L->b == 1) TOK("abs");
+    else if (L->b == 1) TOK("leaky_relu:%s", num(L->a, t, sizeof t));
+    else TOK("abrelu:%s,%s", num(L->a, t, sizeof t), num(L->b, u, sizeof u));
+    break;
+  case NTK_LAYER_ERF:
+  case NTK_LAYER_SIN: {
+    ntk_layer d = L->kind == NTK_LAYER_ERF ? ntk_erf() : ntk_sin(), c = ntk_cos();
+    const char *nm = L->kind == NTK_LAYER_ERF ? "erf" : "sin";
+    if (L->a == d.a && L->b == d.b && L->c == d.c) TOK("%s", nm);
+    else if (L->kind == NTK_LAYER_SIN && L->a == c.a && L->b == c.b && L->c == c.c) TOK("cos");
+    else TOK("%s:%s,%s,%s", nm, num(L->a, t, sizeof t), num(L->b, u, sizeof u), num(L->c, v, sizeof v));
+    break;
+  }
+  case NTK_LAYER_GELU: TOK("gelu"); break;
+  case NTK_LAYER_SIGN: TOK("sign"); break;
+  case NTK_LAYER_RBF: TOK("rbf:%s", num(L->a, t, sizeof t)); break;
+  case NTK_LAYER_EXP: TOK("exp:%s,%s", num(L->a, t, sizeof t), num(L->b, u, sizeof u)); break;
+  case NTK_LAYER_TANH: TOK("tanh"); break;
+  case NTK_LAYER_SOFTPLUS: TOK("softplus"); break;
+  default: TOK("layer-kind-%d", (int)L->kind); break;
+  }
+#undef ARG
+#undef TOK
+}
+
+/* a shape as the user wrote --shape: a vector (h = w = 1) as C, a 1-D sequence (given as LxC)
+   as WxC, else HxWxC; channel count 0 (unknown: a width-0 layer, or no --shape) as ? */
+static const char *shape_str(const options *o, const size_t *s, char *buf, size_t cap) {
+  char c[32];
+  if (s[2]) snprintf(c, sizeof c, "%zu", s[2]); else snprintf(c, sizeof c, "?");
+  if (s[0] == 1 && s[1] == 1) snprintf(buf, cap, "%s", c);
+  else if (s[0] == 1 && o->shape_nd < 3) snprintf(buf, cap, "%zux%s", s[1], c);
+  else snprintf(buf, cap, "%zux%zux%s", s[0], s[1], c);
+  return buf;
+}
+
+/* The architecture of the options: --net SPEC through the library's parser (the MLP options
+   as its defaults), or the MLP; --shape's INPUT first; then the library's front end with the
+   input dimension dim (0: not known yet). A description the parser or the front end refuses
+   is a usage error naming the token and the library's reason. */
+static arch build_arch(const options *o, size_t outputs, size_t dim) {
+  arch A;
+  size_t L = 0, in = o->shape ? 1 : 0, bad, i;
+  const char *why;
   ntk_status st;
-  L = ntk_mlp(layers, cap, o->depth, o->width, parse_act(o->act, o->quad_degree), o->w_std, o->b_std, outputs);
-  if (!L) USAGE("--depth %zu: too deep for this tool (at most 1000)", o->depth);
-  if (o->standard)
-    for (l = 0; l < L; l++)
-      if (layers[l].kind == NTK_LAYER_DENSE) layers[l].param = NTK_PARAM_STANDARD;
-  st = ntk_layers_check(layers, L);
-  if (st != NTK_OK) /* every option was checked above: the library's rules have grown */
-    USAGE("the architecture (--depth %zu --act %s --w-std %g --b-std %g) is refused by the library: %s",
-          o->depth, ESC(o->act), o->w_std, o->b_std, ntk_status_string(st));
-  return L;
+  ntk_layer act = parse_act(o->act, o->quad_degree);
+  memset(&A, 0, sizeof A);
+  if (o->shape) dim = o->shape_dim;
+  if (o->net) {
+    ntk_parse_defaults d = ntk_parse_defaults_init();
+    char err[600];
+    size_t pos;
+    d.width = o->width, d.outputs = outputs, d.w_std = o->w_std, d.b_std = o->b_std;
+    d.param = o->standard ? NTK_PARAM_STANDARD : NTK_PARAM_NTK, d.act = act, d.quad_degree = o->quad_degree;
+    st = ntk_parse_net(o->net, &d, NULL, 0, &L, &pos, err, sizeof err);
+    if (st != NTK_OK) USAGE("--net: %s", ESC(err));
+    if (L > ((size_t)-1) / sizeof(ntk_layer) - 1 || L > ((size_t)-1) / sizeof(ntk_layer_info) - 1)
+      FAIL("--net: %zu layers: out of memory", L);
+    A.l = (ntk_layer *)malloc((L + in) * sizeof(ntk_layer));
+    if (!A.l) FAIL("--net: %zu layers: out of memory", L);
+    st = ntk_parse_net(o->net, &d, A.l + in, L, &L, &pos, err, sizeof err);
+    if (st != NTK_OK) USAGE("--net: %s", ESC(err));
+  } else {
+    A.l = (ntk_layer *)malloc((2 * o->depth + 1 + in) * sizeof(ntk_layer));
+    if (!A.l) FAIL("out of memory");
+    L = ntk_mlp(A.l + in, 2 * o->depth + 1, o->depth, o->width, act, o->w_std, o->b_std, outputs);
+    if (!L) USAGE("--depth %zu: too deep for this tool (at most 1000)", o->depth);
+    if (o->standard)
+      for (i = 0; i < L; i++)
+        if (A.l[in + i].kind == NTK_LAYER_DENSE) A.l[in + i].param = NTK_PARAM_STANDARD;
+  }
+  if (in) A.l[0] = ntk_input(o->shape_v[0], o->shape_v[1], o->shape_v[2]);
+  A.n = L + in;
+  A.info = (ntk_layer_info *)malloc(A.n * sizeof(ntk_layer_info));
+  if (!A.info) FAIL("out of memory");
+  memset(A.info, 0, A.n * sizeof(ntk_layer_info));
+  st = ntk_layers_describe(A.l, A.n, dim, A.info, &bad, &why);
+  if (st == NTK_OK) st = ntk_layers_check(A.l, A.n); /* the value rules beyond the front end's */
+  if (st != NTK_OK) {
+    char tok[300], sh[64];
+    const char *src = o->net ? "--net" : "the architecture";
+    if (st == NTK_ERR_OUT_OF_MEMORY) FAIL("the architecture: %s", ntk_status_string(st));
+    if (bad < A.n) {
+      /* the offending layer's input: the previous layer's output (a BRANCH's output is the
+         next branch's start), or the network's input */
+      size_t inshape[3] = {1, 1, dim};
+      if (o->shape) memcpy(inshape, o->shape_v, sizeof inshape);
+      if (bad > 0) memcpy(inshape, A.info[bad - 1].out, sizeof inshape);
+      layer_token(o, A.l, A.n, bad, A.info, tok, sizeof tok);
+      if (A.l[bad].kind == NTK_LAYER_FANIN_SUM || A.l[bad].kind == NTK_LAYER_FANIN_CONCAT ||
+          A.l[bad].kind == NTK_LAYER_BRANCH) { /* a join: named by its fan's opening token */
+        size_t j = bad, depth = 0;
+        while (j-- > 0) {
+          if (A.l[j].kind == NTK_LAYER_FANIN_SUM || A.l[j].kind == NTK_LAYER_FANIN_CONCAT) depth++;
+          else if (A.l[j].kind == NTK_LAYER_FANOUT && depth-- == 0) break;
+        }
+        if (j < bad) {
+          char fan[64];
+          layer_token(o, A.l, A.n, j, A.info, fan, sizeof fan);
+          USAGE("%s: at layer %zu, the '%s' of '%s...)' (layer %zu) (input %s): %s", src, bad,
+                A.l[bad].kind == NTK_LAYER_BRANCH ? "|" : ")", ESC(fan), j,
+                shape_str(o, A.info[bad - 1].out, sh, sizeof sh), why && *why ? why : ntk_status_string(st));
+        }
+      }
+      USAGE("%s: at layer %zu '%s' (input %s): %s", src, bad, ESC(tok),
+            shape_str(o, inshape, sh, sizeof sh), why && *why ? why : ntk_status_string(st));
+    }
+    USAGE("%s is refused by the library: %s", src, why && *why ? why : ntk_status_string(st));
+  }
+  A.run = A.l, A.n_run = A.n;
+  if (in && o->shape_v[0] == 1 && o->shape_v[1] == 1 && A.n > 1) A.run = A.l + 1, A.n_run = A.n - 1;
+  return A;
+}
+static void arch_free(arch *A) { free(A->l), free(A->info), memset(A, 0, sizeof *A); }
+
+/* a data file's rows against --shape */
+static void check_shape(const options *o, const matrix *m) {
+  if (o->shape && m->cols != o->shape_dim)
+    FAIL("%s:%zu: a row has %zu column%s, but --shape %s is %zu numbers (h*w*c = %zux%zux%zu)",
+         ESC(display_name(m->name)), m->first_line, m->cols, m->cols == 1 ? "" : "s", ESC(o->shape), o->shape_dim,
+         o->shape_v[0], o->shape_v[1], o->shape_v[2]);
+}
+
+/* ntk describe: one line per layer, then the total parameter count */
+static void describe(const options *o) {
+  arch A = build_arch(o, o->outputs ? o->outputs : 1, 0);
+  size_t i, total = 0, depth = 0;
+  int unknown = 0, overflow = 0;
+  char tok[300], ind[300], si[64], so[64], np[32];
+  printf("%-5s  %-32s  %-12s  %-12s  %-8s  %s\n", "#", "layer", "in", "out", "gaussian", "params");
+  for (i = 0; i < A.n; i++) {
+    const ntk_layer_info *f = &A.info[i];
+    ntk_layer_kind k = A.l[i].kind;
+    int parameterised = k == NTK_LAYER_DENSE || k == NTK_LAYER_CONV;
+    size_t d;
+    if (k == NTK_LAYER_BRANCH || k == NTK_LAYER_FANIN_SUM || k == NTK_LAYER_FANIN_CONCAT) depth -= depth > 0;
+    layer_token(o, A.l, A.n, i, A.info, tok, sizeof tok);
+    for (d = 0; d < 2 * depth && d + 1 < sizeof ind; d++) ind[d] = ' ';
+    ind[d] = 0;
+    if (strlen(ind) + strlen(tok) + 1 < sizeof ind) strcat(ind, tok);
+    if (parameterised && f->n_params == 0) snprintf(np, sizeof np, "?"), unknown = 1;
+    else if (f->n_params == (size_t)-1) snprintf(np, sizeof np, "overflow"), overflow = 1;
+    else snprintf(np, sizeof np, "%zu", f->n_params);
+    if (!overflow && f->n_params != (size_t)-1) {
+      if (total > (size_t)-1 - f->n_params) overflow = 1; else total += f->n_params;
+    }
+    printf("%-5zu  %-32s  %-12s  %-12s  %-8s  %s\n", i, ind,
+           shape_str(o, f->in, si, sizeof si), shape_str(o, f->out, so, sizeof so), f->gaussian ? "yes" : "no", np);
+    if (k == NTK_LAYER_FANOUT || k == NTK_LAYER_BRANCH) depth++;
+  }
+  if (overflow) printf("total parameters: more than fit a size_t\n");
+  else if (unknown) printf("total parameters: unknown (a layer's width or input channels are not set: give --width N%s)\n",
+                           o->shape ? "" : " and --shape");
+  else printf("total parameters: %zu\n", total);
+  if (fflush(stdout) != 0 || ferror(stdout)) FAIL("write error on standard output: %s", strerror(errno));
+  arch_free(&A);
 }
 
 /* ---- progress ------------------------------------------------------------------------------ */
@@ -614,13 +915,13 @@ static void prog_end(void) {
   prog.on = 0;
 }
 /* rough costs (flop-like units) */
-static double cost_kernel(const options *o, double n1, double n2, int sym, double dim) {
+static double cost_kernel(const options *o, size_t n_layers, double n1, double n2, int sym, double dim) {
   /* the adaptive quadrature of tanh/softplus: ~10⁴ φ evaluations per entry and layer (more
      with a large --quad-degree, which is a minimum node count per 1-D rule) */
   double per = 40, q = o->quad_degree > 100 ? o->quad_degree : 100;
   const char *a = o->act;
   if (!strncmp(a, "tanh", 4) || !strncmp(a, "softplus", 8)) per = 10 * q * q;
-  return (sym ? n1 * (n1 + 1) / 2 : n1 * n2) * (dim + (double)(o->depth + 1) * per);
+  return (sym ? n1 * (n1 + 1) / 2 : n1 * n2) * (dim + (double)((n_layers + 1) / 2) * per);
 }
 
 static ntk_kernel_desc kdesc(const options *o) {
@@ -632,16 +933,29 @@ static ntk_kernel_desc kdesc(const options *o) {
 
 /* ---- finite networks ---------------------------------------------------------------------- */
 static void make_net(const options *o, ntk_net *net, size_t dim, size_t outputs) {
-  ntk_layer layers[2 * 1000 + 1];
-  size_t L;
+  arch A;
+  size_t i;
   ntk_status st;
-  if (!o->width_set) USAGE("%s needs --width N (the hidden width of the finite network)", o->cmd_name);
+  if (!o->width_set && !o->net) USAGE("%s needs --width N (the hidden width of the finite network)", o->cmd_name);
   if (!o->seed_set && !o->params) USAGE("%s needs --seed S or --params FILE", o->cmd_name);
-  L = build_arch(o, layers, sizeof layers / sizeof layers[0], outputs);
-  st = ntk_net_init(net, layers, L, dim, (uint64_t)o->seed);
-  if (st == NTK_ERR_OVERFLOW || st == NTK_ERR_OUT_OF_MEMORY)
+  A = build_arch(o, outputs, dim);
+  for (i = 0; i < A.n; i++)
+    if ((A.l[i].kind == NTK_LAYER_DENSE || A.l[i].kind == NTK_LAYER_CONV) && A.l[i].width == 0) {
+      char tok[300];
+      layer_token(o, A.l, A.n, i, A.info, tok, sizeof tok);
+      USAGE("%s needs --width N (the width of layer %zu '%s' of the finite network)", o->cmd_name, i, ESC(tok));
+    }
+  st = ntk_net_init(net, A.run, A.n_run, dim, (uint64_t)o->seed);
+  check_supported(st);
+  if (st == NTK_ERR_BAD_LAYER && A.run[A.n_run - 1].kind != NTK_LAYER_DENSE)
+    USAGE("--net: a finite network ends with a dense layer (its readout)");
+  if (st == NTK_ERR_OVERFLOW || st == NTK_ERR_OUT_OF_MEMORY) {
+    if (o->net)
+      FAIL("the network (--net, input dimension %zu) is too large: %s", dim, ntk_status_string(st));
     FAIL("the network (--width %zu, --depth %zu, input dimension %zu) is too large: %s", o->width, o->depth, dim, ntk_status_string(st));
+  }
   check(st, "network");
+  arch_free(&A);
   if (o->params) {
     matrix p = parse_matrix(o->params, 1);
     if (p.rows != net->n_params)
@@ -769,28 +1083,39 @@ int main(int argc, char **argv) {
     return argc < 2 ? 2 : 0;
   }
   cmd = argv[1];
-  for (c = 0; c < 6; c++) if (strcmp(cmd, cmd_names[c]) == 0) ci = c;
-  if (ci < 0) USAGE("unknown command '%s' (kernel, apply, entk, params, train, predict)", ESC(cmd));
+  for (c = 0; c < CLI_NCMD; c++) if (strcmp(cmd, cmd_names[c]) == 0) ci = c;
+  if (ci < 0) USAGE("unknown command '%s' (kernel, apply, entk, params, train, predict, describe)", ESC(cmd));
+  cli_cmd = cmd_names[ci];
   o = parse_options(argc, argv, 2, 1 << ci);
   prog.on = o.progress;
-  if (o.cmd == C_KERNEL) {
-    ntk_layer layers[2 * 1000 + 1];
+  if (o.cmd != C_DESCRIBE) { /* the description's usage errors before any file is read */
+    arch A = build_arch(&o, 1, 0);
+    arch_free(&A);
+  }
+  if (o.cmd == C_DESCRIBE) {
+    describe(&o);
+  } else if (o.cmd == C_KERNEL) {
     ntk_kernel_desc d = kdesc(&o);
     matrix x1 = need_file(&o, 0, "X1"), x2;
-    size_t L = build_arch(&o, layers, sizeof layers / sizeof layers[0], 1), n2;
+    arch A;
+    size_t n2;
     ntk_real *out;
+    check_shape(&o, &x1);
     if (o.nfiles == 2) x2 = parse_matrix(o.files[1], 0), same_dim(&x1, &x2);
+    A = build_arch(&o, 1, x1.cols);
     n2 = o.nfiles == 2 ? x2.rows : x1.rows;
     out = alloc_real(x1.rows, n2);
     prog_plan("kernel", "kernel", 1);
     prog_stage(0);
-    check_compute(ntk_kernel_ex(layers, L, x1.v, x1.rows, o.nfiles == 2 ? x2.v : NULL, n2, x1.cols,
+    check_compute(ntk_kernel_ex(A.run, A.n_run, x1.v, x1.rows, o.nfiles == 2 ? x2.v : NULL, n2, x1.cols,
                                 o.get_nngp ? out : NULL, o.get_nngp ? NULL : out, &d), "the kernel");
     finish_outputs("the kernel", out, x1.rows, n2, NULL, NULL, NULL, 0, 0);
+    arch_free(&A);
   } else if (o.cmd == C_APPLY) {
     ntk_net net;
     matrix x = need_file(&o, 0, "X");
     ntk_real *f;
+    check_shape(&o, &x);
     make_net(&o, &net, x.cols, o.outputs ? o.outputs : 1);
     f = alloc_real(x.rows, net.outputs);
     check_compute(ntk_net_apply(&net, x.v, x.rows, f), "the network's outputs");
@@ -800,6 +1125,7 @@ int main(int argc, char **argv) {
     matrix x1 = need_file(&o, 0, "X1"), x2;
     size_t k, r1, r2;
     ntk_real *out;
+    check_shape(&o, &x1);
     make_net(&o, &net, x1.cols, o.outputs ? o.outputs : 1);
     if (o.nfiles == 2) x2 = parse_matrix(o.files[1], 0), same_dim(&x1, &x2);
     k = net.outputs;
@@ -811,7 +1137,10 @@ int main(int argc, char **argv) {
     finish_outputs("the empirical kernel", out, r1, r2, NULL, NULL, NULL, 0, 0);
   } else if (o.cmd == C_PARAMS) {
     ntk_net net;
-    if (!o.dim) USAGE("params needs --dim D (the input dimension)");
+    if (o.shape && o.dim && o.dim != o.shape_dim)
+      USAGE("--dim %zu but --shape %s is %zu numbers", o.dim, ESC(o.shape), o.shape_dim);
+    if (o.shape) o.dim = o.shape_dim;
+    if (!o.dim) USAGE("params needs --dim D (the input dimension) or --shape S");
     if (!o.seed_set) USAGE("params needs --seed S");
     make_net(&o, &net, o.dim, o.outputs ? o.outputs : 1);
     finish_outputs("the parameters", net.params, net.n_params, 1, NULL, NULL, NULL, 0, 0);
@@ -833,7 +1162,10 @@ int main(int argc, char **argv) {
     if (o.outputs && o.outputs != y.cols)
       FAIL("--outputs %zu but %s has %zu columns", o.outputs, ESC(display_name(o.targets)), y.cols);
     if (o.test) xt = parse_matrix(o.test, 0), same_dim(&x, &xt); else xt = x;
+    check_shape(&o, &x);
     make_net(&o, &net, x.cols, y.cols);
+    if (net.outputs != y.cols)
+      FAIL("the network has %zu outputs but %s has %zu columns", net.outputs, ESC(display_name(o.targets)), y.cols);
     theta0 = alloc_real(net.n_params, 1);
     memcpy(theta0, net.params, net.n_params * sizeof(ntk_real));
     memset(&td, 0, sizeof td);
@@ -868,7 +1200,7 @@ int main(int argc, char **argv) {
     out_write(&sp, net.params, net.n_params, 1);
     finish_outputs("the trained network's outputs", f, xt.rows, net.outputs, &sp, "parameters", net.params, net.n_params, 1);
   } else {
-    ntk_layer layers[2 * 1000 + 1];
+    arch A;
     ntk_kernel_desc d = kdesc(&o);
     ntk_predictor pr;
     ntk_predictor_desc pd;
@@ -885,7 +1217,9 @@ int main(int argc, char **argv) {
     if (y.rows != x.rows)
       FAIL("%s has %zu rows but %s has %zu", ESC(display_name(o.targets)), y.rows, ESC(display_name(o.train)), x.rows);
     if (o.test) xt = parse_matrix(o.test, 0), same_dim(&x, &xt); else xt = x;
-    L = build_arch(&o, layers, sizeof layers / sizeof layers[0], 1);
+    check_shape(&o, &x);
+    A = build_arch(&o, 1, x.cols);
+    L = A.n_run;
     n = x.rows, m = xt.rows, k = y.cols, dn = (double)n, dm = (double)m;
     Ktr = alloc_real(n, n), Ttr = alloc_real(n, n), Kte = alloc_real(m, n), Tte = alloc_real(m, n);
     mean = alloc_real(m, k);
@@ -893,21 +1227,21 @@ int main(int argc, char **argv) {
     kernel_regression = o.time == INFINITY && (!o.cov || o.get_nngp);
     /* the stages: 0 train kernel, 1 test kernel, 2 test-test kernel, 3 eigendecomposition,
        4 cholesky (the predictor's), or 3 kernel regression */
-    prog_plan("train kernel", "kernel", cost_kernel(&o, dn, dn, 1, (double)x.cols));
-    prog_plan("test kernel", "kernel", train_rows_only ? 0 : cost_kernel(&o, dm, dn, 0, (double)x.cols));
-    prog_plan("test-test kernel", "kernel", o.cov ? cost_kernel(&o, dm, dm, 1, (double)x.cols) : 0);
+    prog_plan("train kernel", "kernel", cost_kernel(&o, L, dn, dn, 1, (double)x.cols));
+    prog_plan("test kernel", "kernel", train_rows_only ? 0 : cost_kernel(&o, L, dm, dn, 0, (double)x.cols));
+    prog_plan("test-test kernel", "kernel", o.cov ? cost_kernel(&o, L, dm, dm, 1, (double)x.cols) : 0);
     if (kernel_regression) prog_plan("kernel regression", NULL, dn * dn * dn / 3 + dm * dn * dn);
     else prog_plan("eigendecomposition", "eigendecomposition", 9 * dn * dn * dn), prog_plan("cholesky", "cholesky", dn * dn * dn / 3);
     prog_stage(0);
-    check_compute(ntk_kernel_ex(layers, L, x.v, n, NULL, 0, x.cols, Ktr, Ttr, &d), "the train kernel");
+    check_compute(ntk_kernel_ex(A.run, L, x.v, n, NULL, 0, x.cols, Ktr, Ttr, &d), "the train kernel");
     if (!train_rows_only) {
       prog_stage(1);
-      check_compute(ntk_kernel_ex(layers, L, xt.v, m, x.v, n, x.cols, Kte, Tte, &d), "the test kernel");
+      check_compute(ntk_kernel_ex(A.run, L, xt.v, m, x.v, n, x.cols, Kte, Tte, &d), "the test kernel");
     }
     if (o.cov) {
       Ktt = alloc_real(m, m), Ttt = alloc_real(m, m), cov = alloc_real(m, m);
       prog_stage(2);
-      check_compute(ntk_kernel_ex(layers, L, xt.v, m, NULL, 0, x.cols, Ktt, Ttt, &d), "the test-test kernel");
+      check_compute(ntk_kernel_ex(A.run, L, xt.v, m, NULL, 0, x.cols, Ktt, Ttt, &d), "the test-test kernel");
     }
     prog_stage(3);
     if (train_rows_only) { /* kernel regression on the train rows: y, if the kernel is PD */
@@ -942,6 +1276,7 @@ int main(int argc, char **argv) {
     }
     out_write(&cf, cov, m, m);
     finish_outputs("the predicted mean", mean, m, k, &cf, "covariance", cov, m, m);
+    arch_free(&A);
   }
   return 0;
 }

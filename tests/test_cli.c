@@ -397,6 +397,241 @@ static void test_cli15(const char *root) {
   }
 }
 
+/* ---- issue 16 item 5: --net, --shape and ntk describe ---------------------------------------- */
+/* one expected line of `ntk describe`: token, input and output shape, Gaussian output, params
+   (-1: "?", not known) — written out by hand below, never from the library */
+typedef struct {
+  char tok[40], in[16], out[16];
+  int gauss;
+  long params;
+} tc_row;
+static size_t tc_nrows;
+static tc_row tc_rows[64];
+static void tc_add(const char *tok, const char *in, const char *out, int gauss, long params) {
+  tc_row *r = &tc_rows[tc_nrows++];
+  snprintf(r->tok, sizeof r->tok, "%s", tok), snprintf(r->in, sizeof r->in, "%s", in);
+  snprintf(r->out, sizeof r->out, "%s", out), r->gauss = gauss, r->params = params;
+}
+/* runs `ntk describe ARGS` and compares every layer line and the total with tc_rows */
+static void tc_describe(const char *what, const char *args, const char *total) {
+  static char out[65536];
+  char err[4096], cmd[2048], want_total[128];
+  const char *line;
+  size_t n = 0, bad = 0, first_bad = (size_t)-1;
+  int code, total_ok = 0;
+  snprintf(cmd, sizeof cmd, "describe %s", args);
+  code = tc_run(cmd, out, sizeof out, err, sizeof err);
+  snprintf(want_total, sizeof want_total, "total parameters: %s", total);
+  for (line = out; *line;) {
+    const char *e = strchr(line, '\n');
+    size_t len = e ? (size_t)(e - line) : strlen(line);
+    char l[512], idx[32], tok[64], in[32], o[32], g[8], pa[32];
+    snprintf(l, sizeof l, "%.*s", (int)(len < 511 ? len : 511), line);
+    if (l[0] == '#') { /* the header */
+    } else if (!strncmp(l, "total parameters:", 17)) {
+      total_ok = strcmp(l, want_total) == 0;
+    } else if (sscanf(l, "%31s %63s %31s %31s %7s %31s", idx, tok, in, o, g, pa) == 6 && n < tc_nrows) {
+      const tc_row *r = &tc_rows[n];
+      char wp[32];
+      if (r->params < 0) snprintf(wp, sizeof wp, "?"); else snprintf(wp, sizeof wp, "%ld", r->params);
+      if ((size_t)atol(idx) != n || strcmp(tok, r->tok) || strcmp(in, r->in) || strcmp(o, r->out) ||
+          strcmp(g, r->gauss ? "yes" : "no") || strcmp(pa, wp)) {
+        if (!bad) first_bad = n;
+        bad++;
+        if (bad == 1)
+          printf("    %s: line %zu is '%s', want %zu %s %s %s %s %s\n", what, n, l, n, r->tok, r->in, r->out,
+                 r->gauss ? "yes" : "no", wp);
+      }
+      n++;
+    } else {
+      bad++, n++;
+    }
+    line += len + (e != NULL);
+  }
+  T_CHECK(code == 0 && err[0] == 0 && n == tc_nrows && bad == 0 && total_ok,
+          "ntk describe %s (%s): exit %d, %zu layer lines (want %zu), %zu differ (first %zu), total line %s "
+          "(want '%s'), stderr '%s'", args, what, code, n, tc_nrows, bad, first_bad, total_ok ? "ok" : "wrong",
+          want_total, err);
+  tc_nrows = 0;
+}
+/* two runs give the same bytes on standard output, both exit 0 with something printed */
+static void tc_same(const char *a, const char *b) {
+  static char o1[65536], o2[65536];
+  char e1[4096], e2[4096];
+  int c1 = tc_run(a, o1, sizeof o1, e1, sizeof e1), c2 = tc_run(b, o2, sizeof o2, e2, sizeof e2);
+  T_CHECK(c1 == 0 && c2 == 0 && o1[0] && strcmp(o1, o2) == 0, "ntk %s (exit %d) = ntk %s (exit %d) byte for byte: '%.80s' vs '%.80s' %s",
+          a, c1, b, c2, o1, o2, e2);
+}
+static void test_cli16(void) {
+  int i;
+  t_section("cli (issue 16): --net, --shape, ntk describe");
+  /* rows of 2 columns from line 2 (a comment on line 1) */
+  tc_write("x16.txt", "# three points\n1,2\n3 4\n0.5, -1\n");
+  tc_write("y16.txt", "1\n-1\n0.5\n");
+  tc_write("xt16.txt", "0 1\n2 2\n");
+  /* CLI.md's benchmark network on 32x32x3: conv(1,3x3,same) keeps 32x32 (SAME, stride 1);
+     params: first conv 1·3·3·3 = 27, the other 20 1·3·3·1 = 9, dense(1) 1·1 = 1 (no bias:
+     --b-std 0): 27 + 180 + 1 = 208. Gaussian: conv yes, relu no, gap keeps no, dense yes. */
+  tc_add("input", "32x32x3", "32x32x3", 0, 0);
+  for (i = 0; i < 21; i++)
+    tc_add("conv(1,3x3,same)", i ? "32x32x1" : "32x32x3", "32x32x1", 1, i ? 9 : 27), tc_add("relu", "32x32x1", "32x32x1", 0, 0);
+  tc_add("gap", "32x32x1", "1", 0, 0), tc_add("dense(1)", "1", "1", 1, 1);
+  tc_describe("neural-tangents' benchmark net", "--shape 32x32x3 --width 1 --net '21*(conv(1,3x3,same) relu) gap dense(1)'", "208");
+  /* with flatten: 32·32·1 = 1024 inputs of dense(1): 27 + 180 + 1024 = 1231 */
+  tc_add("input", "32x32x3", "32x32x3", 0, 0);
+  for (i = 0; i < 21; i++)
+    tc_add("conv(1,3x3,same)", i ? "32x32x1" : "32x32x3", "32x32x1", 1, i ? 9 : 27), tc_add("relu", "32x32x1", "32x32x1", 0, 0);
+  tc_add("flatten", "32x32x1", "1024", 0, 0), tc_add("dense(1)", "1024", "1", 1, 1024);
+  tc_describe("benchmark net, flatten", "--shape 32x32x3 --width 1 --net '21*(conv(1,3x3,same) relu) flatten dense(1)'", "1231");
+  /* Myrtle-5 style on 28x28x1, width 128: convs 128·9·1 = 1152 then 128·9·128 = 147456 (×3);
+     avgpool(2, stride 2) VALID halves 28 → 14 → 7; dense 128 → 1: 128. Total 443648. */
+  {
+    const char *arch = "--net 'conv(3x3,same) relu conv(3x3,same) relu avgpool(2,stride=2) conv(3x3,same) relu "
+                       "avgpool(2,stride=2) conv(3x3,same) relu gap dense'";
+    char args[512];
+    int pass;
+    for (pass = 0; pass < 2; pass++) { /* pass 1: no --width, the conv widths and counts unknown */
+      const char *cv = pass ? "conv(3x3,same)" : "conv(128,3x3,same)", *c = pass ? "?" : "128";
+      char s28[16], s14[16], s7[16];
+      long p1 = pass ? -1 : 1152, p2 = pass ? -1 : 147456;
+      snprintf(s28, sizeof s28, "28x28x%s", c), snprintf(s14, sizeof s14, "14x14x%s", c), snprintf(s7, sizeof s7, "7x7x%s", c);
+      tc_add("input", "28x28x1", "28x28x1", 0, 0);
+      tc_add(cv, "28x28x1", s28, 1, p1), tc_add("relu", s28, s28, 0, 0);
+      tc_add(cv, s28, s28, 1, p2), tc_add("relu", s28, s28, 0, 0);
+      tc_add("avgpool(2x2,valid,stride=2x2)", s28, s14, 0, 0);
+      tc_add(cv, s14, s14, 1, p2), tc_add("relu", s14, s14, 0, 0);
+      tc_add("avgpool(2x2,valid,stride=2x2)", s14, s7, 0, 0);
+      tc_add(cv, s7, s7, 1, p2), tc_add("relu", s7, s7, 0, 0);
+      tc_add("gap", s7, c, 0, 0), tc_add("dense(1)", c, "1", 1, pass ? -1 : 128);
+      snprintf(args, sizeof args, "--shape 28x28x1 %s %s", pass ? "" : "--width 128", arch);
+      tc_describe(pass ? "Myrtle-5 style, no --width" : "Myrtle-5 style", args,
+                  pass ? "unknown (a layer's width or input channels are not set: give --width N)" : "443648");
+    }
+  }
+  /* the pre-activation residual network on 32x32x3, width 16: first conv 16·9·3 = 432, each
+     block two 16·9·16 = 2304 convs, 4 blocks: 18432; dense 16 → 1: 16. Total 18880. A res block
+     is FANOUT(2) … BRANCH (empty branch) FANIN_SUM; the sum of Gaussian branches is Gaussian. */
+  tc_add("input", "32x32x3", "32x32x3", 0, 0), tc_add("conv(16,3x3,same)", "32x32x3", "32x32x16", 1, 432);
+  for (i = 0; i < 4; i++) {
+    tc_add("res(", "32x32x16", "32x32x16", 1, 0);
+    tc_add("relu", "32x32x16", "32x32x16", 0, 0), tc_add("conv(16,3x3,same)", "32x32x16", "32x32x16", 1, 2304);
+    tc_add("relu", "32x32x16", "32x32x16", 0, 0), tc_add("conv(16,3x3,same)", "32x32x16", "32x32x16", 1, 2304);
+    tc_add("|", "32x32x16", "32x32x16", 1, 0), tc_add(")", "32x32x16", "32x32x16", 1, 0);
+  }
+  tc_add("gap", "32x32x16", "16", 1, 0), tc_add("dense(1)", "16", "1", 1, 16);
+  tc_describe("residual CNN", "--shape 32x32x3 --width 16 --net 'conv(3x3,same) 4*res(relu conv(3x3,same) relu conv(3x3,same)) gap dense'", "18880");
+  /* 1-D: 100x4, conv(32,5,same) 32·5·4 = 640, gap, dense 32 → 1: 32. Total 672. */
+  tc_add("input", "100x4", "100x4", 0, 0), tc_add("conv(32,5,same)", "100x4", "100x32", 1, 640);
+  tc_add("relu", "100x32", "100x32", 0, 0), tc_add("gap", "100x32", "32", 0, 0), tc_add("dense(1)", "32", "1", 1, 32);
+  tc_describe("1-D CNN", "--shape 100x4 --width 8 --net 'conv(32,5,same) relu gap dense'", "672");
+  /* strides and SAME pooling on 1-D: VALID conv 3, stride 2 on 9: floor((9-3)/2)+1 = 4, params
+     4·3·2 = 24; avgpool 3 stride 2 SAME: ceil(4/2) = 2; flatten 2·4 = 8; dense(2) 8·2 = 16 */
+  tc_add("input", "9x2", "9x2", 0, 0), tc_add("conv(4,3,valid,stride=2)", "9x2", "4x4", 1, 24);
+  tc_add("relu", "4x4", "4x4", 0, 0), tc_add("avgpool(3,same,edges,stride=2)", "4x4", "2x4", 0, 0);
+  tc_add("flatten", "2x4", "8", 0, 0), tc_add("dense(2)", "8", "2", 1, 16);
+  tc_describe("1-D strides", "--shape 9x2 --width 4 --outputs 2 --net 'conv(3,s=2) relu avgpool(3,same,edges,stride=2) flatten dense'", "40");
+  /* bias modes: b=none no bias (3·2 = 6), b=0 a bias (2·1 + 1 = 3), w= shown when not --w-std */
+  tc_add("input", "3", "3", 0, 0), tc_add("dense(2,b=none)", "3", "2", 1, 6), tc_add("relu", "2", "2", 0, 0);
+  tc_add("dense(1,w=2,b=0)", "2", "1", 1, 3);
+  tc_describe("bias tokens", "--shape 3 --net 'dense(2,b=none) relu dense(w=2,b=0)'", "9");
+  /* the MLP options: --depth 2 --width 3 --b-std 0.5 on D = 5: 5·3+3 = 18, 3·3+3 = 12, 3+1 = 4 */
+  tc_add("input", "5", "5", 0, 0), tc_add("dense(3)", "5", "3", 1, 18), tc_add("erf", "3", "3", 0, 0);
+  tc_add("dense(3)", "3", "3", 1, 12), tc_add("erf", "3", "3", 0, 0), tc_add("dense(1)", "3", "1", 1, 4);
+  tc_describe("MLP options", "--shape 5 --depth 2 --width 3 --b-std 0.5 --act erf", "34");
+
+  /* every token kind read back: the tokens describe prints, joined into a spec (res( as sum(,
+     branches closed), give the same description — the printer against the library's parser */
+  {
+    static const char *const specs[] = {
+        "conv(3,circular,s=2,w=1.5,b=none) relu sumpool(2x1,stride=1x2) concat(conv(2,1x1) | id) flatten "
+        "dense(2,b=0.25,param=standard)",
+        "conv(3x3,same) 2*res(relu conv(3x3,same)) relu avgpool(3,same,edges,stride=2) gap dense",
+        "dense leaky_relu:0.1 dense erf:1,2,0.5 dense cos dense layernorm(axis=hwc,eps=0.001) abrelu:0.5,2 dense "
+        "rbf:0.5 dense exp:1,0.5 dense sin:2,1,0 dense(b=0) gelu dense softplus dense(w=0.1) tanh dense sign dense "
+        "abs gsp dense"};
+    static char o1[65536], o2[65536];
+    char e[4096], args[4096], spec[4096];
+    for (i = 0; i < 3; i++) {
+      const char *line;
+      size_t k = 0;
+      int c1, c2;
+      snprintf(args, sizeof args, "describe --shape 8x8x2 --width 3 --net '%s'", specs[i]);
+      c1 = tc_run(args, o1, sizeof o1, e, sizeof e);
+      spec[0] = 0;
+      for (line = o1; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line)) {
+        char idx[32], tok[128];
+        if (line[0] == '#' || !strncmp(line, "total", 5) || sscanf(line, "%31s %127s", idx, tok) != 2) continue;
+        if (!strcmp(tok, "input")) continue;
+        if (!strcmp(tok, "res(")) strcpy(tok, "sum(");
+        if (k && spec[k - 1] == ' ' && (!strcmp(tok, ")") || !strcmp(tok, "|"))) k--; /* none before ) or | */
+        k += (size_t)snprintf(spec + k, sizeof spec - k, "%s%s", tok,
+                              tok[strlen(tok) - 1] == '(' || !strcmp(tok, "|") ? "" : " ");
+        if (k >= sizeof spec) k = sizeof spec - 1;
+      }
+      snprintf(args, sizeof args, "describe --shape 8x8x2 --width 3 --net '%s'", spec);
+      c2 = tc_run(args, o2, sizeof o2, e, sizeof e);
+      T_CHECK(c1 == 0 && c2 == 0 && o1[0] && strcmp(o1, o2) == 0, "describe's tokens read back: '%s' -> '%s': exit %d, %d, %s",
+              specs[i], spec, c1, c2, e);
+    }
+  }
+  /* usage and data errors */
+  tc_bad("kernel --depth 1 --net 'dense relu dense' x16.txt", 2, "give --depth L or --net SPEC, not both");
+  tc_bad("describe --net 'dense' --depth 3", 2, "give --depth L or --net SPEC, not both");
+  tc_bad("kernel --shape 3 x16.txt", 1, "x16.txt:2: a row has 2 columns, but --shape 3 is 3 numbers");
+  tc_bad("kernel --shape 2x2x1 --net 'conv(3x3,same) relu gap dense' x16.txt", 1, "x16.txt:2: a row has 2 columns, but --shape 2x2x1 is 4 numbers");
+  tc_bad("predict --shape 3 --train x16.txt --targets y16.txt", 1, "x16.txt:2: a row has 2 columns, but --shape 3");
+  tc_bad("apply --shape 1x3 --width 2 --seed 1 x16.txt", 1, "x16.txt:2: a row has 2 columns, but --shape 1x3");
+  tc_bad("params --shape 3 --dim 2 --width 2 --seed 1", 2, "--dim 2 but --shape 3 is 3 numbers");
+  {
+    static const char *const bad_shapes[] = {"3x", "x3", "0", "2x0x2", "2x2x2x2", "a", "3,3", "''", "-3", "2X2"};
+    for (i = 0; i < (int)(sizeof bad_shapes / sizeof bad_shapes[0]); i++) {
+      char args[128];
+      snprintf(args, sizeof args, "kernel --shape %s x16.txt", bad_shapes[i]);
+      tc_bad(args, 2, "is not HxWxC, LxC or D");
+    }
+  }
+  tc_bad("kernel --shape 99999999999x99999999999x99999999999 x16.txt", 2, "does not fit");
+  tc_bad("kernel --shape", 2, "--shape needs a value");
+  tc_bad("describe --net 'conv(16,3x3,smae)'", 2, "ntk: --net: at 'conv(16,3x3,smae)': unknown padding 'smae'");
+  tc_bad("kernel --net 'dense relu dnse' x16.txt", 2, "ntk: --net: at 'dnse': unknown");
+  tc_bad("kernel --net 'attn(4)' x16.txt", 2, "not supported yet");
+  tc_bad("kernel --net '' x16.txt", 2, "ntk: --net: at the end: no layers");
+  /* the front end's refusals: layer index (INPUT is layer 0 with --shape), token, input, reason */
+  tc_bad("describe --shape 8x8x1 --net 'conv(3,3x3) relu flatten relu dense'", 2,
+         "ntk: --net: at layer 4 'relu' (input 108): an activation needs a Gaussian input");
+  tc_bad("kernel --net 'dense relu relu dense' x16.txt", 2, "ntk: --net: at layer 2 'relu'");
+  tc_bad("describe --shape 2x2x1 --net 'conv(3,3x3) relu dense'", 2,
+         "ntk: --net: at layer 1 'conv(3,3x3,valid)' (input 2x2x1): the filter is larger than the VALID input");
+  tc_bad("describe --shape 4x4x1 --net 'sum(conv(2,3x3,same) relu | conv(2,3x3,same)) dense'", 2,
+         "ntk: --net: at layer 6, the ')' of 'sum(...)' (layer 1)");
+  /* the drivers of this build: spatial lists are described but not computed */
+  tc_bad("kernel --shape 1x2x1 --net 'conv(3,3,same) relu gap dense' x16.txt", 1,
+         "ntk: kernel: this architecture (convolution/pooling/branches) is not computed by this build of ntk.h yet");
+  tc_bad("predict --shape 2x1 --net 'conv(3,3,same) relu gap dense' --train x16.txt --targets y16.txt", 1,
+         "ntk: predict: this architecture (convolution/pooling/branches) is not computed by this build of ntk.h yet");
+  tc_bad("apply --width 3 --seed 1 --shape 2x1 --net 'conv(3,same) relu gap dense' x16.txt", 1,
+         "ntk: apply: this architecture (convolution/pooling/branches) is not computed by this build of ntk.h yet");
+  tc_bad("apply --seed 1 --net 'dense relu dense' x16.txt", 2, "apply needs --width N (the width of layer 0 'dense'");
+  tc_bad("apply --seed 1 --net 'dense(4) relu' x16.txt", 2, "a finite network ends with a dense layer");
+  tc_bad("train --seed 1 --net 'dense(4) relu dense(2)' --train x16.txt --targets y16.txt --lr 0.1 --steps 1", 1,
+         "the network has 2 outputs but y16.txt has 1 columns");
+  /* --net MLP = --depth, --shape D = no --shape, byte for byte */
+  tc_same("kernel --depth 1 x16.txt", "kernel --net 'dense relu dense' x16.txt");
+  tc_same("kernel --depth 1 x16.txt", "kernel --shape 2 x16.txt");
+  tc_same("kernel --depth 1 x16.txt", "kernel --shape 1x2 --net 'dense relu dense' x16.txt");
+  tc_same("kernel --depth 3 --act erf --w-std 1.5 --b-std 0.1 --get nngp x16.txt",
+          "kernel --net '3*(dense act) dense' --act erf --w-std 1.5 --b-std 0.1 --get nngp x16.txt");
+  tc_same("kernel --depth 2 --act gelu --param standard --width 3 x16.txt xt16.txt",
+          "kernel --net 'dense gelu dense(3) gelu dense' --param standard --width 3 --shape 2 x16.txt xt16.txt");
+  tc_same("predict --train x16.txt --targets y16.txt --test xt16.txt --time 3 --cov -",
+          "predict --net 'dense relu dense' --shape 2 --train x16.txt --targets y16.txt --test xt16.txt --time 3 --cov -");
+  tc_same("apply --width 4 --b-std 0.5 --seed 7 x16.txt", "apply --net 'dense relu dense' --width 4 --b-std 0.5 --seed 7 x16.txt");
+  tc_same("params --width 4 --b-std 0.5 --seed 7 --dim 2", "params --net 'dense(4) relu dense' --b-std 0.5 --seed 7 --shape 2");
+  tc_same("entk --width 4 --seed 7 --param standard x16.txt", "entk --width 4 --seed 7 --param standard --net 'dense relu dense' x16.txt");
+  tc_same("train --width 4 --seed 7 --train x16.txt --targets y16.txt --lr 0.1 --steps 5",
+          "train --width 4 --seed 7 --net 'dense relu dense' --shape 2 --train x16.txt --targets y16.txt --lr 0.1 --steps 5");
+}
+
 static void test_cli(void) {
   char out[65536], err[4096], root[512];
   double v[256], x[6] = {1, 2, 3, 4, 0.5, -1}, K[9], T[9];
@@ -519,6 +754,7 @@ static void test_cli(void) {
   tc_bad("predict --train dup.txt --targets y2.txt --test x.txt", 1, "--diag-reg");
   tc_bad("predict --train x.txt --targets y2.txt", 1, "rows");
   test_cli15(root);
+  test_cli16();
 }
 #else
 static void test_cli(void) { printf("  (CLI tests not built here: no popen, or a cross build)\n"); }
