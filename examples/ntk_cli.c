@@ -45,7 +45,7 @@ static const char *usage_text =
     "      --outputs K (finite networks, describe) --quad-degree G (0 = library default)\n"
     "      --shape HxWxC | LxC | D: how a row of a data file is read (NHWC, row-major)\n"
     "      --net SPEC: any architecture, e.g. '21*(conv(1,3x3,same) relu) gap dense(1)'\n"
-    "      (the text form of ../shared/CLI.md; not with --depth; the options above are its\n"
+    "      (the text form in README.md's command-line section; not with --depth; the options above are its\n"
     "      defaults: dense(N) N = --width, the last dense --outputs, w= --w-std, b= --b-std, ...)\n"
     "NAME: identity relu leaky_relu:A abrelu:A,B abs erf erf:A,B,C gelu sin sin:A,B,C cos sign\n"
     "      rbf:G (G > 0) exp:A,B tanh softplus\n"
