@@ -4370,6 +4370,9 @@ static int ntk__qrule(ntk__qctx *c, int outer, double m, double s, double res[4]
   } else {
     t0 = -NTK__Q_BULK, t1 = NTK__Q_BULK, h0 = 1;
   }
+  /* a range that is not finite (s or m overflowed) or absurdly many steps wide: no rule (and no
+     conversion of ±Inf to long) */
+  if (!(fabs(t0 / h0) <= 1e6 && fabs(t1 / h0) <= 1e6)) { c->fail = 1; return -1; }
   lo = (long)floor(t0 / h0), hi = (long)ceil(t1 / h0);
   if (lo > 0) lo = 0;
   if (hi < 0) hi = 0;
@@ -4439,6 +4442,7 @@ static void ntk__quad_dual(const ntk_layer *L, const ntk__quad *q, double q11, d
   c.L = L, c.q = q, c.fail = 0, c.amax[0] = c.amax[1] = 0;
   c.kind = L->f == ntk__tanh_f && L->df == ntk__tanh_df ? 1
            : L->f == ntk__softplus_f && L->df == ntk__softplus_df ? 2 : 0;
+  if (!(ntk__finite_d(q11) && ntk__finite_d(q22) && ntk__finite_d(q12))) { *T = *Td = NAN; return; }
   if (q11 < q22) { double t = q11; q11 = q22, q22 = t; }
   if (!(q11 > 0)) { /* u = v = 0 */
     double f, df;

@@ -217,6 +217,16 @@ static void test_quad_contract(void) {
   size_t i;
   long n0, n1;
   t_section("quad: quad_degree adds nodes and keeps the accuracy; no convergence gives NaN");
+  /* a variance that overflowed (σ_w = 1e200: q = inf; the fuzzer found the rule's range
+     converted ±Inf to long and looped ~2^63 times): NaN at once, NTK_ERR_NON_FINITE */
+  {
+    ntk_layer net[3];
+    ntk_real x[4] = {1, 2, 3, 4}, K[4];
+    size_t nl = ntk_mlp(net, 3, 1, 0, ntk_tanh(), 1e200, 0, 1);
+    tq_dual(&net[1], INFINITY, INFINITY, INFINITY, &T, &Td);
+    T_CHECK(T != T && Td != Td, "tanh at q = inf: T %g, Ṫ %g (want NaN)", T, Td);
+    T_STATUS(ntk_kernel(net, nl, x, 2, NULL, 0, 2, K, NULL), NTK_ERR_NON_FINITE);
+  }
   /* quad_degree = 200: at least 200 nodes per 1-D rule (≥ 200² φ calls), still within the tolerance */
   for (i = 0; i < sizeof tq_refs / sizeof tq_refs[0]; i++)
     if (!strcmp(tq_refs[i].act, "tanh") && tq_refs[i].q11 == 2 && tq_refs[i].q22 == 2 && tq_refs[i].rho == 0.5) r = &tq_refs[i];
