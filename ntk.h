@@ -5134,14 +5134,20 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
   if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) return NTK_OK;
   for (i = 0; i < n1 * dim; i++) if (!ntk__finite(x1[i])) return NTK_ERR_NON_FINITE;
   if (!sym) for (i = 0; i < n2 * dim; i++) if (!ntk__finite(x2[i])) return NTK_ERR_NON_FINITE;
-  /* diagonal only: every layer's needed offsets are {0} (or its output is one position) */
-  S.diag = A->in[0] * A->in[1] == 1 || (!A->need_all && !A->need_r[0] && !A->need_r[1]);
+  /* diagonal only when the readout needs offset 0 alone at every layer: the output is one
+     position and no layer mixes offsets, i.e. no pool wider than 1×1 and no global pool on a
+     spatial input (a conv maps input offset s·k to output offset k, its taps the same on both
+     sides: offset 0 needs offset 0; the front end's need_r adds f − 1 for a conv, a superset) */
+  S.diag = 1;
   S.maxp = A->in[0] * A->in[1];
   d = 0;
   for (l = 0; l < L; l++) {
     const ntk__arch_layer *R = &A->l[l];
-    size_t po = R->out[0] * R->out[1];
-    if (po > 1 && (R->need_all || R->need_r[0] || R->need_r[1])) S.diag = 0;
+    size_t po = R->out[0] * R->out[1], pin = R->in[0] * R->in[1];
+    ntk_layer_kind kd = layers[l].kind;
+    if (pin > 1 && (kd == NTK_LAYER_GLOBAL_AVG_POOL || kd == NTK_LAYER_GLOBAL_SUM_POOL ||
+                    ((kd == NTK_LAYER_AVG_POOL || kd == NTK_LAYER_SUM_POOL) && R->f[0] * R->f[1] > 1)))
+      S.diag = 0;
     if (po > S.maxp) S.maxp = po;
     if (layers[l].kind == NTK_LAYER_FANOUT && ++d > S.depth) S.depth = d;
     if (layers[l].kind == NTK_LAYER_FANIN_SUM || layers[l].kind == NTK_LAYER_FANIN_CONCAT) d--;
