@@ -61,9 +61,13 @@
    ---------------------------------------------------------------------------------------------
    WHAT ntk.h DOES NOT DO (YET)
    ---------------------------------------------------------------------------------------------
-   Convolution, pooling, attention and other spatial layers (the layer kinds are an enum that
-   can grow); kernels larger than memory (no batching); GPUs; complex numbers; column-major
-   arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
+   Finite networks (ntk_net_*: training, empirical kernels) of spatial or branched layer lists
+   (convolution, pooling, LayerNorm, FANOUT/FANIN): the infinite-width kernel (ntk_kernel)
+   computes them, the finite-network calls return NTK_ERR_UNSUPPORTED; attention; a spatial
+   covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); the
+   spatial kernel's offset-slice speed-ups beyond the Flatten case (a GAP network materialises
+   each pair's (h·w)² covariance, see ntk_kernel); kernels larger than memory (no batching);
+   GPUs; complex numbers; column-major arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
    φ′ evaluations per kernel entry and layer at pre-activation variances up to ~100, growing like
    log² of the variance (~45000 at 1e8), see NTK_QUAD_DEGREE.
 */
@@ -484,7 +488,20 @@ typedef struct ntk_kernel_desc {
    NTK_ERR_NON_FINITE. The outputs are then complete as computed: every requested entry is
    written (both triangles), the unrepresentable ones as ±Inf or NaN; where only a variance on
    the way overflowed, finite entries can be meaningless. Use them to see what overflowed,
-   never as a kernel. */
+   never as a kernel.
+   Spatial and branched networks (INPUT, CONV, pools, global pools, FLATTEN, LAYER_NORM,
+   FANOUT … FANIN; the front end's rules, ntk_layers_describe): neural-tangents' (stax)
+   infinite-width NNGP and NTK, per output unit, computed pair by pair on the covariance between
+   the positions of x and x′ — the full (h·w × h·w) Q and Θ images of each layer, or only their
+   spatial diagonal when no pool wider than 1×1 and no global pool sees a spatial input (a
+   Flatten readout: O(h·w·L) per entry instead of O((h·w)²·L)). Each point's self pair (x, x)
+   runs first, in full; its diagonals are the variances every later pair reads, and with
+   x2 = NULL it is the diagonal entry (ρ = 1 exactly), each unordered pair computed once and
+   mirrored. The network's output must be one position (else NTK_ERR_UNSUPPORTED). Memory
+   beyond the outputs: (n1 + n2)·Σ_act (1 + k)·h·w values (the variance and its k ≤ 5 dual
+   values per position at each activation or LayerNorm input), plus per thread one pair's
+   working set, (4 + 4·FANOUT depth)·(h·w)² values for the largest layer (h·w values on the
+   diagonal path): 32 MB per thread at 32×32 in double. Threads run over rows of pairs. */
 NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
                              size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
                              ntk_real *ntk);
@@ -4899,22 +4916,45 @@ static void ntk__sk_axis(ntk_real *out, const ntk_real *in, size_t A, size_t n, 
       }
     return;
   }
+  if (!pool) { /* conv: row (a, o, b) of the output from rows (a, tap(o, d), b), d < f */
+    long tp[256];
+    int have = m * f <= 256, contig = s == 1 && !circ;
+    for (o = 0; have && o < m; o++)
+      for (d = 0; d < f; d++) tp[o * f + d] = ntk__sk_tap(o, d, s, lo, n, circ);
+    for (a = 0; a < A; a++)
+      for (o = 0; o < m; o++)
+        for (b = 0; b < B; b++) {
+          ntk_real *dst = out + ((a * m + o) * B + b) * m * C;
+          for (c = 0; c < m * C; c++) dst[c] = 0;
+          for (d = 0; d < f; d++) {
+            long i = have ? tp[o * f + d] : ntk__sk_tap(o, d, s, lo, n, circ);
+            const ntk_real *src;
+            if (i < 0) continue;
+            src = in + ((a * n + (size_t)i) * B + b) * n * C;
+            if (contig) { /* j = p + d − lo: one contiguous run */
+              size_t p0 = lo > d ? lo - d : 0, p1 = n + lo <= d ? 0 : n + lo - d < m ? n + lo - d : m;
+              const ntk_real *sr = src + (p0 + d - lo) * C;
+              ntk_real *dr = dst + p0 * C;
+              for (c = 0; p1 > p0 && c < (p1 - p0) * C; c++) dr[c] += sr[c];
+              continue;
+            }
+            for (p = 0; p < m; p++) {
+              long j = have ? tp[p * f + d] : ntk__sk_tap(p, d, s, lo, n, circ);
+              if (j < 0) continue;
+              for (c = 0; c < C; c++) dst[p * C + c] += src[(size_t)j * C + c];
+            }
+          }
+          for (c = 0; c < m * C; c++) dst[c] *= inv_f;
+        }
+    return;
+  }
   for (a = 0; a < A; a++)
     for (o = 0; o < m; o++)
       for (b = 0; b < B; b++)
         for (p = 0; p < m; p++) {
           ntk_real *dst = out + (((a * m + o) * B + b) * m + p) * C, sc;
           for (c = 0; c < C; c++) dst[c] = 0;
-          if (!pool) {
-            for (d = 0; d < f; d++) {
-              long i = ntk__sk_tap(o, d, s, lo, n, circ), j = ntk__sk_tap(p, d, s, lo, n, circ);
-              const ntk_real *src;
-              if (i < 0 || j < 0) continue;
-              src = in + (((a * n + (size_t)i) * B + b) * n + (size_t)j) * C;
-              for (c = 0; c < C; c++) dst[c] += src[c];
-            }
-            sc = inv_f;
-          } else {
+          {
             size_t n1 = 0, n2 = 0;
             for (d = 0; d < f; d++) {
               long i = ntk__sk_tap(o, d, s, lo, n, circ);
