@@ -61,9 +61,13 @@
    ---------------------------------------------------------------------------------------------
    WHAT ntk.h DOES NOT DO (YET)
    ---------------------------------------------------------------------------------------------
-   Convolution, pooling, attention and other spatial layers (the layer kinds are an enum that
-   can grow); kernels larger than memory (no batching); GPUs; complex numbers; column-major
-   arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
+   Finite networks (ntk_net_*: training, empirical kernels) of spatial or branched layer lists
+   (convolution, pooling, LayerNorm, FANOUT/FANIN): the infinite-width kernel (ntk_kernel)
+   computes them, the finite-network calls return NTK_ERR_UNSUPPORTED; attention; a spatial
+   covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); the
+   spatial kernel's offset-slice speed-ups beyond the Flatten case (a GAP network materialises
+   each pair's (h·w)² covariance, see ntk_kernel); kernels larger than memory (no batching);
+   GPUs; complex numbers; column-major arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
    φ′ evaluations per kernel entry and layer at pre-activation variances up to ~100, growing like
    log² of the variance (~45000 at 1e8), see NTK_QUAD_DEGREE.
 */
@@ -484,7 +488,20 @@ typedef struct ntk_kernel_desc {
    NTK_ERR_NON_FINITE. The outputs are then complete as computed: every requested entry is
    written (both triangles), the unrepresentable ones as ±Inf or NaN; where only a variance on
    the way overflowed, finite entries can be meaningless. Use them to see what overflowed,
-   never as a kernel. */
+   never as a kernel.
+   Spatial and branched networks (INPUT, CONV, pools, global pools, FLATTEN, LAYER_NORM,
+   FANOUT … FANIN; the front end's rules, ntk_layers_describe): neural-tangents' (stax)
+   infinite-width NNGP and NTK, per output unit, computed pair by pair on the covariance between
+   the positions of x and x′ — the full (h·w × h·w) Q and Θ images of each layer, or only their
+   spatial diagonal when no pool wider than 1×1 and no global pool sees a spatial input (a
+   Flatten readout: O(h·w·L) per entry instead of O((h·w)²·L)). Each point's self pair (x, x)
+   runs first, in full; its diagonals are the variances every later pair reads, and with
+   x2 = NULL it is the diagonal entry (ρ = 1 exactly), each unordered pair computed once and
+   mirrored. The network's output must be one position (else NTK_ERR_UNSUPPORTED). Memory
+   beyond the outputs: (n1 + n2)·Σ_act (1 + k)·h·w values (the variance and its k ≤ 5 dual
+   values per position at each activation or LayerNorm input), plus per thread one pair's
+   working set, (4 + 4·FANOUT depth)·(h·w)² values for the largest layer (h·w values on the
+   diagonal path): 32 MB per thread at 32×32 in double. Threads run over rows of pairs. */
 NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
                              size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
                              ntk_real *ntk);
@@ -4618,6 +4635,9 @@ NTK__VEC static int ntk__any_nonfinite2(const ntk_real *x, const ntk_real *y, si
 #undef NTK__NONFINITE_BODY
 static int ntk__any_nonfinite(const ntk_real *x, size_t n) { return ntk__any_nonfinite2(x, x, n); }
 
+static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size_t L, const ntk_real *x1,
+                               size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
+                               ntk_real *ntk, const ntk_kernel_desc *dd, int sym);
 NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
                                 size_t n1, const ntk_real *x2, size_t n2, size_t dim,
                                 ntk_real *nngp, ntk_real *ntk, const ntk_kernel_desc *desc) {
@@ -4636,7 +4656,10 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
   if (sym) n2 = n1, x2 = x1;
   /* the front end: shapes and fan-ins ('standard' Dense layers need the finite input width) */
   st = ntk__arch_init(&A, layers, n_layers, dim, &i, &why);
-  if (st == NTK_OK && A.spatial) st = NTK_ERR_UNSUPPORTED; /* spatial/branched: not yet (issue 16) */
+  if (st == NTK_OK && A.spatial) { /* spatial/branched: the [skernel] driver */
+    st = ntk__skernel(&A, layers, n_layers, x1, n1, x2, n2, dim, nngp, ntk, &dd, sym);
+    goto done;
+  }
   if (st != NTK_OK) goto done;
   if (dim == 0 || (n1 > 0 && !x1) || (n2 > 0 && !x2)) { st = NTK_ERR_INVALID_ARG; goto done; }
   (void)ntk__mul(ntk__mul(n1 > n2 ? n1 : n2, dim, &ok), sizeof(ntk_real), &ok);
@@ -4830,6 +4853,485 @@ NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk
                              size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
                              ntk_real *ntk) {
   return ntk_kernel_ex(layers, n_layers, x1, n1, x2, n2, dim, nngp, ntk, NULL);
+}
+
+/* ============================================================================================
+   [skernel] the spatial kernel: NNGP and NTK of networks with spatial or branch layers
+   --------------------------------------------------------------------------------------------
+   Driven by the front end's ntk__arch (shapes, resolved filters/strides/paddings, fan-ins,
+   producers of branch inputs, needed offsets). State per pair (x, x′): the covariance images
+   Q(i, j) and Θ(i, j) between the positions i of x and j of x′ at the current layer,
+   materialised (P × P, P = h·w), or only their spatial diagonal when the readout needs
+   nothing else anywhere (a Flatten readout without pools: the front end's needed offsets are
+   {0} at every layer). Per point, the self-covariance diagonals the activations and
+   LayerNorms read (q(x, x)(i, i) at their inputs, with ntk__dual_point's values), computed
+   first by running the pair (x, x) through the same code in full (pools mix its off-diagonal
+   entries into later variances). With x2 = NULL the diagonal K(x, x) is that self pair, so
+   ρ = 1 exactly there, and each unordered pair is computed once and mirrored. Memory: the
+   outputs, (n1 + n2)·Σ_act (1 + slots)·P per-point values, and per thread one pair's working
+   set, (4 + 4·FANOUT depth)·P_max² reals (P_max diagonal-only).
+   ============================================================================================ */
+typedef struct ntk__sk {
+  const ntk_layer *layers;
+  const ntk__arch *A;
+  size_t L;
+  ntk__quad *quad;   /* (L) */
+  size_t *tab;       /* (L): offset of layer l's values in a point's table (activations, LN) */
+  size_t tab_n;      /* reals per point */
+  size_t maxp, maxpp; /* max positions of any layer's input/output, and the state size */
+  size_t depth;      /* FANOUT nesting */
+  size_t ws_n;       /* reals of one thread's workspace */
+  int diag;          /* the spatial diagonal only */
+} ntk__sk;
+
+/* the input position read by output o through tap d along one axis, or −1 (a zero tap) */
+static NTK__INLINE long ntk__sk_tap(size_t o, size_t d, size_t s, size_t lo, size_t n, int circ) {
+  long p = (long)(s * o + d) - (long)lo, nn = (long)n;
+  if (circ) return ((p % nn) + nn) % nn;
+  return p >= 0 && p < nn ? p : -1;
+}
+
+/* One axis of a conv (pool = 0: the same tap on both sides, sum/f) or of a pool (every tap
+   pair, sum / div) on the tensor in (A, n, B, n, C) → out (A, m, B, m, C). div: 1 (sum pool),
+   f² (avg pool), or the in-image tap counts n(o)·n(p) (normalize_edges, not CIRCULAR). Diagonal
+   mode (B = 0): in (A, n, C) → out (A, m, C), the i = j entries only. */
+static void ntk__sk_axis(ntk_real *out, const ntk_real *in, size_t A, size_t n, size_t m, size_t B, size_t C,
+                         size_t f, size_t s, size_t lo, int circ, int pool, int avg, int edges) {
+  size_t a, o, b, p, d, e, c;
+  ntk_real inv_f = (ntk_real)(1.0 / (double)f), inv_ff = (ntk_real)(1.0 / ((double)f * (double)f));
+  if (B == 0) { /* diagonal */
+    for (a = 0; a < A; a++)
+      for (o = 0; o < m; o++) {
+        ntk_real *dst = out + (a * m + o) * C;
+        size_t cnt = 0;
+        for (c = 0; c < C; c++) dst[c] = 0;
+        for (d = 0; d < f; d++) {
+          long i = ntk__sk_tap(o, d, s, lo, n, circ);
+          const ntk_real *src;
+          if (i < 0) continue;
+          cnt++;
+          src = in + (a * n + (size_t)i) * C;
+          for (c = 0; c < C; c++) dst[c] += src[c];
+        }
+        { /* a diagonal-only pool has f = 1 (the front end needs offsets f − 1 otherwise) */
+          ntk_real sc = !pool ? inv_f : !avg ? 1 : edges && !circ ? (cnt ? (ntk_real)(1.0 / ((double)cnt * (double)cnt)) : 0) : inv_ff;
+          for (c = 0; c < C; c++) dst[c] *= sc;
+        }
+      }
+    return;
+  }
+  if (!pool) { /* conv: row (a, o, b) of the output from rows (a, tap(o, d), b), d < f */
+    long tp[256];
+    int have = m * f <= 256, contig = s == 1 && !circ;
+    for (o = 0; have && o < m; o++)
+      for (d = 0; d < f; d++) tp[o * f + d] = ntk__sk_tap(o, d, s, lo, n, circ);
+    for (a = 0; a < A; a++)
+      for (o = 0; o < m; o++)
+        for (b = 0; b < B; b++) {
+          ntk_real *dst = out + ((a * m + o) * B + b) * m * C;
+          for (c = 0; c < m * C; c++) dst[c] = 0;
+          for (d = 0; d < f; d++) {
+            long i = have ? tp[o * f + d] : ntk__sk_tap(o, d, s, lo, n, circ);
+            const ntk_real *src;
+            if (i < 0) continue;
+            src = in + ((a * n + (size_t)i) * B + b) * n * C;
+            if (contig) { /* j = p + d − lo: one contiguous run */
+              size_t p0 = lo > d ? lo - d : 0, p1 = n + lo <= d ? 0 : n + lo - d < m ? n + lo - d : m;
+              const ntk_real *sr = src + (p0 + d - lo) * C;
+              ntk_real *dr = dst + p0 * C;
+              for (c = 0; p1 > p0 && c < (p1 - p0) * C; c++) dr[c] += sr[c];
+              continue;
+            }
+            for (p = 0; p < m; p++) {
+              long j = have ? tp[p * f + d] : ntk__sk_tap(p, d, s, lo, n, circ);
+              if (j < 0) continue;
+              for (c = 0; c < C; c++) dst[p * C + c] += src[(size_t)j * C + c];
+            }
+          }
+          for (c = 0; c < m * C; c++) dst[c] *= inv_f;
+        }
+    return;
+  }
+  for (a = 0; a < A; a++)
+    for (o = 0; o < m; o++)
+      for (b = 0; b < B; b++)
+        for (p = 0; p < m; p++) {
+          ntk_real *dst = out + (((a * m + o) * B + b) * m + p) * C, sc;
+          for (c = 0; c < C; c++) dst[c] = 0;
+          {
+            size_t n1 = 0, n2 = 0;
+            for (d = 0; d < f; d++) {
+              long i = ntk__sk_tap(o, d, s, lo, n, circ);
+              if (i < 0) continue;
+              n1++;
+              for (e = 0; e < f; e++) {
+                long j = ntk__sk_tap(p, e, s, lo, n, circ);
+                const ntk_real *src;
+                if (j < 0) continue;
+                src = in + (((a * n + (size_t)i) * B + b) * n + (size_t)j) * C;
+                for (c = 0; c < C; c++) dst[c] += src[c];
+              }
+            }
+            for (e = 0; e < f; e++) n2 += ntk__sk_tap(p, e, s, lo, n, circ) >= 0;
+            sc = !avg ? 1 : edges && !circ ? (ntk_real)(1.0 / ((double)n1 * (double)n2)) : inv_ff;
+          }
+          for (c = 0; c < C; c++) dst[c] *= sc;
+        }
+}
+
+/* A conv or pool layer on one tensor (h axis, then w axis): in (H, W, H, W) at *q → out
+   (Ho, Wo, Ho, Wo), through tmp; returns the buffer holding the result (q or tmp). */
+static ntk_real *ntk__sk_spatial(const ntk__sk *S, const ntk__arch_layer *R, const ntk_layer *L, ntk_real *q,
+                                 ntk_real *tmp) {
+  int circ = L->padding == NTK_PAD_CIRCULAR, pool = L->kind != NTK_LAYER_CONV;
+  int avg = L->kind == NTK_LAYER_AVG_POOL, edges = avg && (L->flags & NTK_POOL_NORMALIZE_EDGES);
+  size_t H = R->in[0], W = R->in[1], Ho = R->out[0], Wo = R->out[1];
+  if (S->diag) {
+    ntk__sk_axis(tmp, q, 1, H, Ho, 0, W, R->f[0], R->s[0], R->lo[0], circ, pool, avg, edges);
+    ntk__sk_axis(q, tmp, Ho, W, Wo, 0, 1, R->f[1], R->s[1], R->lo[1], circ, pool, avg, edges);
+    return q;
+  }
+  ntk__sk_axis(tmp, q, 1, H, Ho, W, W, R->f[0], R->s[0], R->lo[0], circ, pool, avg, edges);
+  ntk__sk_axis(q, tmp, Ho, W, Wo, Ho, 1, R->f[1], R->s[1], R->lo[1], circ, pool, avg, edges);
+  return q;
+}
+
+/* Dense/Conv's affine step on n entries: as ntk__kernel_seg's Dense (fan-in from the front end) */
+static void ntk__sk_affine(const ntk_layer *L, const ntk__arch_layer *R, size_t n, ntk_real *q, ntk_real *th) {
+  ntk_real w2 = (ntk_real)(L->w_std * L->w_std), b2 = (ntk_real)(ntk__bstd(L) * ntk__bstd(L));
+  size_t j;
+  if (th && L->param == NTK_PARAM_STANDARD) {
+    ntk_real nin = (ntk_real)(double)R->fan_in, one = R->has_bias ? 1 : 0;
+    for (j = 0; j < n; j++) th[j] = nin * q[j] + w2 * th[j] + one;
+    for (j = 0; j < n; j++) q[j] = w2 * q[j] + b2;
+  } else {
+    for (j = 0; j < n; j++) q[j] = w2 * q[j] + b2;
+    if (th)
+      for (j = 0; j < n; j++) th[j] = q[j] + w2 * th[j];
+  }
+}
+
+/* One pair (xa, xb): NNGP into *kq, NTK into *kt (kt NULL: not wanted). ta, tb: the points'
+   tables; self (xa = xb, ta = tb): the tables are filled here from the pair's own diagonals.
+   ws: S->ws_n reals. */
+static void ntk__sk_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *xb, ntk_real *ta,
+                         const ntk_real *tb, int self, ntk_real *ws, ntk_real *kq, ntk_real *kt) {
+  const ntk__arch *A = S->A;
+  size_t PP = S->maxpp, l, i, j, k, top = 0, P, c = A->in[2];
+  ntk_real *q = ws, *t = ws + PP, *tq = ws + 2 * PP, *tt = ws + 3 * PP, *fill = ws + (4 + 4 * S->depth) * PP;
+  int wt = kt != NULL, dg = S->diag;
+  /* the input: Q(i, j) = x[i, :]·x′[j, :]/c (double sums), Θ = 0 */
+  P = A->in[0] * A->in[1];
+  for (i = 0; i < P; i++)
+    for (j = dg ? i : 0; j < (dg ? i + 1 : P); j++) {
+      double acc = 0;
+      for (k = 0; k < c; k++) acc += (double)xa[i * c + k] * (double)xb[j * c + k];
+      q[dg ? i : i * P + j] = (ntk_real)(acc / (double)c);
+    }
+  if (wt) memset(t, 0, (dg ? P : P * P) * sizeof(ntk_real));
+  for (l = 0; l < S->L; l++) {
+    const ntk_layer *L = &S->layers[l];
+    const ntk__arch_layer *R = &A->l[l];
+    size_t n = dg ? P : P * P;
+    switch (L->kind) {
+    case NTK_LAYER_INPUT: case NTK_LAYER_IDENTITY: break;
+    case NTK_LAYER_DENSE: ntk__sk_affine(L, R, n, q, wt ? t : NULL); break;
+    case NTK_LAYER_CONV: case NTK_LAYER_AVG_POOL: case NTK_LAYER_SUM_POOL:
+      ntk__sk_spatial(S, R, L, q, tq);
+      if (wt) ntk__sk_spatial(S, R, L, t, tt);
+      P = R->out[0] * R->out[1], n = dg ? P : P * P;
+      if (L->kind == NTK_LAYER_CONV) ntk__sk_affine(L, R, n, q, wt ? t : NULL);
+      break;
+    case NTK_LAYER_GLOBAL_AVG_POOL: case NTK_LAYER_GLOBAL_SUM_POOL: case NTK_LAYER_FLATTEN: {
+      double aq = 0, at = 0, div;
+      if (dg || L->kind == NTK_LAYER_FLATTEN) {
+        for (i = 0; i < P; i++) aq += (double)q[dg ? i : i * P + i];
+        if (wt) for (i = 0; i < P; i++) at += (double)t[dg ? i : i * P + i];
+      } else {
+        for (i = 0; i < n; i++) aq += (double)q[i];
+        if (wt) for (i = 0; i < n; i++) at += (double)t[i];
+      }
+      div = L->kind == NTK_LAYER_FLATTEN ? (double)P : L->kind == NTK_LAYER_GLOBAL_AVG_POOL ? (double)P * (double)P : 1;
+      q[0] = (ntk_real)(aq / div);
+      if (wt) t[0] = (ntk_real)(at / div);
+      P = 1;
+      break;
+    }
+    case NTK_LAYER_LAYER_NORM: {
+      /* x / √(mean over the normalised group of (ε + q(i′, i′))): 1/√d per position in the table */
+      ntk_real *ra = ta + S->tab[l];
+      const ntk_real *rb = tb + S->tab[l];
+      if (self) {
+        int ax = L->flags ? L->flags : NTK_AXIS_C;
+        double eps = L->eps > 0 ? L->eps : 1e-12;
+        size_t H = R->in[0], W = R->in[1], a, b;
+        for (i = 0; i < P; i++) {
+          size_t ih = i / W, iw = i % W, cnt = 0;
+          double d = 0;
+          for (a = 0; a < H; a++)
+            for (b = 0; b < W; b++) {
+              size_t p = a * W + b;
+              if ((!(ax & NTK_AXIS_H) && a != ih) || (!(ax & NTK_AXIS_W) && b != iw)) continue;
+              d += eps + (double)q[dg ? p : p * P + p], cnt++;
+            }
+          fill[i] = (ntk_real)(1 / sqrt(d / (double)cnt));
+        }
+        memcpy(ra, fill, P * sizeof(ntk_real));
+        rb = ra;
+      }
+      for (i = 0; i < P; i++) {
+        if (dg) {
+          ntk_real sc = ra[i] * rb[i];
+          q[i] *= sc;
+          if (wt) t[i] *= sc;
+          continue;
+        }
+        for (j = 0; j < P; j++) {
+          ntk_real sc = ra[i] * rb[j];
+          q[i * P + j] *= sc;
+          if (wt) t[i * P + j] *= sc;
+        }
+      }
+      break;
+    }
+    case NTK_LAYER_FANOUT: {
+      ntk_real *base = ws + (4 + 4 * top) * PP;
+      memcpy(base, q, n * sizeof(ntk_real)), memset(base + 2 * PP, 0, n * sizeof(ntk_real));
+      if (wt) memcpy(base + PP, t, n * sizeof(ntk_real)), memset(base + 3 * PP, 0, n * sizeof(ntk_real));
+      top++;
+      break;
+    }
+    case NTK_LAYER_BRANCH: case NTK_LAYER_FANIN_SUM: case NTK_LAYER_FANIN_CONCAT: {
+      /* this branch's end joins the accumulator: weight 1 (sum) or c_b / Σc (concat) */
+      size_t fi = L->kind == NTK_LAYER_BRANCH ? A->l[R->mate].mate : l; /* the FANIN */
+      ntk_real *base = ws + (4 + 4 * (top - 1)) * PP, wgt = 1;
+      if (S->layers[fi].kind == NTK_LAYER_FANIN_CONCAT) wgt = (ntk_real)((double)R->in[2] / (double)A->l[fi].out[2]);
+      for (i = 0; i < n; i++) base[2 * PP + i] += wgt * q[i];
+      if (wt) for (i = 0; i < n; i++) base[3 * PP + i] += wgt * t[i];
+      if (L->kind == NTK_LAYER_BRANCH) { /* the next branch starts from the FANOUT's value */
+        P = A->l[R->mate].out[0] * A->l[R->mate].out[1], n = dg ? P : P * P;
+        memcpy(q, base, n * sizeof(ntk_real));
+        if (wt) memcpy(t, base + PP, n * sizeof(ntk_real));
+      } else {
+        memcpy(q, base + 2 * PP, n * sizeof(ntk_real));
+        if (wt) memcpy(t, base + 3 * PP, n * sizeof(ntk_real));
+        top--;
+      }
+      break;
+    }
+    default: { /* an activation: ntk__dual row by row, q11 = q(x, x)(i, i), q22 = q(x′, x′)(j, j) */
+      int np = ntk__dual_npt(L->kind), s;
+      ntk_real *va = ta + S->tab[l];
+      const ntk_real *vb = tb + S->tab[l];
+      ntk__dual_aux aux;
+      if (self) {
+        for (i = 0; i < P; i++) va[i] = q[dg ? i : i * P + i];
+        for (i = 0; i < P; i++) {
+          ntk_real o[NTK__NPT];
+          ntk__dual_point(L, va[i], o);
+          for (s = 0; s < np; s++) va[(size_t)(1 + s) * P + i] = o[s];
+        }
+        vb = va;
+      }
+      if (dg) { /* both points vary along the run: the dual computes their values itself */
+        ntk__dual(L, &S->quad[l], P, va, vb, q, wt ? t : NULL, NULL);
+        break;
+      }
+      memset(&aux, 0, sizeof aux);
+      if (np) {
+        aux.s2 = vb + P, aux.r2 = vb + 2 * P;
+        for (s = 2; s < np; s++) aux.x2[s - 2] = vb + (size_t)(1 + s) * P;
+      }
+      for (i = 0; i < P; i++) {
+        for (j = 0; j < P; j++) fill[j] = va[i];
+        if (np) {
+          aux.s1 = va[P + i], aux.r1 = va[2 * P + i];
+          for (s = 2; s < np; s++) aux.x1[s - 2] = va[(size_t)(1 + s) * P + i];
+        }
+        ntk__dual(L, &S->quad[l], P, fill, vb, q + i * P, wt ? t + i * P : NULL, np ? &aux : NULL);
+      }
+      break;
+    }
+    }
+  }
+  *kq = q[0];
+  if (wt) *kt = t[0];
+}
+
+/* the driver: arguments as ntk_kernel_ex, the front end's A of the list */
+static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size_t L, const ntk_real *x1,
+                               size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
+                               ntk_real *ntk, const ntk_kernel_desc *dd, int sym) {
+  ntk__sk S;
+  ntk_status st = NTK_OK;
+  size_t l, i, d, np_tot, npts, tabs_n, total;
+  int ok = 1, nthreads, cancelled = 0, nonfinite = 0;
+  ntk_real *tabs = NULL, *ws = NULL;
+  size_t done_units = 0;
+  memset(&S, 0, sizeof S);
+  S.layers = layers, S.A = A, S.L = L;
+  if (dim == 0 || (n1 > 0 && !x1) || (n2 > 0 && !x2)) return NTK_ERR_INVALID_ARG;
+  if (A->out[0] * A->out[1] != 1) return NTK_ERR_UNSUPPORTED; /* a spatial output: no (n1, n2) kernel */
+  (void)ntk__mul(ntk__mul(n1 > n2 ? n1 : n2, dim, &ok), sizeof(ntk_real), &ok);
+  (void)ntk__mul(ntk__mul(n1, n2, &ok), sizeof(ntk_real), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) return NTK_OK;
+  for (i = 0; i < n1 * dim; i++) if (!ntk__finite(x1[i])) return NTK_ERR_NON_FINITE;
+  if (!sym) for (i = 0; i < n2 * dim; i++) if (!ntk__finite(x2[i])) return NTK_ERR_NON_FINITE;
+  /* diagonal only when the readout needs offset 0 alone at every layer: the output is one
+     position and no layer mixes offsets, i.e. no pool wider than 1×1 and no global pool on a
+     spatial input (a conv maps input offset s·k to output offset k, its taps the same on both
+     sides: offset 0 needs offset 0; the front end's need_r adds f − 1 for a conv, a superset) */
+  S.diag = 1;
+  S.maxp = A->in[0] * A->in[1];
+  d = 0;
+  for (l = 0; l < L; l++) {
+    const ntk__arch_layer *R = &A->l[l];
+    size_t po = R->out[0] * R->out[1], pin = R->in[0] * R->in[1];
+    ntk_layer_kind kd = layers[l].kind;
+    if (pin > 1 && (kd == NTK_LAYER_GLOBAL_AVG_POOL || kd == NTK_LAYER_GLOBAL_SUM_POOL ||
+                    ((kd == NTK_LAYER_AVG_POOL || kd == NTK_LAYER_SUM_POOL) && R->f[0] * R->f[1] > 1)))
+      S.diag = 0;
+    if (po > S.maxp) S.maxp = po;
+    if (layers[l].kind == NTK_LAYER_FANOUT && ++d > S.depth) S.depth = d;
+    if (layers[l].kind == NTK_LAYER_FANIN_SUM || layers[l].kind == NTK_LAYER_FANIN_CONCAT) d--;
+  }
+  S.maxpp = S.diag ? S.maxp : ntk__mul(S.maxp, S.maxp, &ok);
+  S.ws_n = ntk__add(ntk__mul(S.maxpp, 4 + 4 * S.depth, &ok), S.maxp, &ok);
+  S.tab = (size_t *)NTK_MALLOC(L * sizeof(size_t));
+  S.quad = (ntk__quad *)NTK_MALLOC(L * sizeof(ntk__quad));
+  if (!S.tab || !S.quad) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  memset(S.quad, 0, L * sizeof(ntk__quad));
+  for (l = 0, S.tab_n = 0; l < L; l++) {
+    const ntk_layer *ly = &layers[l];
+    size_t p = A->l[l].in[0] * A->l[l].in[1], slots = 0;
+    unsigned pr = ntk__props(ly->kind);
+    S.tab[l] = S.tab_n;
+    if (ly->kind == NTK_LAYER_LAYER_NORM) slots = 1;
+    else if ((pr & NTK__K_ACT) && ly->kind != NTK_LAYER_IDENTITY) slots = 1 + (size_t)ntk__dual_npt(ly->kind);
+    S.tab_n = ntk__add(S.tab_n, ntk__mul(slots, p, &ok), &ok);
+    if (ntk__is_quadrature(ly->kind)) {
+      st = ntk__quad_init(&S.quad[l], ly->quad_degree ? ly->quad_degree : NTK_QUAD_DEGREE);
+      if (st != NTK_OK) goto done;
+    }
+  }
+  npts = n1 + (sym ? 0 : n2);
+  tabs_n = ntk__mul(npts, S.tab_n ? S.tab_n : 1, &ok);
+  nthreads = dd->threads > 0 ? dd->threads : ntk__max_threads();
+  { /* a small kernel on one thread: a parallel region costs more than it saves (busy cores) */
+    double work = (double)(npts + (sym ? n1 * (n1 - 1) / 2 : n1 * n2)) * (double)S.maxpp * (double)(L + 1);
+    if (work < 4e6 && dd->threads <= 0) nthreads = 1;
+    if ((size_t)nthreads > npts) nthreads = (int)npts;
+  }
+  (void)ntk__mul(ntk__mul(S.ws_n, (size_t)nthreads, &ok), sizeof(ntk_real), &ok);
+  (void)ntk__mul(tabs_n, sizeof(ntk_real), &ok);
+  if (!ok) { st = NTK_ERR_OVERFLOW; goto done; }
+  tabs = (ntk_real *)NTK_MALLOC(tabs_n * sizeof(ntk_real));
+  ws = (ntk_real *)NTK_MALLOC(S.ws_n * (size_t)nthreads * sizeof(ntk_real));
+  if (!tabs || !ws) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  /* work units for progress: the self pairs, then the pairs (a triangle with x2 = NULL) */
+  np_tot = sym ? n1 * (n1 - 1) / 2 : n1 * n2;
+  total = npts + np_tot;
+  {
+    long u, nu;
+#ifdef NTK__OMP
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
+#endif
+    {
+#ifdef NTK__OMP
+      ntk_real *w = ws + S.ws_n * (size_t)omp_get_thread_num();
+#else
+      ntk_real *w = ws;
+#endif
+      int stop;
+      /* 1. the self pairs (x, x): the points' tables; with x2 = NULL also the diagonal */
+      nu = (long)npts;
+#ifdef NTK__OMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+      for (u = 0; u < nu; u++) {
+        size_t p = (size_t)u, pi = p < n1 ? p : p - n1;
+        const ntk_real *x = p < n1 ? x1 + pi * dim : x2 + pi * dim;
+        ntk_real *tb = tabs + p * S.tab_n, kq, kt;
+        int wantk = sym;
+#ifdef NTK__OMP
+#pragma omp atomic read
+#endif
+        stop = cancelled;
+        if (stop) continue;
+        ntk__sk_pair(&S, x, x, tb, tb, 1, w, &kq, wantk && ntk ? &kt : NULL);
+        if (ntk__any_nonfinite(tb, S.tab_n) || (wantk && (!ntk__finite(kq) || (ntk && !ntk__finite(kt))))) {
+#ifdef NTK__OMP
+#pragma omp atomic write
+#endif
+          nonfinite = 1;
+        }
+        if (wantk) {
+          if (nngp) nngp[pi * n1 + pi] = kq;
+          if (ntk) ntk[pi * n1 + pi] = kt;
+        }
+      }
+      /* 2. the pairs: rows of x1 (x2 = NULL: j < i, the longest rows first), dynamically */
+      nu = (long)n1;
+#ifdef NTK__OMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+      for (u = 0; u < nu; u++) {
+        size_t ii = sym ? n1 - 1 - (size_t)u : (size_t)u, jj, jend = sym ? ii : n2, now;
+        ntk_real *ta = tabs + ii * S.tab_n;
+        int bad = 0;
+#ifdef NTK__OMP
+#pragma omp atomic read
+#endif
+        stop = cancelled;
+        if (stop) continue;
+        for (jj = 0; jj < jend; jj++) {
+          const ntk_real *tb = tabs + (sym ? jj : n1 + jj) * S.tab_n;
+          ntk_real kq, kt;
+          ntk__sk_pair(&S, x1 + ii * dim, (sym ? x1 : x2) + jj * dim, ta, tb, 0, w, &kq,
+                       ntk ? &kt : NULL);
+          if (!ntk__finite(kq) || (ntk && !ntk__finite(kt))) bad = 1;
+          if (nngp) nngp[ii * n2 + jj] = kq;
+          if (ntk) ntk[ii * n2 + jj] = kt;
+          if (sym && nngp) nngp[jj * n1 + ii] = kq;
+          if (sym && ntk) ntk[jj * n1 + ii] = kt;
+        }
+        if (bad) {
+#ifdef NTK__OMP
+#pragma omp atomic write
+#endif
+          nonfinite = 1;
+        }
+        if (dd->progress) {
+#ifdef NTK__OMP
+#pragma omp atomic capture
+#endif
+          now = done_units += jend;
+#ifdef NTK__OMP
+          if (omp_get_thread_num() == 0)
+#endif
+          {
+            if (dd->progress("kernel", (double)(npts + now) / (double)total, dd->progress_user)) {
+#ifdef NTK__OMP
+#pragma omp atomic write
+#endif
+              cancelled = 1;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (cancelled) { st = NTK_ERR_CANCELLED; goto done; }
+  if (dd->progress) dd->progress("kernel", 1.0, dd->progress_user);
+  st = nonfinite ? NTK_ERR_NON_FINITE : NTK_OK;
+done:
+  if (S.quad) for (l = 0; l < L; l++) if (S.quad[l].x) NTK_FREE(S.quad[l].x);
+  NTK_FREE(S.quad);
+  NTK_FREE(S.tab);
+  NTK_FREE(tabs);
+  NTK_FREE(ws);
+  return st;
 }
 
 

@@ -17,6 +17,7 @@ static void *tf_malloc(size_t n) { return tf_refuse_big && n > 4096 ? NULL : mal
 #include "test_nets15.c"
 #include "test_quad.c"
 #include "test_closed.c"
+#include "test_skernel.c"
 
 /* without memory for its packing buffers the GEMM takes the direct path: same result, NTK_OK */
 static void test_gemm_no_memory(void) {
@@ -48,6 +49,7 @@ void test_float_suite(long *passed, long *failed) {
   test_nets15_all();
   test_quad();
   test_closed_all();
+  test_skernel_all();
   *passed += t_passed;
   *failed += t_failed;
 }

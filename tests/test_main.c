@@ -20,6 +20,7 @@
 #include "test_parse.c"
 #include "test_sref.c"
 #include "test_front.c"
+#include "test_skernel.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -62,6 +63,7 @@ static const t_entry t_all[] = {
     {"parse", test_parse_all},
     {"sref", test_sref_all},
     {"front", test_front_all},
+    {"skernel", test_skernel_all},
 };
 
 int main(int argc, char **argv) {
