@@ -3192,9 +3192,13 @@ static ntk_status ntk__arch_init(ntk__arch *a, const ntk_layer *layers, size_t n
       r[0] = R->in[0] - 1, r[1] = R->in[1] - 1, all = 1;
       break;
     case NTK_LAYER_CONV: case NTK_LAYER_AVG_POOL: case NTK_LAYER_SUM_POOL:
+      /* a conv takes the same tap on both sides (the diagonal filter): output offset k needs
+         input offset s·k only; a pool pairs every two taps: s·k + [−(f−1), f−1] */
       for (d = 0; d < 2; d++) {
-        int wrap = L->padding == NTK_PAD_CIRCULAR && R->lo[d] + R->hi[d] > 0;
-        size_t rr = ntk__add(ntk__mul(R->s[d], r[d], &ok), R->f[d] - 1, &ok);
+        size_t rr = ntk__mul(R->s[d], r[d], &ok), ext = L->kind == NTK_LAYER_CONV ? 0 : R->f[d] - 1;
+        int wrap;
+        rr = ntk__add(rr, ext, &ok);
+        wrap = L->padding == NTK_PAD_CIRCULAR && R->lo[d] + R->hi[d] > 0 && rr > 0; /* offset 0 stays 0 */
         r[d] = all || wrap || rr >= R->in[d] - 1 ? R->in[d] - 1 : rr; /* wrap: offsets near ±n too */
       }
       ok = 1;
@@ -5178,20 +5182,15 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
   if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) return NTK_OK;
   for (i = 0; i < n1 * dim; i++) if (!ntk__finite(x1[i])) return NTK_ERR_NON_FINITE;
   if (!sym) for (i = 0; i < n2 * dim; i++) if (!ntk__finite(x2[i])) return NTK_ERR_NON_FINITE;
-  /* diagonal only when the readout needs offset 0 alone at every layer: the output is one
-     position and no layer mixes offsets, i.e. no pool wider than 1×1 and no global pool on a
-     spatial input (a conv maps input offset s·k to output offset k, its taps the same on both
-     sides: offset 0 needs offset 0; the front end's need_r adds f − 1 for a conv, a superset) */
-  S.diag = 1;
+  /* diagonal only when the readout needs offset 0 alone at every layer (the front end's needed
+     offsets: no pool wider than 1×1 and no global pool on a spatial input) */
+  S.diag = A->need_r[0] == 0 && A->need_r[1] == 0;
   S.maxp = A->in[0] * A->in[1];
   d = 0;
   for (l = 0; l < L; l++) {
     const ntk__arch_layer *R = &A->l[l];
-    size_t po = R->out[0] * R->out[1], pin = R->in[0] * R->in[1];
-    ntk_layer_kind kd = layers[l].kind;
-    if (pin > 1 && (kd == NTK_LAYER_GLOBAL_AVG_POOL || kd == NTK_LAYER_GLOBAL_SUM_POOL ||
-                    ((kd == NTK_LAYER_AVG_POOL || kd == NTK_LAYER_SUM_POOL) && R->f[0] * R->f[1] > 1)))
-      S.diag = 0;
+    size_t po = R->out[0] * R->out[1];
+    if (R->need_r[0] || R->need_r[1]) S.diag = 0;
     if (po > S.maxp) S.maxp = po;
     if (layers[l].kind == NTK_LAYER_FANOUT && ++d > S.depth) S.depth = d;
     if (layers[l].kind == NTK_LAYER_FANIN_SUM || layers[l].kind == NTK_LAYER_FANIN_CONCAT) d--;
@@ -5350,11 +5349,8 @@ done:
 #define NTK__TRSM_LOWER ntk_dtrsm_lower
 #endif
 
-static int ntk__all_finite(const ntk_real *x, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++) if (!ntk__finite((double)x[i])) return 0;
-  return 1;
-}
+/* the kernel's branch-free (AVX2-dispatched) scan */
+static int ntk__all_finite(const ntk_real *x, size_t n) { return !ntk__any_nonfinite(x, n); }
 
 /* copy K (n, n) into R with the diagonal regulariser; *add: the absolute amount added. The mean
    of the diagonal is formed without overflow (a kernel near DBL_MAX has a trace beyond it), and
@@ -6083,14 +6079,6 @@ static ntk_status ntk__backward(const ntk_net *net, const ntk__fwd *F, size_t n,
   return NTK_OK;
 }
 
-/* Are all of a[0, n) finite? The linear-algebra section's branch-free (vectorised) scan: the
-   checks of results cost one read of the output. */
-#ifdef NTK_REAL_FLOAT
-#define ntk__net_nonfinite ntk__nonfinite_s
-#else
-#define ntk__net_nonfinite ntk__nonfinite_d
-#endif
-static int ntk__net_finite(const ntk_real *a, size_t n) { return ntk__net_nonfinite(a, n) == n; }
 
 /* scratch for backward passes: two (n, max(max_width, k)) buffers, a (n, k) top gradient and
    `extra` more; ntk__scratch_len clears *ok when the byte count overflows */
@@ -6123,7 +6111,7 @@ static ntk_status ntk__net_check(const ntk_net *net, const ntk_real *x, size_t n
 static ntk_status ntk__net_args(const ntk_net *net, const ntk_real *x, size_t n) {
   ntk_status st = ntk__net_check(net, x, n);
   if (st != NTK_OK) return st;
-  return ntk__net_finite(x, n * net->dim) ? NTK_OK : NTK_ERR_NON_FINITE;
+  return ntk__all_finite(x, n * net->dim) ? NTK_OK : NTK_ERR_NON_FINITE;
 }
 
 NTKDEF ntk_status ntk_net_apply(const ntk_net *net, const ntk_real *x, size_t n, ntk_real *f) {
@@ -6133,7 +6121,7 @@ NTKDEF ntk_status ntk_net_apply(const ntk_net *net, const ntk_real *x, size_t n,
   if (n == 0) return NTK_OK;
   if (!f) return NTK_ERR_INVALID_ARG;
   if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
-  if (ntk__net_finite(F.h[net->n_layers], n * net->outputs))
+  if (ntk__all_finite(F.h[net->n_layers], n * net->outputs))
     memcpy(f, F.h[net->n_layers], n * net->outputs * sizeof(ntk_real));
   else
     st = NTK_ERR_NON_FINITE; /* f not written */
@@ -6179,7 +6167,7 @@ NTKDEF ntk_status ntk_net_jacobian(const ntk_net *net, const ntk_real *x, size_t
   nkp = ntk__mul(ntk__mul(n, k, &ok), net->n_params, &ok);
   (void)ntk__mul(nkp, sizeof(ntk_real), &ok);
   if (!ok) return NTK_ERR_OVERFLOW;
-  if (!ntk__net_finite(x, n * net->dim)) return NTK_ERR_NON_FINITE;
+  if (!ntk__all_finite(x, n * net->dim)) return NTK_ERR_NON_FINITE;
   if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
   s = ntk__scratch(net, n, 0);
   if (!s) { ntk__fwd_free(&F); return NTK_ERR_OUT_OF_MEMORY; }
@@ -6191,7 +6179,7 @@ NTKDEF ntk_status ntk_net_jacobian(const ntk_net *net, const ntk_real *x, size_t
     c.a = a;
     st = ntk__backward(net, &F, n, top, s, s + n * mw, ntk__jac_visit, &c);
   }
-  if (st == NTK_OK && !ntk__net_finite(jac, nkp)) st = NTK_ERR_NON_FINITE;
+  if (st == NTK_OK && !ntk__all_finite(jac, nkp)) st = NTK_ERR_NON_FINITE;
   NTK_FREE(s);
   ntk__fwd_free(&F);
   return st;
@@ -6211,7 +6199,7 @@ NTKDEF ntk_status ntk_net_apply_linearized(const ntk_net *net, const ntk_real *t
   len = ntk__add(ntk__mul(ntk__mul(n, mw, &ok), 2, &ok), net->n_params, &ok);
   (void)ntk__mul(len, sizeof(ntk_real), &ok);
   if (!ok) return NTK_ERR_OVERFLOW;
-  if (!ntk__net_finite(x, n * net->dim) || !ntk__net_finite(theta, net->n_params)) return NTK_ERR_NON_FINITE;
+  if (!ntk__all_finite(x, n * net->dim) || !ntk__all_finite(theta, net->n_params)) return NTK_ERR_NON_FINITE;
   if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
   base = t0 = (ntk_real *)NTK_MALLOC(len * sizeof(ntk_real));
   if (!t0) { ntk__fwd_free(&F); return NTK_ERR_OUT_OF_MEMORY; }
@@ -6245,7 +6233,7 @@ NTKDEF ntk_status ntk_net_apply_linearized(const ntk_net *net, const ntk_real *t
   nk = n * net->outputs;
   if (st == NTK_OK) {
     for (i = 0; i < nk; i++) t0[i] += F.h[net->n_layers][i];
-    if (ntk__net_finite(t0, nk)) memcpy(f, t0, nk * sizeof(ntk_real));
+    if (ntk__all_finite(t0, nk)) memcpy(f, t0, nk * sizeof(ntk_real));
     else st = NTK_ERR_NON_FINITE;
   }
   NTK_FREE(base);
@@ -6472,7 +6460,7 @@ NTKDEF ntk_status ntk_net_empirical_kernel_ex(const ntk_net *net, const ntk_real
   if (ok && ntk && dd.method == NTK_ENTK_STRUCTURED) ntk__entk_sizes(net, n1, n2, full, gsz, &nd, &ok);
   if (ok && ntk && dd.method == NTK_ENTK_JACOBIAN) ok = ntk__entk_jac_ok(net, n1, n2);
   if (!ok) return NTK_ERR_OVERFLOW;
-  if (!ntk__net_finite(x1, n1 * net->dim) || (!sym && !ntk__net_finite(x2, n2 * net->dim))) return NTK_ERR_NON_FINITE;
+  if (!ntk__all_finite(x1, n1 * net->dim) || (!sym && !ntk__all_finite(x2, n2 * net->dim))) return NTK_ERR_NON_FINITE;
   if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) return NTK_OK;
   memset(F, 0, sizeof F);
   if ((st = ntk__forward(net, x1, n1, &F[0])) != NTK_OK) return st;
@@ -6486,7 +6474,7 @@ NTKDEF ntk_status ntk_net_empirical_kernel_ex(const ntk_net *net, const ntk_real
     st = dd.method == NTK_ENTK_JACOBIAN ? ntk__entk_jacobian(net, x1, n1, x2, n2, sym, full, ntk)
                                         : ntk__entk_structured(net, F, n1, n2, sym, full, ntk);
   if (st == NTK_OK && nngp) st = ntk__entk_nngp(net, F, n1, n2, full, dd.nngp_conditional, T, nngp);
-  if (st == NTK_OK && ((ntk && !ntk__net_finite(ntk, RR)) || (nngp && !ntk__net_finite(nngp, RR))))
+  if (st == NTK_OK && ((ntk && !ntk__all_finite(ntk, RR)) || (nngp && !ntk__all_finite(nngp, RR))))
     st = NTK_ERR_NON_FINITE;
   NTK_FREE(T);
   ntk__fwd_free(&F[0]);
@@ -6538,7 +6526,7 @@ NTKDEF ntk_status ntk_monte_carlo_kernel(const ntk_layer *layers, size_t n_layer
   }
   /* each sample is finite (the empirical kernel checks it) and so is their mean up to a rounding
      at the very top of the range: this scan is what makes that certain */
-  if (st == NTK_OK && ((nngp && !ntk__net_finite(nngp, nn)) || (ntk && !ntk__net_finite(ntk, nn))))
+  if (st == NTK_OK && ((nngp && !ntk__all_finite(nngp, nn)) || (ntk && !ntk__all_finite(ntk, nn))))
     st = NTK_ERR_NON_FINITE;
   NTK_FREE(K), NTK_FREE(T);
   return st;
@@ -6598,7 +6586,7 @@ NTKDEF ntk_status ntk_net_loss(const ntk_net *net, const ntk_real *x, const ntk_
   ntk_status st = ntk__net_args(net, x, n);
   if (st != NTK_OK) return st;
   if (n == 0 || !y || !loss) return NTK_ERR_INVALID_ARG;
-  if (!ntk__net_finite(y, n * net->outputs)) return NTK_ERR_NON_FINITE;
+  if (!ntk__all_finite(y, n * net->outputs)) return NTK_ERR_NON_FINITE;
   if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
   l = ntk__residual(net, &F, y, n, NULL);
   ntk__fwd_free(&F);

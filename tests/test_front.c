@@ -277,8 +277,9 @@ static void test_front_refusals(void) {
    10 flatten                                                          → 1x1x72
    11 dense(10, b 0.1)            W 720, b 10             offset 872   total 1602
    Needed offsets, from the readout back: flatten needs the pool's diagonal (0, 0); the pool
-   (window 2, stride 2) needs 2·0 + 1 = 1 of the sum; conv 1x1: 1; conv 3x3: 1 + 2 = 3 at the
-   first relu; the empty branch: 1; the fanout: max(3, 1) = 3; conv 3x3 on 6x6: 3 + 2 = 5 = all. */
+   (window 2, stride 2) pairs every two taps: 2·0 + 1 = 1 of the sum; a conv takes the same tap
+   on both sides (stride 1: offset k needs offset k): conv 1x1: 1, conv 3x3: 1 at the first relu;
+   the empty branch: 1; the fanout: max(1, 1) = 1; conv 3x3 on 6x6: 1 of the input. */
 static void test_front_resnet(void) {
   ntk_layer l[12];
   ntk_layer_info I[12];
@@ -289,8 +290,8 @@ static void test_front_resnet(void) {
   static const size_t np[12] = {0, 224, 0, 0, 576, 0, 72, 0, 0, 0, 0, 730};
   static const size_t fan[12] = {0, 27, 0, 0, 72, 0, 8, 0, 0, 0, 0, 72};
   static const int gauss[12] = {0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 1};
-  static const size_t need[12] = {5, 3, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0};
-  static const int need_all[12] = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
+  static const size_t need[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0};
+  static const int need_all[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
   static const size_t prod[12] = {(size_t)-1, 0, 1, 2, 3, 4, 5, 6, 2, 8, 9, 10};
   int okv = 1;
   t_section("front end: a residual CNN's parameter slots, producers and needed offsets by hand");
@@ -318,31 +319,45 @@ static void test_front_resnet(void) {
   }
   T_CHECK(okv, "offsets, counts, fan-ins, Gaussian flags, needed offsets and producers as by hand");
   T_CHECK(A.n_params == 1602 && !A.params_overflow && A.spatial, "1602 parameters");
-  T_CHECK(A.need_all && A.need_r[0] == 5, "the input's covariance: every offset");
+  T_CHECK(!A.need_all && A.need_r[0] == 1 && A.need_r[1] == 1, "the input's covariance: offsets up to ±1");
   T_CHECK(A.l[2].mate == 8 && A.l[7].mate == 2 && A.l[8].mate == 2, "FANOUT/BRANCH/FANIN matched");
   T_CHECK(I[6].has_bias && !I[4].has_bias && I[1].has_bias && I[11].has_bias, "bias: AUTO by b_std, ALWAYS at 0");
   T_CHECK(I[7].in[2] == 8 && I[7].out[2] == 8 && I[8].out[0] == 6 && I[9].out[0] == 3 && I[10].out[2] == 72,
           "branch and fanin shapes");
   ntk__arch_free(&A);
-  /* a Flatten readout without pooling needs only the diagonal... plus each conv's window:
-     conv 3x3 SAME on 5x7 after which Flatten: the conv's output needs (0,0), its input (2,2) */
+  /* a Flatten readout without pooling needs only the diagonal, through every conv (the same
+     tap on both sides maps offset 0 to offset 0, whatever the stride) */
   l[0] = ntk_input(5, 7, 1), l[1] = ntk_conv(2, 3, 0, 1, 0, NTK_PAD_SAME, 1, 0), l[2] = ntk_relu();
   l[3] = ntk_conv(2, 3, 0, 2, 0, NTK_PAD_SAME, 1, 0), l[4] = ntk_relu(), l[5] = ntk_flatten(), l[6] = ntk_dense(1, 1, 0);
   T_STATUS(ntk__arch_init(&A, l, 7, 35, &bad, &why), NTK_OK);
-  /* layer 3 (stride 2) output needs 0 → its input 2·0 + 2 = 2; layer 1's output 2 → its input
-     1·2 + 2 = 4 ≥ h − 1 = 4 along h, 4 < 6 along w */
-  T_CHECK(A.l[3].need_r[0] == 0 && A.l[2].need_r[0] == 2 && A.l[2].need_r[1] == 2 && A.l[0].need_r[0] == 4 &&
-              A.l[0].need_r[1] == 4 && !A.l[0].need_all && !A.l[1].need_all,
-          "Flatten readout: needed radii 0, 2, 4 (got %zu %zu %zu/%zu)", A.l[3].need_r[0], A.l[2].need_r[0],
+  /* layer 3 (stride 2) output needs 0 → its input 2·0 = 0; layer 1's output 0 → its input 0 */
+  T_CHECK(A.l[3].need_r[0] == 0 && A.l[2].need_r[0] == 0 && A.l[2].need_r[1] == 0 && A.l[0].need_r[0] == 0 &&
+              A.l[0].need_r[1] == 0 && !A.l[0].need_all && !A.l[1].need_all && A.need_r[0] == 0 && A.need_r[1] == 0,
+          "Flatten readout: needed radii 0, 0, 0 (got %zu %zu %zu/%zu)", A.l[3].need_r[0], A.l[2].need_r[0],
           A.l[0].need_r[0], A.l[0].need_r[1]);
   ntk__arch_free(&A);
-  l[5] = ntk_global_avg_pool();
+  /* a pool before the Flatten: window 2 pairs taps, offsets ±1 at its input; stride-1 convs
+     pass ±1 back unchanged, and a CIRCULAR conv then needs every offset (±1 wraps to ±(n − 1)) */
+  l[5] = ntk_avg_pool(2, 0, 1, 0, NTK_PAD_VALID, 0), l[6] = ntk_flatten(), l[7] = ntk_dense(1, 1, 0);
+  l[3] = ntk_conv(2, 3, 0, 1, 0, NTK_PAD_SAME, 1, 0);
+  T_STATUS(ntk__arch_init(&A, l, 8, 35, &bad, &why), NTK_OK);
+  T_CHECK(A.l[5].need_r[0] == 0 && A.l[4].need_r[0] == 1 && A.l[4].need_r[1] == 1 && A.l[2].need_r[0] == 1 &&
+              A.l[0].need_r[1] == 1 && !A.l[0].need_all,
+          "pool then Flatten: radii 0 after the pool, 1 before it and through the convs (got %zu %zu %zu)",
+          A.l[5].need_r[0], A.l[4].need_r[0], A.l[0].need_r[1]);
+  ntk__arch_free(&A);
+  l[3] = ntk_conv(2, 3, 0, 1, 0, NTK_PAD_CIRCULAR, 1, 0);
+  T_STATUS(ntk__arch_init(&A, l, 8, 35, &bad, &why), NTK_OK);
+  T_CHECK(A.l[2].need_all && A.l[0].need_all, "CIRCULAR under a pool: offsets wrap, every offset of its input");
+  ntk__arch_free(&A);
+  l[3] = ntk_conv(2, 3, 0, 2, 0, NTK_PAD_SAME, 1, 0), l[5] = ntk_global_avg_pool(), l[6] = ntk_dense(1, 1, 0);
   T_STATUS(ntk__arch_init(&A, l, 7, 35, &bad, &why), NTK_OK);
   T_CHECK(A.l[4].need_all && A.l[0].need_all && A.l[4].need_r[0] == 2 && A.l[4].need_r[1] == 3, "GAP: every offset");
   ntk__arch_free(&A);
   l[3] = ntk_conv(2, 3, 0, 1, 0, NTK_PAD_CIRCULAR, 1, 0), l[5] = ntk_flatten();
   T_STATUS(ntk__arch_init(&A, l, 7, 35, &bad, &why), NTK_OK);
-  T_CHECK(A.l[2].need_all, "CIRCULAR: offsets wrap, every offset of its input");
+  T_CHECK(!A.l[2].need_all && A.l[2].need_r[0] == 0 && A.l[2].need_r[1] == 0,
+          "CIRCULAR under Flatten: offset 0 maps to offset 0, no wrap");
   ntk__arch_free(&A);
 }
 
