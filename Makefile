@@ -37,8 +37,8 @@ $(BUILD)/bench_o2.o: bench/bench_o2.c ntk.h | $(BUILD)
 $(BUILD)/bench: bench/bench.c $(BUILD)/bench_o2.o ntk.h | $(BUILD)
 	$(CC) -O2 -march=native $(OPENMP) bench/bench.c $(BUILD)/bench_o2.o -o $@ $(BENCH_BLAS) $(LDLIBS)
 
-test: $(BUILD)/test $(BUILD)/ntk
-	./$(BUILD)/test
+test: $(BUILD)/test $(BUILD)/ntk $(BUILD)/libntk.so
+	NTK_PYTHON=$(PYTHON) ./$(BUILD)/test
 
 demo: $(BUILD)/demo
 	./$(BUILD)/demo
@@ -46,6 +46,57 @@ demo: $(BUILD)/demo
 # OPENBLAS_CORETYPE would pin OpenBLAS to a slower kernel set; measure it as it detects itself.
 bench: $(BUILD)/bench
 	env -u OPENBLAS_CORETYPE OPENBLAS_THREAD_TIMEOUT=4 ./$(BUILD)/bench $(FILTER)
+
+# ---- the shared library, the Python package, installing ------------------------------------
+# make lib: build/libntk.so (ntk.h with OpenMP, the public API exported, nothing else). The
+# soname carries the major version, and for 0.x the minor too (pre-1.0 layouts may change).
+NTK_VERSION := $(shell sed -n 's/^\#define NTK_VERSION_STRING "\(.*\)"/\1/p' ntk.h)
+NTK_MAJOR   := $(word 1,$(subst ., ,$(NTK_VERSION)))
+NTK_MINOR   := $(word 2,$(subst ., ,$(NTK_VERSION)))
+SONAME      := libntk.so.$(if $(filter 0,$(NTK_MAJOR)),0.$(NTK_MINOR),$(NTK_MAJOR))
+REALNAME    := libntk.so.$(NTK_VERSION)
+# a python3 with numpy if there is one (the Python tests skip without numpy)
+PYTHON ?= $(shell for p in python3 /usr/bin/python3; do $$p -c 'import numpy' 2>/dev/null && { echo $$p; exit 0; }; done; echo python3)
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+PYTHONDIR ?= $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("purelib", "posix_prefix", vars={"base": "$(PREFIX)", "platbase": "$(PREFIX)"}))' 2>/dev/null || echo $(PREFIX)/lib/python3/site-packages)
+PYFILES  = $(wildcard python/ntk/*.py)
+
+.PHONY: lib install uninstall bench-py
+lib: $(BUILD)/libntk.so
+$(BUILD)/$(REALNAME): lib/libntk.c ntk.h | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(OPENMP) -fPIC -shared -fvisibility=hidden -Wl,-soname,$(SONAME) lib/libntk.c -o $@ $(LDLIBS)
+$(BUILD)/libntk.so: $(BUILD)/$(REALNAME)
+	ln -sf $(REALNAME) $(BUILD)/$(SONAME)
+	ln -sf $(REALNAME) $@
+
+# make install PREFIX=... [DESTDIR=...]: the header, the library, pkg-config and CMake files,
+# the CLI and the Python package (told where the library is: $(LIBDIR), without DESTDIR).
+install: $(BUILD)/libntk.so $(BUILD)/ntk
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/ntk \
+	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PYTHONDIR)/ntk
+	install -m 644 ntk.h $(DESTDIR)$(PREFIX)/include/ntk.h
+	install -m 755 $(BUILD)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(REALNAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/libntk.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(NTK_VERSION)|' lib/ntk.pc.in \
+	  > $(DESTDIR)$(LIBDIR)/pkgconfig/ntk.pc
+	sed -e "s|@REL_PREFIX@|$$(realpath -m --relative-to=$(LIBDIR)/cmake/ntk $(PREFIX))|" \
+	  -e "s|@LIBREL@|$$(realpath -m --relative-to=$(PREFIX) $(LIBDIR))|" -e 's|@REALNAME@|$(REALNAME)|' \
+	  -e 's|@SONAME@|$(SONAME)|' -e 's|@VERSION@|$(NTK_VERSION)|' lib/ntkConfig.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/ntk/ntkConfig.cmake
+	sed -e 's|@VERSION@|$(NTK_VERSION)|' -e 's|@MAJOR@|$(NTK_MAJOR)|' -e 's|@MINOR@|$(NTK_MINOR)|' \
+	  lib/ntkConfigVersion.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/ntk/ntkConfigVersion.cmake
+	install -m 755 $(BUILD)/ntk $(DESTDIR)$(PREFIX)/bin/ntk
+	install -m 644 $(PYFILES) $(DESTDIR)$(PYTHONDIR)/ntk/
+	printf '# written by make install\nLIBRARY = %s\n' "'$(LIBDIR)/$(SONAME)'" > $(DESTDIR)$(PYTHONDIR)/ntk/_installed.py
+	@echo "installed ntk $(NTK_VERSION) into $(DESTDIR)$(PREFIX) (Python package: $(PYTHONDIR)/ntk)"
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/ntk.h $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	  $(DESTDIR)$(LIBDIR)/libntk.so $(DESTDIR)$(LIBDIR)/pkgconfig/ntk.pc $(DESTDIR)$(PREFIX)/bin/ntk \
+	  $(DESTDIR)$(LIBDIR)/cmake/ntk/ntkConfig.cmake $(DESTDIR)$(LIBDIR)/cmake/ntk/ntkConfigVersion.cmake
+	rm -f $(addprefix $(DESTDIR)$(PYTHONDIR)/ntk/,$(notdir $(PYFILES)) _installed.py)
+	rm -rf $(DESTDIR)$(PYTHONDIR)/ntk/__pycache__
+	-rmdir $(DESTDIR)$(LIBDIR)/cmake/ntk $(DESTDIR)$(PYTHONDIR)/ntk 2>/dev/null
 
 # ---- Fashion-MNIST (Debian's dataset-fashion-mnist; gunzip here, no zlib in the library) ------
 FMNIST_DIR ?= /usr/share/datasets/fashion-mnist
