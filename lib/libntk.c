@@ -4,6 +4,9 @@
    by the NTKDEF definition below (ntk.h defines NTKDEF only when it is not already defined), and
    so are the few ntkpy_* helpers after it, which let a binding treat ntk_net and ntk_predictor
    as opaque (their layouts may grow) and check its mirror of ntk_layer against the real one. */
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* sigaction */
+#endif
 #if defined(__GNUC__) || defined(__clang__)
 #define NTKDEF extern __attribute__((visibility("default")))
 #define NTKPY_API __attribute__((visibility("default")))
@@ -78,3 +81,41 @@ NTKPY_API void ntkpy_predictor_delete(ntk_predictor *p) {
   if (p) ntk_predictor_free(p), free(p);
 }
 NTKPY_API size_t ntkpy_predictor_rank(const ntk_predictor *p) { return p->rank; }
+
+/* Ctrl-C for a binding: while armed, SIGINT only raises a flag, and ntkpy_progress (a
+   progress callback for any *_desc) returns it, so the library call in progress stops with
+   NTK_ERR_CANCELLED; disarming restores the previous handler. This state belongs to the
+   binding glue, not to ntk.h (which keeps none); arm/disarm nest, and the caller serialises
+   them (the Python package holds a lock). POSIX only; elsewhere arming does nothing. */
+#if defined(__unix__) || defined(__APPLE__)
+#include <signal.h>
+static volatile sig_atomic_t ntkpy__hit;
+static int ntkpy__depth;
+static struct sigaction ntkpy__old;
+static void ntkpy__on_sigint(int sig) { (void)sig; ntkpy__hit = 1; }
+NTKPY_API void ntkpy_sigint_arm(void) {
+  if (ntkpy__depth++ == 0) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ntkpy__on_sigint;
+    sigemptyset(&sa.sa_mask);
+    ntkpy__hit = 0;
+    sigaction(SIGINT, &sa, &ntkpy__old);
+  }
+}
+/* returns whether SIGINT arrived while armed (since the outermost arm) */
+NTKPY_API int ntkpy_sigint_disarm(void) {
+  int hit = ntkpy__hit != 0;
+  if (ntkpy__depth > 0 && --ntkpy__depth == 0) sigaction(SIGINT, &ntkpy__old, NULL);
+  return hit;
+}
+NTKPY_API int ntkpy_interrupted(void) { return ntkpy__hit != 0; }
+#else
+NTKPY_API void ntkpy_sigint_arm(void) {}
+NTKPY_API int ntkpy_sigint_disarm(void) { return 0; }
+NTKPY_API int ntkpy_interrupted(void) { return 0; }
+#endif
+NTKPY_API int ntkpy_progress(const char *stage, double done, void *user) {
+  (void)stage, (void)done, (void)user;
+  return ntkpy_interrupted();
+}

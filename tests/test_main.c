@@ -21,6 +21,7 @@
 #include "test_sref.c"
 #include "test_front.c"
 #include "test_skernel.c"
+#include "test_python.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -64,6 +65,7 @@ static const t_entry t_all[] = {
     {"sref", test_sref_all},
     {"front", test_front_all},
     {"skernel", test_skernel_all},
+    {"python", test_python_all},
 };
 
 int main(int argc, char **argv) {

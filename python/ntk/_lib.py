@@ -7,7 +7,6 @@ then the system's search path (libntk.so)."""
 import ctypes
 import ctypes.util
 import os
-import signal
 import sys
 import threading
 import time
@@ -250,48 +249,48 @@ def check(status, what, detail=None):
 
 
 # ---- Ctrl-C and progress ----------------------------------------------------------------------
+lib.ntkpy_sigint_disarm.restype = ctypes.c_int
+lib.ntkpy_interrupted.restype = ctypes.c_int
+C_PROGRESS = ctypes.cast(lib.ntkpy_progress, PROGRESS)  # C: returns the SIGINT flag, no GIL
+_sigint_lock = threading.Lock()
+
+
 class Interruptible:
-    """Context for one library call: a progress callback that returns 1 (cancel) once SIGINT has
-    arrived, and optionally draws a progress bar on standard error. The callback runs on the
-    calling thread (the library calls it from OpenMP thread 0), so the Python SIGINT handler
-    installed here runs inside it. Off the main thread no handler can be installed; the call is
-    then not interruptible."""
+    """Context for one library call: while it is open, SIGINT only raises a flag in libntk.so
+    (ntkpy_sigint_arm), and the call's progress callback returns it, so the library stops with
+    NTK_ERR_CANCELLED and Cancelled (a KeyboardInterrupt) is raised here. .cb is the C callback
+    (no Python, no GIL: no cost in the call), or with progress=True a Python one that also draws
+    a bar on standard error (stage, percentage, time left)."""
 
     def __init__(self, progress=False, label=""):
         self.bar = progress
         self.label = label
-        self.hit = False
-        self.old = None
         self.t0 = time.monotonic()
         self.last = 0.0
-        self.cb = PROGRESS(self._callback)
-
-    def _handler(self, signum, frame):
-        self.hit = True
+        self.cb = PROGRESS(self._callback) if progress else C_PROGRESS
 
     def _callback(self, stage, done, user):
-        if self.bar:
-            now = time.monotonic()
-            if done >= 1.0 or now - self.last > 0.1:
-                self.last = now
-                el = now - self.t0
-                eta = el * (1 - done) / done if done > 0 else float("nan")
-                sys.stderr.write("\r%s%s %5.1f%% %6.1fs left" % (
-                    self.label, stage.decode() if stage else "", 100 * done, eta))
-                if done >= 1.0:
-                    sys.stderr.write("\n")
-                sys.stderr.flush()
-        return 1 if self.hit else 0
+        now = time.monotonic()
+        if done >= 1.0 or now - self.last > 0.1:
+            self.last = now
+            el = now - self.t0
+            left = "%6.1fs left" % (el * (1 - done) / done) if done > 0 else ""
+            sys.stderr.write("\r%s%s %5.1f%% %s" % (self.label, stage.decode() if stage else "",
+                                                     100 * done, left))
+            if done >= 1.0:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        return lib.ntkpy_interrupted()
 
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self.old = signal.signal(signal.SIGINT, self._handler)
+        with _sigint_lock:
+            lib.ntkpy_sigint_arm()
         return self
 
     def __exit__(self, *exc):
-        if self.old is not None:
-            signal.signal(signal.SIGINT, self.old)
-        if self.hit and exc[0] is None:
+        with _sigint_lock:
+            hit = lib.ntkpy_sigint_disarm()
+        if hit and exc[0] is None:
             raise Cancelled("cancelled (Ctrl-C): " + status_string(CANCELLED))
         return False
 
