@@ -44,8 +44,9 @@ demo: $(BUILD)/demo
 	./$(BUILD)/demo
 
 # OPENBLAS_CORETYPE would pin OpenBLAS to a slower kernel set; measure it as it detects itself.
-bench: $(BUILD)/bench
+bench: $(BUILD)/bench $(BUILD)/libntk.so
 	env -u OPENBLAS_CORETYPE OPENBLAS_THREAD_TIMEOUT=4 ./$(BUILD)/bench $(FILTER)
+	$(PYTHON) bench/bench_py.py $(FILTER)
 
 # ---- the shared library, the Python package, installing ------------------------------------
 # make lib: build/libntk.so (ntk.h with OpenMP, the public API exported, nothing else). The
@@ -62,7 +63,7 @@ LIBDIR  ?= $(PREFIX)/lib
 PYTHONDIR ?= $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("purelib", "posix_prefix", vars={"base": "$(PREFIX)", "platbase": "$(PREFIX)"}))' 2>/dev/null || echo $(PREFIX)/lib/python3/site-packages)
 PYFILES  = $(wildcard python/ntk/*.py)
 
-.PHONY: lib install uninstall bench-py
+.PHONY: lib install uninstall
 lib: $(BUILD)/libntk.so
 $(BUILD)/$(REALNAME): lib/libntk.c ntk.h | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(OPENMP) -fPIC -shared -fvisibility=hidden -Wl,-soname,$(SONAME) lib/libntk.c -o $@ $(LDLIBS)

@@ -565,7 +565,20 @@ def test_leak():
     check(grow < 1024, "resident memory grew %d kB over 10 000 kernel calls (+800 others)" % grow)
 
 
-TESTS = [test_kernel_cli, test_kernel_reference, test_params, test_conv_layout,
+def test_readme():
+    section("README: python3 python/example.py prints what the README says")
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = f.read()
+    i = text.find("<!-- python-example-output -->")
+    check(i >= 0, "README has the example's output block")
+    block = text[i:].split("```")[1].strip("\n")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "python", "example.py")],
+                       capture_output=True, text=True, cwd=TMP)
+    check(r.returncode == 0 and r.stdout.strip("\n") == block,
+          "example output:\n%s%s\nREADME:\n%s" % (r.stdout, r.stderr, block))
+
+
+TESTS = [test_readme, test_kernel_cli, test_kernel_reference, test_params, test_conv_layout,
          test_spatial_finite, test_empirical, test_predict, test_errors, test_cancel_progress,
          test_leak]
 

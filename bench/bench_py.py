@@ -1,0 +1,71 @@
+"""make bench, the Python rows: ntk.stax's kernel_fn against the bare C call it makes
+(ntk_kernel_ex through ctypes on the same arrays and layer list: no conversion, no checks), i.e.
+the binding's overhead. Both validated equal (bit for bit) before timing; medians of interleaved
+runs after a warm-up. usage: bench_py.py [filter]"""
+import ctypes
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from ntk import stax, _lib  # noqa: E402
+
+
+def rows():
+    r = np.random.RandomState(0)
+    yield ("mlp 1000x1000 d=784 relu depth 3, ntk+nngp",
+           stax.serial(*([stax.Dense(512, 1.4, 0.1), stax.Relu()] * 3 + [stax.Dense(1)])),
+           r.standard_normal((1000, 784)))
+    yield ("cnn 24 images 8x8x3, 2x(conv3x3 relu) gap",
+           stax.serial(stax.Conv(16, (3, 3), padding="SAME"), stax.Relu(),
+                       stax.Conv(16, (3, 3), padding="SAME"), stax.Relu(),
+                       stax.GlobalAvgPool(), stax.Dense(1)),
+           r.standard_normal((24, 8, 8, 3)))
+
+
+def main():
+    filt = sys.argv[1] if len(sys.argv) > 1 else ""
+    reps = int(os.environ.get("NTK_BENCH_PY_REPS", "7"))
+    print("\n### Python binding: kernel_fn vs the bare C call (seconds, median of %d)" % reps)
+    print("| row | C call | kernel_fn | overhead |")
+    print("|---|---|---|---|")
+    for name, net, x in rows():
+        if filt and filt not in name and filt not in "python":
+            continue
+        kernel_fn = net[2]
+        c = kernel_fn.__self__.compiled(x.shape[1:])
+        n = x.shape[0]
+        a = np.ascontiguousarray(x, dtype=np.float64)
+        desc = _lib.KernelDesc(_lib.C_PROGRESS, None, 0, 0)
+
+        def c_call():
+            # fresh outputs, as a C caller (and build/ntk) mallocs them: first touch is paid
+            nngp, ntk = np.empty((n, n)), np.empty((n, n))
+            st = _lib.lib.ntk_kernel_ex(c.layers, c.n, _lib.ptr(a), n, None, n, c.dim,
+                                        _lib.ptr(nngp), _lib.ptr(ntk), ctypes.byref(desc))
+            assert st == 0, _lib.status_string(st)
+            return nngp, ntk
+
+        def py_call():
+            return kernel_fn(x, None)
+        nngp, ntk = c_call()
+        k = py_call()
+        if not (np.array_equal(k.nngp, nngp) and np.array_equal(k.ntk, ntk)):
+            print("| %s | validation FAILED: kernel_fn differs from the C call |" % name)
+            continue
+        tc, tp = [], []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            c_call()
+            tc.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            py_call()
+            tp.append(time.perf_counter() - t0)
+        mc, mp = float(np.median(tc)), float(np.median(tp))
+        print("| %s | %.4f | %.4f | %+.1f%% |" % (name, mc, mp, 100 * (mp - mc) / mc))
+
+
+if __name__ == "__main__":
+    main()
