@@ -15,6 +15,8 @@ from ntk import stax, _lib  # noqa: E402
 
 def rows():
     r = np.random.RandomState(0)
+    yield ("tiny 10x10 (the fixed cost per call), 1 thread",
+           stax.serial(stax.Dense(4), stax.Relu(), stax.Dense(1)), r.standard_normal((10, 3)))
     yield ("mlp 1000x1000 d=784 relu depth 3, ntk+nngp",
            stax.serial(*([stax.Dense(512, 1.4, 0.1), stax.Relu()] * 3 + [stax.Dense(1)])),
            r.standard_normal((1000, 784)))
@@ -23,6 +25,13 @@ def rows():
                        stax.Conv(16, (3, 3), padding="SAME"), stax.Relu(),
                        stax.GlobalAvgPool(), stax.Dense(1)),
            r.standard_normal((24, 8, 8, 3)))
+
+
+def _timeit(f, m):
+    t0 = time.perf_counter()
+    for _ in range(m):
+        f()
+    return (time.perf_counter() - t0) / m
 
 
 def main():
@@ -38,7 +47,8 @@ def main():
         c = kernel_fn.__self__.compiled(x.shape[1:])
         n = x.shape[0]
         a = np.ascontiguousarray(x, dtype=np.float64)
-        desc = _lib.KernelDesc(_lib.C_PROGRESS, None, 0, 0)
+        threads = 1 if name.startswith("tiny") else 0
+        desc = _lib.KernelDesc(_lib.C_PROGRESS, None, 0, threads)
 
         def c_call():
             # fresh outputs, as a C caller (and build/ntk) mallocs them: first touch is paid
@@ -49,21 +59,26 @@ def main():
             return nngp, ntk
 
         def py_call():
-            return kernel_fn(x, None)
+            return kernel_fn(x, None, threads=threads)
         nngp, ntk = c_call()
         k = py_call()
         if not (np.array_equal(k.nngp, nngp) and np.array_equal(k.ntk, ntk)):
             print("| %s | validation FAILED: kernel_fn differs from the C call |" % name)
             continue
         tc, tp = [], []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            c_call()
-            tc.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            py_call()
-            tp.append(time.perf_counter() - t0)
+        for r in range(reps):  # alternate which goes first: no order bias
+            for f, t in ((c_call, tc), (py_call, tp))[::1 if r % 2 == 0 else -1]:
+                t0 = time.perf_counter()
+                f()
+                t.append(time.perf_counter() - t0)
         mc, mp = float(np.median(tc)), float(np.median(tp))
+        if name.startswith("tiny"):  # many calls per sample: the fixed cost in µs
+            m = 2000
+            mc = min(_timeit(c_call, m) for _ in range(3))
+            mp = min(_timeit(py_call, m) for _ in range(3))
+            print("| %s | %.1f µs | %.1f µs | +%.1f µs |" % (name, mc * 1e6, mp * 1e6,
+                                                            (mp - mc) * 1e6))
+            continue
         print("| %s | %.4f | %.4f | %+.1f%% |" % (name, mc, mp, 100 * (mp - mc) / mc))
 
 
