@@ -3960,6 +3960,8 @@ typedef struct ntk__dual_aux {
   const ntk_real *s2, *r2;
   ntk_real x1[NTK__NPT - 2];
   const ntk_real *x2[NTK__NPT - 2];
+  const ntk_real *s1v, *r1v, *x1v[NTK__NPT - 2]; /* s1v non-NULL: the row point varies along the
+                                                    run too (the spatial kernel's frames) */
 } ntk__dual_aux;
 
 /* How many per-point slots layer kind k uses. */
@@ -4021,6 +4023,340 @@ static NTK__INLINE ntk_real ntk__root_diff(ntk_real q11, ntk_real q22, ntk_real 
   return d > 0 ? (q11 - q22) / d : 0;
 }
 
+/* asin(t) = t·P(t²) on [0, 1/√2] (so that acos needs one square root, the √(1 − ρ²) the ReLU
+   family's T needs anyway: acos|ρ| = asin(√(1−ρ²)) when |ρ| > 1/√2): Chebyshev interpolant
+   of asin(√z)/√z on z ∈ [0, 1/2] (mpmath.chebyfit at 50 digits), 19 terms for double
+   (interpolation error 2.2e-17), 9 for float (2.9e-9). */
+static const double ntk__asin2_coef[19] = {
+    1.0, 0.16666666666664987, 0.07500000000401816, 0.044642856762615, 0.030381963396751827,
+    0.022371584779320355, 0.017364281439103527, 0.01380344589589198, 0.013191002571753903,
+    -0.002601537848299688, 0.07871611357002127, -0.2968705430689824, 1.0082016650534187,
+    -2.4908808126226116, 4.6420689099888435, -6.229299875397985, 5.7579408313146985,
+    -3.278933156739812, 0.8892904367638688};
+static const float ntk__asin2_coef_f[9] = {1.0000000016226234f, 0.16666614237824284f, 0.07502757316352404f,
+                                           0.04409161673371687f, 0.03581423928401177f, -0.0070205791522944755f,
+                                           0.10740002130174647f, -0.13591627123984387f, 0.12391349490512975f};
+
+/* The ReLU-family dual with the per-point roots (s = √q, r = 1/√q of each point: s1[j], r1[j]
+   along the run, or the one row point's S1, R1 when s1 is NULL), written so that the compiler
+   vectorises it (no errno, branch-free selects) at every SIMD level: one square root per entry.
+   ρ = 1 exactly when q12 = q11 = q22 (T = h·q, Ṫ = h), as in the scalar loop of ntk__dual. */
+#ifdef NTK_REAL_FLOAT
+#define NTK__ASIN2_POLY(z, P)                                                                  \
+  {                                                                                           \
+    const float *a_ = ntk__asin2_coef_f;                                                      \
+    ntk_real z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;                                          \
+    P = ((a_[0] + a_[1] * z) + z2 * (a_[2] + a_[3] * z)) + z4 * ((a_[4] + a_[5] * z) + z2 * (a_[6] + a_[7] * z)) + z8 * a_[8]; \
+  }
+#else
+#define NTK__ASIN2_POLY(z, P)                                                                  \
+  {                                                                                           \
+    const double *a_ = ntk__asin2_coef;                                                       \
+    ntk_real z2 = z * z, z4 = z2 * z2, z8 = z4 * z4, z16 = z8 * z8;                           \
+    ntk_real p0 = (a_[0] + a_[1] * z) + z2 * (a_[2] + a_[3] * z);                             \
+    ntk_real p1 = (a_[4] + a_[5] * z) + z2 * (a_[6] + a_[7] * z);                             \
+    ntk_real p2 = (a_[8] + a_[9] * z) + z2 * (a_[10] + a_[11] * z);                           \
+    ntk_real p3 = (a_[12] + a_[13] * z) + z2 * (a_[14] + a_[15] * z);                         \
+    ntk_real p4 = (a_[16] + a_[17] * z) + z2 * a_[18];                                        \
+    P = ((p0 + z4 * p1) + z8 * (p2 + z4 * p3)) + z16 * p4;                                    \
+  }
+#endif
+#define NTK__RELU_BODY(S1J, R1J)                                                              \
+  if (th) {                                                                                   \
+    NTK__RELU_LOOP(S1J, R1J, th[j] *= d;)                                                     \
+  } else {                                                                                    \
+    NTK__RELU_LOOP(S1J, R1J, ;)                                                               \
+  }
+#define NTK__RELU_LOOP(S1J, R1J, TH)                                                          \
+  const ntk_real one = 1, pi = (ntk_real)NTK__PI, pi2 = (ntk_real)(NTK__PI / 2);               \
+  size_t j;                                                                                   \
+  for (j = 0; j < cnt; j++) {                                                                 \
+    ntk_real c = q12[j], u = q11[j], v = q22[j], nrm = (S1J) * s2[j];                          \
+    ntk_real rho = (c * (R1J)) * r2[j], x, S, ar, t, z, P, as, th_, d;                         \
+    rho = c == u && u == v ? one : rho;                                                       \
+    rho = rho > one ? one : rho < -one ? -one : rho;                                          \
+    x = (one - rho) * (one + rho);                                                            \
+    S = NTK__SQRT(x);                                                                         \
+    ar = rho < 0 ? -rho : rho;                                                                \
+    t = ar > S ? S : ar;                                                                      \
+    z = t * t;                                                                                \
+    NTK__ASIN2_POLY(z, P)                                                                     \
+    as = t * P;                                   /* asin(min(|ρ|, √(1−ρ²))) */               \
+    th_ = ar > S ? as : pi2 - as;                 /* acos|ρ| */                               \
+    th_ = rho < 0 ? pi - th_ : th_;                                                           \
+    d = h - f * th_;                                                                          \
+    q12[j] = f * (nrm * S) + d * c;                                                           \
+    TH                                                                                        \
+  }
+#define NTK__RELU_FNS(SUF, TGT)                                                               \
+  TGT NTK__NO_ERRNO static void ntk__relu_rows##SUF(size_t cnt, const ntk_real *NTK_RESTRICT q11,  \
+      const ntk_real *NTK_RESTRICT q22, ntk_real *NTK_RESTRICT q12, ntk_real *NTK_RESTRICT th, ntk_real f, \
+      ntk_real h, const ntk_real *NTK_RESTRICT s1, const ntk_real *NTK_RESTRICT r1, const ntk_real *NTK_RESTRICT s2, \
+      const ntk_real *NTK_RESTRICT r2) {                                                      \
+    NTK__RELU_BODY(s1[j], r1[j])                                                              \
+  }                                                                                           \
+  TGT NTK__NO_ERRNO static void ntk__relu_row##SUF(size_t cnt, const ntk_real *NTK_RESTRICT q11,   \
+      const ntk_real *NTK_RESTRICT q22, ntk_real *NTK_RESTRICT q12, ntk_real *NTK_RESTRICT th, ntk_real f, \
+      ntk_real h, ntk_real S1, ntk_real R1, const ntk_real *NTK_RESTRICT s2, const ntk_real *NTK_RESTRICT r2) { \
+    NTK__RELU_BODY(S1, R1)                                                                    \
+  }
+NTK__RELU_FNS(_gen, )
+#undef NTK__RELU_FNS
+
+#if defined(NTK__BUILD_X86)
+/* The same by hand on whole vectors (GCC will not vectorise sqrt under -fmath-errno, and its
+   optimize("no-math-errno") attribute does not reach sqrt): NTK__V* name one SIMD level's
+   operations, and the kernel below is expanded once per level; the tail goes to the loop above. */
+#ifdef NTK_REAL_FLOAT
+#define NTK__VPOLY(z, P)                                                                      \
+  {                                                                                           \
+    const float *a_ = ntk__asin2_coef_f;                                                      \
+    NTK__V z2 = NTK__VMUL(z, z), z4 = NTK__VMUL(z2, z2), z8 = NTK__VMUL(z4, z4);              \
+    NTK__V p0 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[3]), z, NTK__V1(a_[2])), NTK__VFMA(NTK__V1(a_[1]), z, NTK__V1(a_[0]))); \
+    NTK__V p1 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[7]), z, NTK__V1(a_[6])), NTK__VFMA(NTK__V1(a_[5]), z, NTK__V1(a_[4]))); \
+    P = NTK__VFMA(z8, NTK__V1(a_[8]), NTK__VFMA(z4, p1, p0));                                 \
+  }
+#else
+#define NTK__VPOLY(z, P)                                                                      \
+  {                                                                                           \
+    const double *a_ = ntk__asin2_coef;                                                       \
+    NTK__V z2 = NTK__VMUL(z, z), z4 = NTK__VMUL(z2, z2), z8 = NTK__VMUL(z4, z4), z16 = NTK__VMUL(z8, z8); \
+    NTK__V p0 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[3]), z, NTK__V1(a_[2])), NTK__VFMA(NTK__V1(a_[1]), z, NTK__V1(a_[0]))); \
+    NTK__V p1 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[7]), z, NTK__V1(a_[6])), NTK__VFMA(NTK__V1(a_[5]), z, NTK__V1(a_[4]))); \
+    NTK__V p2 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[11]), z, NTK__V1(a_[10])), NTK__VFMA(NTK__V1(a_[9]), z, NTK__V1(a_[8]))); \
+    NTK__V p3 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[15]), z, NTK__V1(a_[14])), NTK__VFMA(NTK__V1(a_[13]), z, NTK__V1(a_[12]))); \
+    NTK__V p4 = NTK__VFMA(z2, NTK__V1(a_[18]), NTK__VFMA(NTK__V1(a_[17]), z, NTK__V1(a_[16]))); \
+    P = NTK__VFMA(z16, p4, NTK__VFMA(z8, NTK__VFMA(z4, p3, p2), NTK__VFMA(z4, p1, p0)));     \
+  }
+#endif
+#define NTK__RELU_VFN(NAME, TGT, S1V, R1V, S1P, R1P)                                          \
+  TGT static void NAME(size_t nr, size_t cnt, const ntk_real *q11, size_t ld1, const ntk_real *q22, size_t ld2, \
+                       ntk_real *q12, ntk_real *th, size_t ldq, ntk_real f, ntk_real h, S1P, R1P, \
+                       const ntk_real *s2, const ntk_real *r2) {                              \
+    const NTK__V one = NTK__V1(1), mone = NTK__V1(-1), zero = NTK__V1(0), pi = NTK__V1((ntk_real)NTK__PI); \
+    const NTK__V pi2 = NTK__V1((ntk_real)(NTK__PI / 2)), vf = NTK__V1(f), vh = NTK__V1(h);    \
+    size_t j, row;                                                                            \
+    for (row = 0; row < nr; row++, q11 += ld1, q22 += ld2, q12 += ldq, th = th ? th + ldq : th, \
+         s2 += ld2, r2 += ld2 NTK__S1STEP) {                                                  \
+    for (j = 0; j + NTK__VN <= cnt; j += NTK__VN) {                                           \
+      NTK__V c = NTK__VLD(q12 + j), u = NTK__VLD(q11 + j), v = NTK__VLD(q22 + j);             \
+      NTK__V nrm = NTK__VMUL(S1V, NTK__VLD(s2 + j));                                          \
+      NTK__V rho = NTK__VMUL(NTK__VMUL(c, R1V), NTK__VLD(r2 + j)), S, ar, t, z, P, as, tv, d; \
+      NTK__VM big;                                                                            \
+      rho = NTK__VSEL(NTK__VMAND(NTK__VEQ(c, u), NTK__VEQ(u, v)), one, rho);                  \
+      rho = NTK__VMIN(one, NTK__VMAX(mone, rho));                                             \
+      S = NTK__VSQRT(NTK__VMUL(NTK__VSUB(one, rho), NTK__VADD(one, rho)));                    \
+      ar = NTK__VABS(rho), big = NTK__VGT(ar, S);                                             \
+      t = NTK__VSEL(big, S, ar), z = NTK__VMUL(t, t);                                         \
+      NTK__VPOLY(z, P)                                                                        \
+      as = NTK__VMUL(t, P);                                                                   \
+      tv = NTK__VSEL(big, as, NTK__VSUB(pi2, as));                                            \
+      tv = NTK__VSEL(NTK__VLT(rho, zero), NTK__VSUB(pi, tv), tv);                             \
+      d = NTK__VSUB(vh, NTK__VMUL(vf, tv));                                                   \
+      NTK__VST(q12 + j, NTK__VFMA(vf, NTK__VMUL(nrm, S), NTK__VMUL(d, c)));                   \
+      if (th) NTK__VST(th + j, NTK__VMUL(NTK__VLD(th + j), d));                               \
+    }                                                                                         \
+    if (j < cnt) NAME##_tail(cnt - j, q11 + j, q22 + j, q12 + j, th ? th + j : NULL, f, h, S1V##_TAIL, R1V##_TAIL, s2 + j, r2 + j); \
+    }                                                                                         \
+  }
+/* AVX-512 */
+#ifdef NTK_REAL_FLOAT
+#define NTK__V __m512
+#define NTK__VM __mmask16
+#define NTK__VN 16
+#define NTK__VLD _mm512_loadu_ps
+#define NTK__VST _mm512_storeu_ps
+#define NTK__V1 _mm512_set1_ps
+#define NTK__VADD _mm512_add_ps
+#define NTK__VSUB _mm512_sub_ps
+#define NTK__VMUL _mm512_mul_ps
+#define NTK__VFMA _mm512_fmadd_ps
+#define NTK__VSQRT _mm512_sqrt_ps
+#define NTK__VMIN _mm512_min_ps
+#define NTK__VMAX _mm512_max_ps
+#define NTK__VGT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
+#define NTK__VLT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
+#define NTK__VEQ(a, b) _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ)
+#define NTK__VSEL(m, a, b) _mm512_mask_blend_ps(m, b, a)
+#define NTK__VABS _mm512_abs_ps
+#else
+#define NTK__V __m512d
+#define NTK__VM __mmask8
+#define NTK__VN 8
+#define NTK__VLD _mm512_loadu_pd
+#define NTK__VST _mm512_storeu_pd
+#define NTK__V1 _mm512_set1_pd
+#define NTK__VADD _mm512_add_pd
+#define NTK__VSUB _mm512_sub_pd
+#define NTK__VMUL _mm512_mul_pd
+#define NTK__VFMA _mm512_fmadd_pd
+#define NTK__VSQRT _mm512_sqrt_pd
+#define NTK__VMIN _mm512_min_pd
+#define NTK__VMAX _mm512_max_pd
+#define NTK__VGT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ)
+#define NTK__VLT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ)
+#define NTK__VEQ(a, b) _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ)
+#define NTK__VSEL(m, a, b) _mm512_mask_blend_pd(m, b, a)
+#define NTK__VABS _mm512_abs_pd
+#endif
+#define NTK__VMAND(a, b) ((a) & (b))
+#define ntk__relu_rows_avx512_tail ntk__relu_rows_gen
+#define ntk__relu_row_avx512_tail ntk__relu_row_gen
+#define NTK__S1A NTK__VLD(s1 + j)
+#define NTK__R1A NTK__VLD(r1 + j)
+#define NTK__S1A_TAIL s1 + j
+#define NTK__R1A_TAIL r1 + j
+#define NTK__S1B NTK__V1(S1)
+#define NTK__R1B NTK__V1(R1)
+#define NTK__S1B_TAIL S1
+#define NTK__R1B_TAIL R1
+#define NTK__S1STEP , s1 += ld1, r1 += ld1
+NTK__RELU_VFN(ntk__relu_rows_avx512, NTK__TARGET_AVX512, NTK__S1A, NTK__R1A, const ntk_real *s1, const ntk_real *r1)
+#undef NTK__S1STEP
+#define NTK__S1STEP
+NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_real S1, ntk_real R1)
+#undef NTK__S1STEP
+#undef NTK__V
+#undef NTK__VM
+#undef NTK__VN
+#undef NTK__VLD
+#undef NTK__VST
+#undef NTK__V1
+#undef NTK__VADD
+#undef NTK__VSUB
+#undef NTK__VMUL
+#undef NTK__VFMA
+#undef NTK__VSQRT
+#undef NTK__VMIN
+#undef NTK__VMAX
+#undef NTK__VGT
+#undef NTK__VLT
+#undef NTK__VEQ
+#undef NTK__VSEL
+#undef NTK__VABS
+#undef NTK__VMAND
+/* AVX2 */
+#ifdef NTK_REAL_FLOAT
+#define NTK__V __m256
+#define NTK__VM __m256
+#define NTK__VN 8
+#define NTK__VLD _mm256_loadu_ps
+#define NTK__VST _mm256_storeu_ps
+#define NTK__V1 _mm256_set1_ps
+#define NTK__VADD _mm256_add_ps
+#define NTK__VSUB _mm256_sub_ps
+#define NTK__VMUL _mm256_mul_ps
+#define NTK__VFMA _mm256_fmadd_ps
+#define NTK__VSQRT _mm256_sqrt_ps
+#define NTK__VMIN _mm256_min_ps
+#define NTK__VMAX _mm256_max_ps
+#define NTK__VGT(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
+#define NTK__VLT(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
+#define NTK__VEQ(a, b) _mm256_cmp_ps(a, b, _CMP_EQ_OQ)
+#define NTK__VSEL(m, a, b) _mm256_blendv_ps(b, a, m)
+#define NTK__VABS(x) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x)
+#define NTK__VMAND _mm256_and_ps
+#else
+#define NTK__V __m256d
+#define NTK__VM __m256d
+#define NTK__VN 4
+#define NTK__VLD _mm256_loadu_pd
+#define NTK__VST _mm256_storeu_pd
+#define NTK__V1 _mm256_set1_pd
+#define NTK__VADD _mm256_add_pd
+#define NTK__VSUB _mm256_sub_pd
+#define NTK__VMUL _mm256_mul_pd
+#define NTK__VFMA _mm256_fmadd_pd
+#define NTK__VSQRT _mm256_sqrt_pd
+#define NTK__VMIN _mm256_min_pd
+#define NTK__VMAX _mm256_max_pd
+#define NTK__VGT(a, b) _mm256_cmp_pd(a, b, _CMP_GT_OQ)
+#define NTK__VLT(a, b) _mm256_cmp_pd(a, b, _CMP_LT_OQ)
+#define NTK__VEQ(a, b) _mm256_cmp_pd(a, b, _CMP_EQ_OQ)
+#define NTK__VSEL(m, a, b) _mm256_blendv_pd(b, a, m)
+#define NTK__VABS(x) _mm256_andnot_pd(_mm256_set1_pd(-0.0), x)
+#define NTK__VMAND _mm256_and_pd
+#endif
+#define ntk__relu_rows_avx2_tail ntk__relu_rows_gen
+#define ntk__relu_row_avx2_tail ntk__relu_row_gen
+#define NTK__S1STEP , s1 += ld1, r1 += ld1
+NTK__RELU_VFN(ntk__relu_rows_avx2, NTK__TARGET_AVX2, NTK__S1A, NTK__R1A, const ntk_real *s1, const ntk_real *r1)
+#undef NTK__S1STEP
+#define NTK__S1STEP
+NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real S1, ntk_real R1)
+#undef NTK__S1STEP
+#undef NTK__V
+#undef NTK__VM
+#undef NTK__VN
+#undef NTK__VLD
+#undef NTK__VST
+#undef NTK__V1
+#undef NTK__VADD
+#undef NTK__VSUB
+#undef NTK__VMUL
+#undef NTK__VFMA
+#undef NTK__VSQRT
+#undef NTK__VMIN
+#undef NTK__VMAX
+#undef NTK__VGT
+#undef NTK__VLT
+#undef NTK__VEQ
+#undef NTK__VSEL
+#undef NTK__VABS
+#undef NTK__VMAND
+#undef ntk__relu_rows_avx512_tail
+#undef ntk__relu_row_avx512_tail
+#undef ntk__relu_rows_avx2_tail
+#undef ntk__relu_row_avx2_tail
+#undef NTK__S1A
+#undef NTK__R1A
+#undef NTK__S1A_TAIL
+#undef NTK__R1A_TAIL
+#undef NTK__S1B
+#undef NTK__R1B
+#undef NTK__S1B_TAIL
+#undef NTK__R1B_TAIL
+#undef NTK__RELU_VFN
+#undef NTK__VPOLY
+#endif
+#undef NTK__RELU_BODY
+#undef NTK__RELU_LOOP
+#undef NTK__ASIN2_POLY
+/* the above at SIMD level lv (tests pass each level the CPU has; the library its own): nr rows
+   of cnt entries, row r at q11 + r·ld1 (and s1, r1 with it), q22 + r·ld2 (s2, r2), q12 and th
+   + r·ldq. ax->s1v NULL: one row point (ax->s1, ax->r1). */
+static void ntk__relu_dual_rows(int lv, size_t nr, size_t cnt, const ntk_real *q11, size_t ld1, const ntk_real *q22,
+                                size_t ld2, ntk_real *q12, ntk_real *th, size_t ldq, ntk_real f, ntk_real h,
+                                const ntk__dual_aux *ax) {
+  size_t r;
+#if defined(NTK__BUILD_X86)
+  if (lv >= NTK_SIMD_AVX512) {
+    if (ax->s1v) ntk__relu_rows_avx512(nr, cnt, q11, ld1, q22, ld2, q12, th, ldq, f, h, ax->s1v, ax->r1v, ax->s2, ax->r2);
+    else ntk__relu_row_avx512(nr, cnt, q11, ld1, q22, ld2, q12, th, ldq, f, h, ax->s1, ax->r1, ax->s2, ax->r2);
+    return;
+  }
+  if (lv >= NTK_SIMD_AVX2) {
+    if (ax->s1v) ntk__relu_rows_avx2(nr, cnt, q11, ld1, q22, ld2, q12, th, ldq, f, h, ax->s1v, ax->r1v, ax->s2, ax->r2);
+    else ntk__relu_row_avx2(nr, cnt, q11, ld1, q22, ld2, q12, th, ldq, f, h, ax->s1, ax->r1, ax->s2, ax->r2);
+    return;
+  }
+#endif
+  (void)lv;
+  for (r = 0; r < nr; r++) {
+    ntk_real *t = th ? th + r * ldq : NULL;
+    if (ax->s1v)
+      ntk__relu_rows_gen(cnt, q11 + r * ld1, q22 + r * ld2, q12 + r * ldq, t, f, h, ax->s1v + r * ld1, ax->r1v + r * ld1,
+                         ax->s2 + r * ld2, ax->r2 + r * ld2);
+    else
+      ntk__relu_row_gen(cnt, q11 + r * ld1, q22 + r * ld2, q12 + r * ldq, t, f, h, ax->s1, ax->r1, ax->s2 + r * ld2,
+                        ax->r2 + r * ld2);
+  }
+}
+static void ntk__relu_dual(int lv, size_t cnt, const ntk_real *q11, const ntk_real *q22, ntk_real *q12, ntk_real *th,
+                           ntk_real f, ntk_real h, const ntk__dual_aux *ax) {
+  ntk__relu_dual_rows(lv, 1, cnt, q11, 0, q22, 0, q12, th, 0, f, h, ax);
+}
+
 #if defined(NTK__BUILD_X86) && !defined(NTK_REAL_FLOAT)
 /* The ReLU-family dual on 4 entries at a time (AVX2+FMA): the scalar code below, vectorised by
    hand because compilers will not vectorise sqrt under -fmath-errno. Returns the entries done.
@@ -4028,21 +4364,16 @@ static NTK__INLINE ntk_real ntk__root_diff(ntk_real q11, ntk_real q22, ntk_real 
    the norm from √q and 1/√q of each point, as in ntk__rho (no q11·q22 that could leave the
    range). */
 NTK__TARGET_AVX2 static size_t ntk__abrelu_avx2(size_t cnt, const double *q11, const double *q22,
-                                                double *q12, double *th, double f, double h,
-                                                const ntk__dual_aux *ax) {
+                                                double *q12, double *th, double f, double h) {
   const double *a = ntk__asin_coef;
   const __m256d one = _mm256_set1_pd(1), half = _mm256_set1_pd(0.5), zero = _mm256_setzero_pd();
   const __m256d pi = _mm256_set1_pd(NTK__PI), pi2 = _mm256_set1_pd(NTK__PI / 2), sign = _mm256_set1_pd(-0.0);
   const __m256d vf = _mm256_set1_pd(f), vh = _mm256_set1_pd(h);
-  const __m256d s1 = _mm256_set1_pd(ax ? ax->s1 : 0), r1 = _mm256_set1_pd(ax ? ax->r1 : 0);
   size_t j;
   for (j = 0; j + 4 <= cnt; j += 4) {
     __m256d c = _mm256_loadu_pd(q12 + j), u = _mm256_loadu_pd(q11 + j), v = _mm256_loadu_pd(q22 + j);
     __m256d nrm, rho, s, av, big, t, z, z2, z4, z8, p03, p47, p8c, p, tv, d;
-    if (ax) {
-      nrm = _mm256_mul_pd(s1, _mm256_loadu_pd(ax->s2 + j));
-      rho = _mm256_mul_pd(_mm256_mul_pd(c, r1), _mm256_loadu_pd(ax->r2 + j));
-    } else {
+    {
       __m256d su = _mm256_sqrt_pd(u), sv = _mm256_sqrt_pd(v);
       __m256d ru = _mm256_and_pd(_mm256_div_pd(one, su), _mm256_cmp_pd(su, zero, _CMP_GT_OQ));
       __m256d rv = _mm256_and_pd(_mm256_div_pd(one, sv), _mm256_cmp_pd(sv, zero, _CMP_GT_OQ));
@@ -4101,7 +4432,13 @@ static NTK__INLINE ntk_real ntk__exp_scaled(ntk_real y, ntk_real s, int s_ok, nt
   if (aux) {                                                                               \
     const ntk_real *s2_ = aux->s2, *r2_ = aux->r2;                                         \
     const ntk_real *x2a_ = aux->x2[0], *x2b_ = aux->x2[1], *x2c_ = aux->x2[2];             \
+    const ntk_real *s1_ = aux->s1v, *r1_ = aux->r1v;                                       \
+    const ntk_real *x1a_ = aux->x1v[0], *x1b_ = aux->x1v[1], *x1c_ = aux->x1v[2];          \
     for (; j < cnt; j++) {                                                                 \
+      if (s1_) {                                                                           \
+        P1[0] = s1_[j], P1[1] = r1_[j];                                                    \
+        if ((np) > 2) P1[2] = x1a_[j], P1[3] = x1b_[j], P1[4] = x1c_[j];                   \
+      }                                                                                    \
       P2[0] = s2_[j], P2[1] = r2_[j];                                                      \
       if ((np) > 2) P2[2] = x2a_[j], P2[3] = x2b_[j], P2[4] = x2c_[j];                     \
       __VA_ARGS__                                                                          \
@@ -4139,8 +4476,12 @@ NTK__NO_ERRNO static void ntk__dual(const ntk_layer *L, const ntk__quad *qd, siz
        computes diagonals with ρ = 1 exactly. nrm = √q11·√q22 and ρ by ntk__rho: no
        product of variances, so nothing leaves the range before the result does. */
     j = 0;
+    if (aux) { /* the vectorised loop, one square root per entry */
+      ntk__relu_dual(ntk__simd_level(), cnt, q11, q22, q12, th, f, h, aux);
+      break;
+    }
 #if defined(NTK__BUILD_X86) && !defined(NTK_REAL_FLOAT)
-    if (ntk__simd_level() >= NTK_SIMD_AVX2) j = ntk__abrelu_avx2(cnt, q11, q22, q12, th, f, h, aux);
+    if (ntk__simd_level() >= NTK_SIMD_AVX2) j = ntk__abrelu_avx2(cnt, q11, q22, q12, th, f, h);
 #endif
     NTK__DUAL_LOOP(2, {
       ntk_real c = q12[j], nrm = P1[0] * P2[0], rho = ntk__rho(c, q11[j], q22[j], P1[1], P2[1]);
@@ -4886,6 +5227,10 @@ typedef struct ntk__sk {
   size_t depth;      /* FANOUT nesting */
   size_t ws_n;       /* reals of one thread's workspace */
   int diag;          /* the spatial diagonal only */
+  int frames;        /* frame mode (below): every barrier outside the branches */
+  unsigned char *isframe; /* (L) frame mode: layer l maps each offset to itself */
+  size_t last_tab;   /* the last layer reading a table, NTK__NONE if none */
+  size_t tpn, mpp;   /* frame mode: the conv's padded rows; one materialised tensor */
 } ntk__sk;
 
 /* the input position read by output o through tap d along one axis, or −1 (a zero tap) */
@@ -5162,6 +5507,418 @@ static void ntk__sk_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
   if (wt) *kt = t[0];
 }
 
+/* ---- frames: the offset-slice form of the same recursion ------------------------------------
+   Between barriers (a pool, a conv that changes the spatial size or strides, a readout) every
+   layer maps the covariance entries at one spatial offset k = j − i to entries at the same
+   offset: a stride-1 conv adds the same tap on both sides, everything else is elementwise.
+   So the entries are evolved offset by offset, each in a few KB that stay in L1, through all
+   the layers up to the barrier; the full (h·w)² covariance is materialised only at barriers.
+   A frame c = (c_h, c_w) (0 ≤ c_h < h, 0 ≤ c_w < w) holds, at (a, b), the entry between
+   position (a, b) of x and ((a + c_h) mod h, (b + c_w) mod w) of x′: the offsets k = c and
+   k = c − (h, w) packed into one h × w image, so that h·w frames hold the (h·w)² entries
+   without waste. Along each axis a frame is two runs, [0, h − c_h) and [h − c_h, h), each
+   with zero padding of its own (a tap crossing from one run into the other would wrap x′);
+   a CIRCULAR conv wraps every run instead. Only the frames holding the offsets the next
+   barrier needs (the front end's need_r) are evolved: the diagonal (frame 0) alone for a
+   Flatten readout without pools. The points' tables hold each row twice, so that x′'s
+   values along a frame row are one contiguous window. */
+
+/* Dense/Conv's affine step on a frame (as ntk__sk_affine), the conv's 1/|F| folded in: sc */
+#define NTK__FR_AFFINE_BODY                                                                   \
+  size_t j;                                                                                   \
+  if (th && std_) {                                                                           \
+    for (j = 0; j < n; j++) th[j] = nin * q[j] + w2 * th[j] + one;                            \
+    for (j = 0; j < n; j++) q[j] = w2 * q[j] + b2;                                            \
+  } else {                                                                                    \
+    for (j = 0; j < n; j++) q[j] = w2 * q[j] + b2;                                            \
+    if (th)                                                                                   \
+      for (j = 0; j < n; j++) th[j] = q[j] + w2 * th[j];                                      \
+  }
+#if defined(NTK__BUILD_X86)
+NTK__TARGET_AVX2 NTK__VEC static void ntk__fr_affine_avx2(size_t n, ntk_real *NTK_RESTRICT q, ntk_real *NTK_RESTRICT th,
+                                                         int std_, ntk_real w2, ntk_real b2, ntk_real nin, ntk_real one) {
+  NTK__FR_AFFINE_BODY
+}
+#endif
+NTK__VEC static void ntk__fr_affine(const ntk_layer *L, const ntk__arch_layer *R, size_t n, ntk_real *NTK_RESTRICT q,
+                                    ntk_real *NTK_RESTRICT th, double sc) {
+  ntk_real w2 = (ntk_real)(L->w_std * L->w_std * sc), b2 = (ntk_real)(ntk__bstd(L) * ntk__bstd(L));
+  ntk_real nin = (ntk_real)((double)R->fan_in * sc), one = R->has_bias ? 1 : 0;
+  int std_ = L->param == NTK_PARAM_STANDARD;
+#if defined(NTK__BUILD_X86)
+  if (ntk__simd_level() >= NTK_SIMD_AVX2) { ntk__fr_affine_avx2(n, q, th, std_, w2, b2, nin, one); return; }
+#endif
+  {
+    NTK__FR_AFFINE_BODY
+  }
+}
+#undef NTK__FR_AFFINE_BODY
+
+/* A frame's geometry: h × w, the runs along each axis split at (sh, sw) = (h − c_h, w − c_w) */
+typedef struct ntk__frame {
+  size_t h, w, ch, cw, sh, sw;
+} ntk__frame;
+
+/* A stride-1, size-preserving conv's box sum over one tensor of the frame: in (h, w) → out,
+   through one padded row (w + f_w − 1 reals at tp); zr: a row of zeros, the taps outside
+   the run. One body, compiled for each SIMD level (the loops vectorise: NTK__VEC). */
+/* the input row of output row h's tap d: h + d − lo in h's run [a0, a1) (or mod H), else zr */
+static NTK__INLINE const ntk_real *ntk__fr_row(const ntk_real *in, const ntk_real *zr, size_t h, size_t d, size_t lo,
+                                               size_t H, size_t W, size_t a0, size_t a1, int circ) {
+  long r = (long)(h + d) - (long)lo;
+  if (circ) return in + (size_t)(((r % (long)H) + (long)H) % (long)H) * W;
+  return r < (long)a0 || r >= (long)a1 ? zr : in + (size_t)r * W;
+}
+#define NTK__FR_CONV_BODY                                                                     \
+  size_t H = F->h, W = F->w, fh = R->f[0], fw = R->f[1], lo = R->lo[0], lw = R->lo[1];        \
+  size_t hw = R->hi[1], sw = circ ? W : F->sw, h, d, p, w;                                    \
+  ntk_real *ln = tp + lw; /* the row's h-sums, lw pads before and hw after */                 \
+  for (p = 0; p < lw; p++) tp[p] = 0;                                                         \
+  for (p = 0; p < hw; p++) ln[W + p] = 0;                                                     \
+  for (h = 0; h < H; h++) {                                                                   \
+    ntk_real *o = out + h * W;                                                                \
+    size_t a0 = circ ? 0 : h < F->sh ? 0 : F->sh, a1 = circ ? H : h < F->sh ? F->sh : H;      \
+    if (fh == 3) {                                                                            \
+      const ntk_real *x0 = ntk__fr_row(in, zr, h, 0, lo, H, W, a0, a1, circ);                 \
+      const ntk_real *x1 = ntk__fr_row(in, zr, h, 1, lo, H, W, a0, a1, circ);                 \
+      const ntk_real *x2 = ntk__fr_row(in, zr, h, 2, lo, H, W, a0, a1, circ);                 \
+      for (w = 0; w < W; w++) ln[w] = x0[w] + x1[w] + x2[w];                                  \
+    } else {                                                                                  \
+      const ntk_real *x0 = ntk__fr_row(in, zr, h, 0, lo, H, W, a0, a1, circ);                 \
+      for (w = 0; w < W; w++) ln[w] = x0[w];                                                  \
+      for (d = 1; d < fh; d++) {                                                              \
+        const ntk_real *x = ntk__fr_row(in, zr, h, d, lo, H, W, a0, a1, circ);                \
+        for (w = 0; w < W; w++) ln[w] += x[w];                                                \
+      }                                                                                       \
+    }                                                                                         \
+    if (circ) { /* the pads are the row's wrapped values */                                   \
+      for (p = 0; p < lw; p++) tp[p] = ln[(size_t)(((long)p - (long)lw) % (long)W + (long)W) % W]; \
+      for (p = 0; p < hw; p++) ln[W + p] = ln[p % W];                                         \
+    }                                                                                         \
+    /* the w taps: out[w] = Σ_d ln[w + d − lw] over the whole row, then the entries next to     \
+       the junction recomputed from their own run only (a tap across it would wrap x′) */     \
+    if (fw == 3) {                                                                            \
+      for (w = 0; w < W; w++) o[w] = tp[w] + tp[w + 1] + tp[w + 2];                           \
+    } else {                                                                                  \
+      for (w = 0; w < W; w++) o[w] = tp[w];                                                   \
+      for (d = 1; d < fw; d++)                                                                \
+        for (w = 0; w < W; w++) o[w] += tp[w + d];                                            \
+    }                                                                                         \
+    if (sw < W) {                                                                             \
+      size_t w0 = sw > hw ? sw - hw : 0, w1 = sw + lw < W ? sw + lw : W;                       \
+      for (w = w0; w < w1; w++) {                                                             \
+        size_t r0 = w < sw ? 0 : sw, r1 = w < sw ? sw : W;                                    \
+        ntk_real acc = 0;                                                                     \
+        for (d = 0; d < fw; d++) {                                                            \
+          long c = (long)(w + d) - (long)lw;                                                  \
+          if (c >= (long)r0 && c < (long)r1) acc += ln[c];                                    \
+        }                                                                                     \
+        o[w] = acc;                                                                           \
+      }                                                                                       \
+    }                                                                                         \
+  }
+#if defined(NTK__BUILD_X86)
+NTK__TARGET_AVX512 NTK__VEC static void ntk__fr_conv_avx512(const ntk__frame *F, const ntk__arch_layer *R, int circ,
+                                                           const ntk_real *NTK_RESTRICT in, ntk_real *NTK_RESTRICT out,
+                                                           ntk_real *NTK_RESTRICT tp, const ntk_real *zr) {
+  NTK__FR_CONV_BODY
+}
+NTK__TARGET_AVX2 NTK__VEC static void ntk__fr_conv_avx2(const ntk__frame *F, const ntk__arch_layer *R, int circ,
+                                                       const ntk_real *NTK_RESTRICT in, ntk_real *NTK_RESTRICT out,
+                                                       ntk_real *NTK_RESTRICT tp, const ntk_real *zr) {
+  NTK__FR_CONV_BODY
+}
+#endif
+NTK__VEC static void ntk__fr_conv(const ntk__frame *F, const ntk__arch_layer *R, int circ, const ntk_real *NTK_RESTRICT in,
+                                  ntk_real *NTK_RESTRICT out, ntk_real *NTK_RESTRICT tp, const ntk_real *zr) {
+#if defined(NTK__BUILD_X86)
+  int lv = ntk__simd_level();
+  if (lv >= NTK_SIMD_AVX512) { ntk__fr_conv_avx512(F, R, circ, in, out, tp, zr); return; }
+  if (lv >= NTK_SIMD_AVX2) { ntk__fr_conv_avx2(F, R, circ, in, out, tp, zr); return; }
+#endif
+  {
+    NTK__FR_CONV_BODY
+  }
+}
+#undef NTK__FR_CONV_BODY
+
+/* layers [l0, l1) on one frame (Q at *pq, Θ at *pt: swapped with the spare buffers q2, t2 by a
+   conv); self0: the self pair's frame 0, which fills the point's tables as it goes */
+static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__frame *F, ntk_real *ta,
+                           const ntk_real *tb, int self0, ntk_real **pq, ntk_real **pt, ntk_real **pq2,
+                           ntk_real **pt2, ntk_real *tp, ntk_real *stk, int wt) {
+  const ntk__arch *A = S->A;
+  size_t H = F->h, W = F->w, P = H * W, l, h, i, top = 0, FP = S->maxp;
+  ntk_real *q = *pq, *t = *pt;
+  for (l = l0; l < l1; l++) {
+    const ntk_layer *L = &S->layers[l];
+    const ntk__arch_layer *R = &A->l[l];
+    switch (L->kind) {
+    case NTK_LAYER_DENSE: ntk__fr_affine(L, R, P, q, wt ? t : NULL, 1.0); break;
+    case NTK_LAYER_CONV: {
+      int circ = L->padding == NTK_PAD_CIRCULAR;
+      if (R->f[0] * R->f[1] > 1) {
+        ntk_real *x;
+        ntk__fr_conv(F, R, circ, q, *pq2, tp + S->maxp, tp);
+        x = q, q = *pq2, *pq2 = x;
+        if (wt) {
+          ntk__fr_conv(F, R, circ, t, *pt2, tp + S->maxp, tp);
+          x = t, t = *pt2, *pt2 = x;
+        }
+      }
+      ntk__fr_affine(L, R, P, q, wt ? t : NULL, 1.0 / ((double)R->f[0] * (double)R->f[1]));
+      break;
+    }
+    case NTK_LAYER_LAYER_NORM: {
+      /* × r(x)(a, b)·r(x′)(a′, b′), r = 1/√(mean over the normalised group of (ε + q(x, x))) */
+      ntk_real *ra = ta + S->tab[l];
+      const ntk_real *rb = tb + S->tab[l];
+      if (self0) {
+        int ax = L->flags ? L->flags : NTK_AXIS_C;
+        double eps = L->eps > 0 ? L->eps : 1e-12;
+        size_t ih, iw, a, b;
+        for (ih = 0; ih < H; ih++)
+          for (iw = 0; iw < W; iw++) {
+            size_t cnt = 0;
+            double d = 0;
+            for (a = 0; a < H; a++)
+              for (b = 0; b < W; b++) {
+                if ((!(ax & NTK_AXIS_H) && a != ih) || (!(ax & NTK_AXIS_W) && b != iw)) continue;
+                d += eps + (double)q[a * W + b], cnt++;
+              }
+            ra[ih * 2 * W + iw] = ra[ih * 2 * W + W + iw] = (ntk_real)(1 / sqrt(d / (double)cnt));
+          }
+      }
+      for (h = 0; h < H; h++) {
+        const ntk_real *r1 = ra + h * 2 * W, *r2 = rb + ((h + F->ch) % H) * 2 * W + F->cw;
+        ntk_real *qr = q + h * W, *tr = t + h * W;
+        for (i = 0; i < W; i++) {
+          ntk_real sc = r1[i] * r2[i];
+          qr[i] *= sc;
+          if (wt) tr[i] *= sc;
+        }
+      }
+      break;
+    }
+    case NTK_LAYER_FANOUT: {
+      ntk_real *base = stk + 4 * top * FP;
+      memcpy(base, q, P * sizeof(ntk_real)), memset(base + 2 * FP, 0, P * sizeof(ntk_real));
+      if (wt) memcpy(base + FP, t, P * sizeof(ntk_real)), memset(base + 3 * FP, 0, P * sizeof(ntk_real));
+      top++;
+      break;
+    }
+    case NTK_LAYER_BRANCH: case NTK_LAYER_FANIN_SUM: case NTK_LAYER_FANIN_CONCAT: {
+      size_t fi = L->kind == NTK_LAYER_BRANCH ? A->l[R->mate].mate : l;
+      ntk_real *base = stk + 4 * (top - 1) * FP, wgt = 1;
+      if (S->layers[fi].kind == NTK_LAYER_FANIN_CONCAT) wgt = (ntk_real)((double)R->in[2] / (double)A->l[fi].out[2]);
+      for (i = 0; i < P; i++) base[2 * FP + i] += wgt * q[i];
+      if (wt) for (i = 0; i < P; i++) base[3 * FP + i] += wgt * t[i];
+      if (L->kind == NTK_LAYER_BRANCH) {
+        memcpy(q, base, P * sizeof(ntk_real));
+        if (wt) memcpy(t, base + FP, P * sizeof(ntk_real));
+      } else {
+        memcpy(q, base + 2 * FP, P * sizeof(ntk_real));
+        if (wt) memcpy(t, base + 3 * FP, P * sizeof(ntk_real));
+        top--;
+      }
+      break;
+    }
+    default:
+      if ((ntk__props(L->kind) & NTK__K_ACT) && L->kind != NTK_LAYER_IDENTITY) {
+        /* ntk__dual row by row: x's values along the row, x′'s along the frame's window */
+        int np = ntk__dual_npt(L->kind), s;
+        ntk_real *va = ta + S->tab[l];
+        const ntk_real *vb = tb + S->tab[l];
+        ntk__dual_aux aux;
+        if (self0) {
+          for (h = 0; h < H; h++)
+            for (i = 0; i < W; i++) {
+              ntk_real o[NTK__NPT], v = q[h * W + i];
+              ntk_real *dst = va + h * 2 * W + i;
+              dst[0] = dst[W] = v;
+              if (np) {
+                ntk__dual_point(L, v, o);
+                for (s = 0; s < np; s++) dst[(size_t)(1 + s) * 2 * P] = dst[(size_t)(1 + s) * 2 * P + W] = o[s];
+              }
+            }
+        }
+        memset(&aux, 0, sizeof aux);
+        if (L->kind == NTK_LAYER_ABRELU) { /* the rows in two runs of constant stride: one call each */
+          const ntk_real a = (ntk_real)L->a, b = (ntk_real)L->b, pi = (ntk_real)NTK__PI;
+          const ntk_real f = (a - b) * (a - b) / (2 * pi), hh = (a * a + b * b) / 2;
+          size_t part, lv = (size_t)ntk__simd_level();
+          for (part = 0; part < 2; part++) {
+            size_t h0 = part ? H - F->ch : 0, nr = part ? F->ch : H - F->ch, hb0 = part ? 0 : F->ch;
+            size_t oa = h0 * 2 * W, ob = hb0 * 2 * W + F->cw;
+            if (!nr) continue;
+            aux.s1v = va + 2 * P + oa, aux.r1v = va + 4 * P + oa, aux.s2 = vb + 2 * P + ob, aux.r2 = vb + 4 * P + ob;
+            ntk__relu_dual_rows((int)lv, nr, W, va + oa, 2 * W, vb + ob, 2 * W, q + h0 * W, wt ? t + h0 * W : NULL, W, f,
+                                hh, &aux);
+          }
+          break;
+        }
+        for (h = 0; h < H; h++) {
+          size_t oa = h * 2 * W, ob = ((h + F->ch) % H) * 2 * W + F->cw;
+          if (np) {
+            aux.s1v = va + 2 * P + oa, aux.r1v = va + 4 * P + oa;
+            aux.s2 = vb + 2 * P + ob, aux.r2 = vb + 4 * P + ob;
+            for (s = 2; s < np; s++)
+              aux.x1v[s - 2] = va + (size_t)(1 + s) * 2 * P + oa, aux.x2[s - 2] = vb + (size_t)(1 + s) * 2 * P + ob;
+          }
+          ntk__dual(L, &S->quad[l], W, va + oa, vb + ob, q + h * W, wt ? t + h * W : NULL, np ? &aux : NULL);
+        }
+      }
+      break; /* INPUT, IDENTITY, 1×1 pools */
+    }
+  }
+  *pq = q, *pt = t;
+}
+
+/* the materialised input covariance x[i, :]·x′[j, :]/c at every (i, j) */
+static void ntk__fr_input_full(const ntk__arch *A, const ntk_real *xa, const ntk_real *xb, ntk_real *mq) {
+  size_t P = A->in[0] * A->in[1], c = A->in[2], i, j, k;
+  for (i = 0; i < P; i++)
+    for (j = 0; j < P; j++) {
+      double acc = 0;
+      for (k = 0; k < c; k++) acc += (double)xa[i * c + k] * (double)xb[j * c + k];
+      mq[i * P + j] = (ntk_real)(acc / (double)c);
+    }
+}
+
+/* One pair in frame mode: as ntk__sk_pair. want = 0: a self pair run only for its tables (its
+   value is not asked for), which stops once no later layer reads a table. */
+static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *xb, ntk_real *ta,
+                         const ntk_real *tb, int self, int want, ntk_real *ws, ntk_real *kq, ntk_real *kt) {
+  const ntk__arch *A = S->A;
+  size_t FP = S->maxp, l = 0, L = S->L, H = A->in[0], W = A->in[1], C = A->in[2];
+  ntk_real *q0 = ws, *t0 = ws + FP, *q1 = ws + 2 * FP, *t1 = ws + 3 * FP, *tp = ws + 4 * FP;
+  ntk_real *stk = tp + S->tpn, *mq = stk + 4 * S->depth * FP, *mt = mq + S->mpp;
+  ntk_real *mtq = mt + S->mpp, *mtt = mtq + S->mpp;
+  int wt = kt != NULL, mat = 0;
+  memset(tp, 0, S->maxp * sizeof(ntk_real)); /* the zero row of ntk__fr_conv */
+  while (l < L) {
+    const ntk_layer *Ly = &S->layers[l];
+    const ntk__arch_layer *R = &A->l[l];
+    if (S->isframe[l]) {
+      size_t e = l, hs[2], ws_[2], nh, nw, ih, iw, P, fh, fw, i;
+      const ntk__arch_layer *Re;
+      int readout, only0, barrier;
+      double aq = 0, at = 0;
+      while (e < L && S->isframe[e]) e++;
+      Re = &A->l[e - 1];
+      H = R->in[0], W = R->in[1], P = H * W;
+      readout = e < L && (S->layers[e].kind == NTK_LAYER_FLATTEN || S->layers[e].kind == NTK_LAYER_GLOBAL_AVG_POOL ||
+                          S->layers[e].kind == NTK_LAYER_GLOBAL_SUM_POOL);
+      barrier = e < L && !readout;
+      only0 = self && !want && (S->last_tab == NTK__NONE || S->last_tab < e);
+      /* the frames: offsets |k| ≤ need_r, i.e. c ∈ [0, r] ∪ [n − r, n) along each axis */
+      hs[0] = Re->need_all || 2 * Re->need_r[0] + 1 >= H ? H : Re->need_r[0] + 1;
+      ws_[0] = Re->need_all || 2 * Re->need_r[1] + 1 >= W ? W : Re->need_r[1] + 1;
+      hs[1] = hs[0] == H ? 0 : Re->need_r[0], ws_[1] = ws_[0] == W ? 0 : Re->need_r[1];
+      if (only0 || e == L) hs[0] = ws_[0] = 1, hs[1] = ws_[1] = 0;
+      nh = hs[0] + hs[1], nw = ws_[0] + ws_[1];
+      if (barrier) { /* the frames go to the spare pair, which then becomes the state */
+        memset(mtq, 0, P * P * sizeof(ntk_real));
+        if (wt) memset(mtt, 0, P * P * sizeof(ntk_real));
+      }
+      for (fh = 0; fh < nh; fh++)
+        for (fw = 0; fw < nw; fw++) {
+          ntk__frame F;
+          ntk_real *q = q0, *t = t0, *q2 = q1, *t2 = t1;
+          F.h = H, F.w = W;
+          F.ch = fh < hs[0] ? fh : H - hs[1] + (fh - hs[0]);
+          F.cw = fw < ws_[0] ? fw : W - ws_[1] + (fw - ws_[0]);
+          F.sh = H - F.ch, F.sw = W - F.cw;
+          /* the frame's input entries */
+          if (!mat) {
+            for (ih = 0; ih < H; ih++)
+              for (iw = 0; iw < W; iw++) {
+                const ntk_real *a = xa + (ih * W + iw) * C, *b = xb + (((ih + F.ch) % H) * W + (iw + F.cw) % W) * C;
+                double acc = 0;
+                size_t k;
+                for (k = 0; k < C; k++) acc += (double)a[k] * (double)b[k];
+                q[ih * W + iw] = (ntk_real)(acc / (double)C);
+              }
+            if (wt) memset(t, 0, P * sizeof(ntk_real));
+          } else {
+            for (ih = 0; ih < H; ih++)
+              for (iw = 0; iw < W; iw++) {
+                size_t j = ((ih + F.ch) % H) * W + (iw + F.cw) % W, ii = ih * W + iw;
+                q[ii] = mq[ii * P + j];
+                if (wt) t[ii] = mt[ii * P + j];
+              }
+          }
+          ntk__fr_layers(S, l, e, &F, ta, tb, self && F.ch == 0 && F.cw == 0, &q, &t, &q2, &t2, tp, stk, wt);
+          if (only0 && !(e == L)) return;
+          if (e == L) { /* the end of the list: a 1 × 1 frame */
+            *kq = q[0];
+            if (wt) *kt = t[0];
+            return;
+          }
+          if (readout) {
+            for (i = 0; i < P; i++) aq += (double)q[i];
+            if (wt) for (i = 0; i < P; i++) at += (double)t[i];
+          } else {
+            for (ih = 0; ih < H; ih++)
+              for (iw = 0; iw < W; iw++) {
+                size_t j = ((ih + F.ch) % H) * W + (iw + F.cw) % W, ii = ih * W + iw;
+                mtq[ii * P + j] = q[ii];
+                if (wt) mtt[ii * P + j] = t[ii];
+              }
+          }
+        }
+      if (only0) return;
+      if (barrier) {
+        ntk_real *x = mq;
+        mq = mtq, mtq = x, x = mt, mt = mtt, mtt = x;
+      }
+      if (readout) {
+        double div = S->layers[e].kind == NTK_LAYER_FLATTEN ? (double)P
+                     : S->layers[e].kind == NTK_LAYER_GLOBAL_AVG_POOL ? (double)P * (double)P : 1;
+        mq[0] = (ntk_real)(aq / div);
+        if (wt) mt[0] = (ntk_real)(at / div);
+        l = e + 1;
+      } else {
+        l = e;
+      }
+      mat = 1;
+      continue;
+    }
+    /* a barrier (or a readout) on the materialised covariance */
+    H = R->in[0], W = R->in[1];
+    if (!mat) {
+      ntk__fr_input_full(A, xa, xb, mq);
+      if (wt) memset(mt, 0, H * W * H * W * sizeof(ntk_real));
+      mat = 1;
+    }
+    switch (Ly->kind) {
+    case NTK_LAYER_CONV: case NTK_LAYER_AVG_POOL: case NTK_LAYER_SUM_POOL:
+      ntk__sk_spatial(S, R, Ly, mq, mtq);
+      if (wt) ntk__sk_spatial(S, R, Ly, mt, mtt);
+      if (Ly->kind == NTK_LAYER_CONV) ntk__sk_affine(Ly, R, R->out[0] * R->out[1] * R->out[0] * R->out[1], mq, wt ? mt : NULL);
+      break;
+    default: { /* FLATTEN, GLOBAL_*_POOL */
+      size_t P = H * W, i;
+      double aq = 0, at = 0, div;
+      if (Ly->kind == NTK_LAYER_FLATTEN) {
+        for (i = 0; i < P; i++) aq += (double)mq[i * P + i];
+        if (wt) for (i = 0; i < P; i++) at += (double)mt[i * P + i];
+      } else {
+        for (i = 0; i < P * P; i++) aq += (double)mq[i];
+        if (wt) for (i = 0; i < P * P; i++) at += (double)mt[i];
+      }
+      div = Ly->kind == NTK_LAYER_FLATTEN ? (double)P : Ly->kind == NTK_LAYER_GLOBAL_AVG_POOL ? (double)P * (double)P : 1;
+      mq[0] = (ntk_real)(aq / div);
+      if (wt) mt[0] = (ntk_real)(at / div);
+      break;
+    }
+    }
+    l++;
+  }
+  *kq = mq[0];
+  if (wt) *kt = mt[0];
+}
+
 /* the driver: arguments as ntk_kernel_ex, the front end's A of the list */
 static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size_t L, const ntk_real *x1,
                                size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
@@ -5199,7 +5956,39 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
   S.ws_n = ntk__add(ntk__mul(S.maxpp, 4 + 4 * S.depth, &ok), S.maxp, &ok);
   S.tab = (size_t *)NTK_MALLOC(L * sizeof(size_t));
   S.quad = (ntk__quad *)NTK_MALLOC(L * sizeof(ntk__quad));
-  if (!S.tab || !S.quad) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  S.isframe = (unsigned char *)NTK_MALLOC(L);
+  if (!S.tab || !S.quad || !S.isframe) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  /* frame mode unless a barrier sits inside a branch: which layers keep offsets apart */
+  S.frames = 1, S.last_tab = NTK__NONE, S.tpn = 1, S.mpp = 1, d = 0;
+  for (l = 0; l < L; l++) {
+    const ntk_layer *ly = &layers[l];
+    const ntk__arch_layer *R = &A->l[l];
+    int same = R->s[0] == 1 && R->s[1] == 1 && R->out[0] == R->in[0] && R->out[1] == R->in[1], fr;
+    size_t pin = R->in[0] * R->in[1];
+    if (ly->kind == NTK_LAYER_FANIN_SUM || ly->kind == NTK_LAYER_FANIN_CONCAT) d--;
+    switch (ly->kind) {
+    case NTK_LAYER_CONV: fr = same; break;
+    case NTK_LAYER_AVG_POOL: case NTK_LAYER_SUM_POOL: fr = same && R->f[0] == 1 && R->f[1] == 1; break;
+    case NTK_LAYER_FLATTEN: case NTK_LAYER_GLOBAL_AVG_POOL: case NTK_LAYER_GLOBAL_SUM_POOL: fr = 0; break;
+    default: fr = 1; break;
+    }
+    S.isframe[l] = (unsigned char)fr;
+    if (!fr && d > 0) S.frames = 0;
+    if (ly->kind == NTK_LAYER_FANOUT) d++;
+    if (ly->kind == NTK_LAYER_LAYER_NORM || ((ntk__props(ly->kind) & NTK__K_ACT) && ly->kind != NTK_LAYER_IDENTITY))
+      S.last_tab = l;
+    if (fr && ly->kind == NTK_LAYER_CONV) {
+      size_t tp = ntk__add(S.maxp, R->in[1] + (R->f[1] - 1), &ok);
+      if (tp > S.tpn) S.tpn = tp;
+    }
+    if (!fr && ly->kind != NTK_LAYER_FLATTEN && ly->kind != NTK_LAYER_GLOBAL_AVG_POOL &&
+        ly->kind != NTK_LAYER_GLOBAL_SUM_POOL && ntk__mul(pin, pin, &ok) > S.mpp)
+      S.mpp = pin * pin;
+  }
+  if (S.frames) {
+    S.diag = 0;
+    S.ws_n = ntk__add(ntk__add(ntk__mul(S.maxp, 4 + 4 * S.depth, &ok), S.tpn, &ok), ntk__mul(S.mpp, 4, &ok), &ok);
+  }
   memset(S.quad, 0, L * sizeof(ntk__quad));
   for (l = 0, S.tab_n = 0; l < L; l++) {
     const ntk_layer *ly = &layers[l];
@@ -5208,7 +5997,7 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
     S.tab[l] = S.tab_n;
     if (ly->kind == NTK_LAYER_LAYER_NORM) slots = 1;
     else if ((pr & NTK__K_ACT) && ly->kind != NTK_LAYER_IDENTITY) slots = 1 + (size_t)ntk__dual_npt(ly->kind);
-    S.tab_n = ntk__add(S.tab_n, ntk__mul(slots, p, &ok), &ok);
+    S.tab_n = ntk__add(S.tab_n, ntk__mul(slots, S.frames ? 2 * p : p, &ok), &ok);
     if (ntk__is_quadrature(ly->kind)) {
       st = ntk__quad_init(&S.quad[l], ly->quad_degree ? ly->quad_degree : NTK_QUAD_DEGREE);
       if (st != NTK_OK) goto done;
@@ -5258,7 +6047,8 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
 #endif
         stop = cancelled;
         if (stop) continue;
-        ntk__sk_pair(&S, x, x, tb, tb, 1, w, &kq, wantk && ntk ? &kt : NULL);
+        if (S.frames) ntk__fr_pair(&S, x, x, tb, tb, 1, wantk, w, &kq, wantk && ntk ? &kt : NULL);
+        else ntk__sk_pair(&S, x, x, tb, tb, 1, w, &kq, wantk && ntk ? &kt : NULL);
         if (ntk__any_nonfinite(tb, S.tab_n) || (wantk && (!ntk__finite(kq) || (ntk && !ntk__finite(kt))))) {
 #ifdef NTK__OMP
 #pragma omp atomic write
@@ -5287,8 +6077,10 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
         for (jj = 0; jj < jend; jj++) {
           const ntk_real *tb = tabs + (sym ? jj : n1 + jj) * S.tab_n;
           ntk_real kq, kt;
-          ntk__sk_pair(&S, x1 + ii * dim, (sym ? x1 : x2) + jj * dim, ta, tb, 0, w, &kq,
-                       ntk ? &kt : NULL);
+          if (S.frames)
+            ntk__fr_pair(&S, x1 + ii * dim, (sym ? x1 : x2) + jj * dim, ta, tb, 0, 1, w, &kq, ntk ? &kt : NULL);
+          else
+            ntk__sk_pair(&S, x1 + ii * dim, (sym ? x1 : x2) + jj * dim, ta, tb, 0, w, &kq, ntk ? &kt : NULL);
           if (!ntk__finite(kq) || (ntk && !ntk__finite(kt))) bad = 1;
           if (nngp) nngp[ii * n2 + jj] = kq;
           if (ntk) ntk[ii * n2 + jj] = kt;
@@ -5328,6 +6120,7 @@ done:
   if (S.quad) for (l = 0; l < L; l++) if (S.quad[l].x) NTK_FREE(S.quad[l].x);
   NTK_FREE(S.quad);
   NTK_FREE(S.tab);
+  NTK_FREE(S.isframe);
   NTK_FREE(tabs);
   NTK_FREE(ws);
   return st;

@@ -137,7 +137,7 @@ static int tc_lib(const ntk_layer *L, int path, ntk_real a, ntk_real b, ntk_real
 #if defined(NTK__BUILD_X86) && !defined(NTK_REAL_FLOAT)
     const double f = (L->a - L->b) * (L->a - L->b) / (2 * 3.14159265358979323846), h = (L->a * L->a + L->b * L->b) / 2;
     if (L->kind != NTK_LAYER_ABRELU || ntk__simd_level() < NTK_SIMD_AVX2) return 0;
-    if (ntk__abrelu_avx2(4, q11, q22, q12, th, f, h, NULL) != 4) return 0;
+    if (ntk__abrelu_avx2(4, q11, q22, q12, th, f, h) != 4) return 0;
 #else
     return 0;
 #endif

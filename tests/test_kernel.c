@@ -329,8 +329,10 @@ static void test_kernel_math(void) {
         ntk__dual_aux ax;
         int j;
         for (j = 0; j < 4; j++) c[i + j] = c0[i + j], th[i + j] = 1;
+        memset(&ax, 0, sizeof ax);
         ax.s1 = sqrt(q11[i]), ax.r1 = 1 / ax.s1, ax.s2 = s2 + i, ax.r2 = r2 + i;
-        if (ntk__abrelu_avx2(4, q11 + i, q22 + i, c + i, th + i, f, h, path ? &ax : NULL) != 4) exact = 0;
+        if (path) ntk__relu_dual(NTK_SIMD_AVX2, 4, q11 + i, q22 + i, c + i, th + i, f, h, &ax);
+        else if (ntk__abrelu_avx2(4, q11 + i, q22 + i, c + i, th + i, f, h) != 4) exact = 0;
         for (j = i; j < i + 4; j++) {
           double T, Td;
           tk_dual(&L, q11[j], q22[j], c0[j], &T, &Td);
