@@ -5559,88 +5559,110 @@ typedef struct ntk__frame {
   size_t h, w, ch, cw, sh, sw;
 } ntk__frame;
 
-/* A stride-1, size-preserving conv's box sum over one tensor of the frame: in (h, w) → out,
-   through one padded row (w + f_w − 1 reals at tp); zr: a row of zeros, the taps outside
-   the run. One body, compiled for each SIMD level (the loops vectorise: NTK__VEC). */
-/* the input row of output row h's tap d: h + d − lo in h's run [a0, a1) (or mod H), else zr */
-static NTK__INLINE const ntk_real *ntk__fr_row(const ntk_real *in, const ntk_real *zr, size_t h, size_t d, size_t lo,
-                                               size_t H, size_t W, size_t a0, size_t a1, int circ) {
+/* A stride-1, size-preserving conv on the frame, both tensors, with its affine step: Q (q) →
+   qo, Θ (t, NULL: not wanted) → to. Each row: the h taps summed into a line (lw zero pads
+   before, hw after, at tp; zr: a row of zeros for the taps outside the run), the w taps over
+   the whole line, then the entries next to the junction recomputed from their own run only (a
+   tap across it would wrap x′), then qo = a·ΣQ + b, to = al·ΣQ + be·ΣΘ + ga (Dense's rule with
+   the 1/|F| folded in). One body, compiled per SIMD level (the loops vectorise: NTK__VEC). */
+/* the input row of output row h's tap d: h + d − lo in h's run [a0, a1) (or mod H), else −1 */
+static NTK__INLINE long ntk__fr_row(size_t h, size_t d, size_t lo, size_t H, size_t a0, size_t a1, int circ) {
   long r = (long)(h + d) - (long)lo;
-  if (circ) return in + (size_t)(((r % (long)H) + (long)H) % (long)H) * W;
-  return r < (long)a0 || r >= (long)a1 ? zr : in + (size_t)r * W;
+  if (circ) return ((r % (long)H) + (long)H) % (long)H;
+  return r < (long)a0 || r >= (long)a1 ? -1 : r;
 }
-#define NTK__FR_CONV_BODY                                                                     \
-  size_t H = F->h, W = F->w, fh = R->f[0], fw = R->f[1], lo = R->lo[0], lw = R->lo[1];        \
-  size_t hw = R->hi[1], sw = circ ? W : F->sw, h, d, p, w;                                    \
-  ntk_real *ln = tp + lw; /* the row's h-sums, lw pads before and hw after */                 \
-  for (p = 0; p < lw; p++) tp[p] = 0;                                                         \
-  for (p = 0; p < hw; p++) ln[W + p] = 0;                                                     \
-  for (h = 0; h < H; h++) {                                                                   \
-    ntk_real *o = out + h * W;                                                                \
-    size_t a0 = circ ? 0 : h < F->sh ? 0 : F->sh, a1 = circ ? H : h < F->sh ? F->sh : H;      \
-    if (fh == 3) {                                                                            \
-      const ntk_real *x0 = ntk__fr_row(in, zr, h, 0, lo, H, W, a0, a1, circ);                 \
-      const ntk_real *x1 = ntk__fr_row(in, zr, h, 1, lo, H, W, a0, a1, circ);                 \
-      const ntk_real *x2 = ntk__fr_row(in, zr, h, 2, lo, H, W, a0, a1, circ);                 \
-      for (w = 0; w < W; w++) ln[w] = x0[w] + x1[w] + x2[w];                                  \
-    } else {                                                                                  \
-      const ntk_real *x0 = ntk__fr_row(in, zr, h, 0, lo, H, W, a0, a1, circ);                 \
-      for (w = 0; w < W; w++) ln[w] = x0[w];                                                  \
-      for (d = 1; d < fh; d++) {                                                              \
-        const ntk_real *x = ntk__fr_row(in, zr, h, d, lo, H, W, a0, a1, circ);                \
-        for (w = 0; w < W; w++) ln[w] += x[w];                                                \
-      }                                                                                       \
+#define NTK__FR_ROW(base, d) (rix[d] < 0 ? zr : (base) + (size_t)rix[d] * W)
+#define NTK__FR_HSUM(base, ln)                                                                \
+  if (fh == 3) {                                                                              \
+    const ntk_real *x0 = NTK__FR_ROW(base, 0), *x1 = NTK__FR_ROW(base, 1), *x2 = NTK__FR_ROW(base, 2); \
+    for (w = 0; w < W; w++) ln[w] = x0[w] + x1[w] + x2[w];                                    \
+  } else {                                                                                    \
+    const ntk_real *x0 = NTK__FR_ROW(base, 0);                                                \
+    for (w = 0; w < W; w++) ln[w] = x0[w];                                                    \
+    for (d = 1; d < fh; d++) {                                                                \
+      const ntk_real *x = NTK__FR_ROW(base, d);                                               \
+      for (w = 0; w < W; w++) ln[w] += x[w];                                                  \
     }                                                                                         \
-    if (circ) { /* the pads are the row's wrapped values */                                   \
-      for (p = 0; p < lw; p++) tp[p] = ln[(size_t)(((long)p - (long)lw) % (long)W + (long)W) % W]; \
-      for (p = 0; p < hw; p++) ln[W + p] = ln[p % W];                                         \
-    }                                                                                         \
-    /* the w taps: out[w] = Σ_d ln[w + d − lw] over the whole row, then the entries next to     \
-       the junction recomputed from their own run only (a tap across it would wrap x′) */     \
+  }                                                                                           \
+  if (circ) {                                                                                 \
+    for (p = 0; p < lw; p++) ln[(long)p - (long)lw] = ln[(size_t)(((long)p - (long)lw) % (long)W + (long)W) % W]; \
+    for (p = 0; p < hw; p++) ln[W + p] = ln[p % W];                                           \
+  }
+#define NTK__FR_WSUM(ln, o)                                                                   \
+  {                                                                                           \
+    const ntk_real *y = ln - lw;                                                              \
     if (fw == 3) {                                                                            \
-      for (w = 0; w < W; w++) o[w] = tp[w] + tp[w + 1] + tp[w + 2];                           \
+      for (w = 0; w < W; w++) o[w] = y[w] + y[w + 1] + y[w + 2];                              \
     } else {                                                                                  \
-      for (w = 0; w < W; w++) o[w] = tp[w];                                                   \
+      for (w = 0; w < W; w++) o[w] = y[w];                                                    \
       for (d = 1; d < fw; d++)                                                                \
-        for (w = 0; w < W; w++) o[w] += tp[w + d];                                            \
+        for (w = 0; w < W; w++) o[w] += y[w + d];                                             \
     }                                                                                         \
-    if (sw < W) {                                                                             \
-      size_t w0 = sw > hw ? sw - hw : 0, w1 = sw + lw < W ? sw + lw : W;                       \
-      for (w = w0; w < w1; w++) {                                                             \
-        size_t r0 = w < sw ? 0 : sw, r1 = w < sw ? sw : W;                                    \
-        ntk_real acc = 0;                                                                     \
-        for (d = 0; d < fw; d++) {                                                            \
-          long c = (long)(w + d) - (long)lw;                                                  \
-          if (c >= (long)r0 && c < (long)r1) acc += ln[c];                                    \
-        }                                                                                     \
-        o[w] = acc;                                                                           \
+    for (w = j0; w < j1; w++) {                                                               \
+      size_t r0 = w < sw ? 0 : sw, r1 = w < sw ? sw : W;                                      \
+      ntk_real acc = 0;                                                                       \
+      for (d = 0; d < fw; d++) {                                                              \
+        long c = (long)(w + d) - (long)lw;                                                    \
+        if (c >= (long)r0 && c < (long)r1) acc += ln[c];                                      \
       }                                                                                       \
+      o[w] = acc;                                                                             \
     }                                                                                         \
   }
+#define NTK__FR_CONV_BODY                                                                     \
+  size_t H = F->h, W = F->w, fh = R->f[0], fw = R->f[1], lo = R->lo[0], lw = R->lo[1];        \
+  size_t hw = R->hi[1], sw = circ ? W : F->sw, h, d, p, w, Wl = W + lw + hw;                  \
+  size_t j0 = sw < W ? (sw > hw ? sw - hw : 0) : 0, j1 = sw < W ? (sw + lw < W ? sw + lw : W) : 0; \
+  ntk_real *lq = tp + lw, *lt = tp + Wl + lw;                                                 \
+  long rix[NTK__FR_MAXF];                                                                     \
+  for (p = 0; p < lw; p++) lq[(long)p - (long)lw] = lt[(long)p - (long)lw] = 0;               \
+  for (p = 0; p < hw; p++) lq[W + p] = lt[W + p] = 0;                                         \
+  for (h = 0; h < H; h++) {                                                                   \
+    ntk_real *oq = qo + h * W, *ot = t ? to + h * W : NULL;                                   \
+    size_t a0 = circ ? 0 : h < F->sh ? 0 : F->sh, a1 = circ ? H : h < F->sh ? F->sh : H;      \
+    for (d = 0; d < fh; d++) rix[d] = ntk__fr_row(h, d, lo, H, a0, a1, circ);                 \
+    NTK__FR_HSUM(q, lq)                                                                       \
+    NTK__FR_WSUM(lq, oq)                                                                      \
+    if (t) {                                                                                  \
+      NTK__FR_HSUM(t, lt)                                                                     \
+      NTK__FR_WSUM(lt, ot)                                                                    \
+      for (w = 0; w < W; w++) {                                                               \
+        ntk_real sq = oq[w];                                                                  \
+        oq[w] = a * sq + b;                                                                   \
+        ot[w] = al * sq + be * ot[w] + ga;                                                    \
+      }                                                                                       \
+    } else {                                                                                  \
+      for (w = 0; w < W; w++) oq[w] = a * oq[w] + b;                                          \
+    }                                                                                         \
+  }
+/* the largest filter height of the frame conv (a taller one is a barrier: materialised) */
+#define NTK__FR_MAXF 64
+#define NTK__FR_CONV_ARGS                                                                     \
+  (const ntk__frame *F, const ntk__arch_layer *R, int circ, const ntk_real *NTK_RESTRICT q,    \
+   const ntk_real *NTK_RESTRICT t, ntk_real *NTK_RESTRICT qo, ntk_real *NTK_RESTRICT to, ntk_real *NTK_RESTRICT tp, \
+   const ntk_real *zr, ntk_real a, ntk_real b, ntk_real al, ntk_real be, ntk_real ga)
 #if defined(NTK__BUILD_X86)
-NTK__TARGET_AVX512 NTK__VEC static void ntk__fr_conv_avx512(const ntk__frame *F, const ntk__arch_layer *R, int circ,
-                                                           const ntk_real *NTK_RESTRICT in, ntk_real *NTK_RESTRICT out,
-                                                           ntk_real *NTK_RESTRICT tp, const ntk_real *zr) {
+NTK__TARGET_AVX512 NTK__VEC static void ntk__fr_conv_avx512 NTK__FR_CONV_ARGS {
   NTK__FR_CONV_BODY
 }
-NTK__TARGET_AVX2 NTK__VEC static void ntk__fr_conv_avx2(const ntk__frame *F, const ntk__arch_layer *R, int circ,
-                                                       const ntk_real *NTK_RESTRICT in, ntk_real *NTK_RESTRICT out,
-                                                       ntk_real *NTK_RESTRICT tp, const ntk_real *zr) {
+NTK__TARGET_AVX2 NTK__VEC static void ntk__fr_conv_avx2 NTK__FR_CONV_ARGS {
   NTK__FR_CONV_BODY
 }
 #endif
-NTK__VEC static void ntk__fr_conv(const ntk__frame *F, const ntk__arch_layer *R, int circ, const ntk_real *NTK_RESTRICT in,
-                                  ntk_real *NTK_RESTRICT out, ntk_real *NTK_RESTRICT tp, const ntk_real *zr) {
+NTK__VEC static void ntk__fr_conv NTK__FR_CONV_ARGS {
 #if defined(NTK__BUILD_X86)
   int lv = ntk__simd_level();
-  if (lv >= NTK_SIMD_AVX512) { ntk__fr_conv_avx512(F, R, circ, in, out, tp, zr); return; }
-  if (lv >= NTK_SIMD_AVX2) { ntk__fr_conv_avx2(F, R, circ, in, out, tp, zr); return; }
+  if (lv >= NTK_SIMD_AVX512) { ntk__fr_conv_avx512(F, R, circ, q, t, qo, to, tp, zr, a, b, al, be, ga); return; }
+  if (lv >= NTK_SIMD_AVX2) { ntk__fr_conv_avx2(F, R, circ, q, t, qo, to, tp, zr, a, b, al, be, ga); return; }
 #endif
   {
     NTK__FR_CONV_BODY
   }
 }
 #undef NTK__FR_CONV_BODY
+#undef NTK__FR_CONV_ARGS
+#undef NTK__FR_ROW
+#undef NTK__FR_HSUM
+#undef NTK__FR_WSUM
 
 /* layers [l0, l1) on one frame (Q at *pq, Θ at *pt: swapped with the spare buffers q2, t2 by a
    conv); self0: the self pair's frame 0, which fills the point's tables as it goes */
@@ -5657,16 +5679,19 @@ static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__fr
     case NTK_LAYER_DENSE: ntk__fr_affine(L, R, P, q, wt ? t : NULL, 1.0); break;
     case NTK_LAYER_CONV: {
       int circ = L->padding == NTK_PAD_CIRCULAR;
-      if (R->f[0] * R->f[1] > 1) {
-        ntk_real *x;
-        ntk__fr_conv(F, R, circ, q, *pq2, tp + S->maxp, tp);
-        x = q, q = *pq2, *pq2 = x;
-        if (wt) {
-          ntk__fr_conv(F, R, circ, t, *pt2, tp + S->maxp, tp);
-          x = t, t = *pt2, *pt2 = x;
-        }
+      double sc = 1.0 / ((double)R->f[0] * (double)R->f[1]), w2 = L->w_std * L->w_std, bb = ntk__bstd(L);
+      ntk_real a = (ntk_real)(w2 * sc), b = (ntk_real)(bb * bb), *x;
+      if (R->f[0] * R->f[1] == 1) {
+        ntk__fr_affine(L, R, P, q, wt ? t : NULL, 1.0);
+        break;
       }
-      ntk__fr_affine(L, R, P, q, wt ? t : NULL, 1.0 / ((double)R->f[0] * (double)R->f[1]));
+      if (L->param == NTK_PARAM_STANDARD)
+        ntk__fr_conv(F, R, circ, q, wt ? t : NULL, *pq2, *pt2, tp + S->maxp, tp, a, b, (ntk_real)((double)R->fan_in * sc), a,
+                     R->has_bias ? 1 : 0);
+      else
+        ntk__fr_conv(F, R, circ, q, wt ? t : NULL, *pq2, *pt2, tp + S->maxp, tp, a, b, a, a, b);
+      x = q, q = *pq2, *pq2 = x;
+      if (wt) x = t, t = *pt2, *pt2 = x;
       break;
     }
     case NTK_LAYER_LAYER_NORM: {
@@ -5967,7 +5992,7 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
     size_t pin = R->in[0] * R->in[1];
     if (ly->kind == NTK_LAYER_FANIN_SUM || ly->kind == NTK_LAYER_FANIN_CONCAT) d--;
     switch (ly->kind) {
-    case NTK_LAYER_CONV: fr = same; break;
+    case NTK_LAYER_CONV: fr = same && R->f[0] <= 64; break; /* NTK__FR_MAXF */
     case NTK_LAYER_AVG_POOL: case NTK_LAYER_SUM_POOL: fr = same && R->f[0] == 1 && R->f[1] == 1; break;
     case NTK_LAYER_FLATTEN: case NTK_LAYER_GLOBAL_AVG_POOL: case NTK_LAYER_GLOBAL_SUM_POOL: fr = 0; break;
     default: fr = 1; break;
@@ -5978,7 +6003,7 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
     if (ly->kind == NTK_LAYER_LAYER_NORM || ((ntk__props(ly->kind) & NTK__K_ACT) && ly->kind != NTK_LAYER_IDENTITY))
       S.last_tab = l;
     if (fr && ly->kind == NTK_LAYER_CONV) {
-      size_t tp = ntk__add(S.maxp, R->in[1] + (R->f[1] - 1), &ok);
+      size_t tp = ntk__add(S.maxp, 2 * (R->in[1] + (R->f[1] - 1)), &ok);
       if (tp > S.tpn) S.tpn = tp;
     }
     if (!fr && ly->kind != NTK_LAYER_FLATTEN && ly->kind != NTK_LAYER_GLOBAL_AVG_POOL &&
