@@ -21,6 +21,8 @@
 #include "test_sref.c"
 #include "test_front.c"
 #include "test_skernel.c"
+#include "test_fnet.c"
+#include "test_fcli.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -64,6 +66,8 @@ static const t_entry t_all[] = {
     {"sref", test_sref_all},
     {"front", test_front_all},
     {"skernel", test_skernel_all},
+    {"fnet", test_fnet_all},
+    {"fnet_cli", test_fnet_cli},
 };
 
 int main(int argc, char **argv) {
