@@ -61,9 +61,9 @@
    ---------------------------------------------------------------------------------------------
    WHAT ntk.h DOES NOT DO (YET)
    ---------------------------------------------------------------------------------------------
-   Finite networks (ntk_net_*: training, empirical kernels) of spatial or branched layer lists
-   (convolution, pooling, LayerNorm, FANOUT/FANIN): the infinite-width kernel (ntk_kernel)
-   computes them, the finite-network calls return NTK_ERR_UNSUPPORTED; attention; a spatial
+   The structured (per-layer) empirical NTK of spatial or branched finite networks: they take
+   the Jacobian path (per-output Jacobian rows of all examples in memory, see ntk_net), with
+   threads only inside the GEMM; attention; a spatial
    covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); the
    spatial kernel's offset-slice speed-ups beyond the Flatten case (a GAP network materialises
    each pair's (h·w)² covariance, see ntk_kernel); kernels larger than memory (no batching);
@@ -510,11 +510,34 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
                                 ntk_real *nngp, ntk_real *ntk, const ntk_kernel_desc *desc);
 
 /* ---- finite networks --------------------------------------------------------------------- */
-/* Parameters: one contiguous array; for each Dense layer in order, W (rows = outputs, row-major,
-   n_out × n_in) then b (n_out; only when σ_b > 0). NTK parameterisation: raw N(0, 1) draws, the
-   layer computes (σ_w/√n_in)·W·h + σ_b·b. Standard: the actual weights, W ~ N(0, σ_w²/n_in),
-   b ~ N(0, σ_b²), the layer computes W·h + b. Overwrite params freely (same layout). The last
-   layer must be Dense; every Dense layer needs a width ≥ 1.
+/* Parameters: one contiguous array; for each Dense or Conv layer in list order (branches left
+   to right), W then b (b only when the layer has a bias parameter: ntk_layers_describe's
+   has_bias). Dense W is (n_out, n_in) row-major, n_in its input's channel count; Conv W is
+   (C_out, fh, fw, C_in) row-major, fan-in n_in = C_in·fh·fw. NTK parameterisation: raw N(0, 1)
+   draws, the layer computes (σ_w/√n_in)·W·h + σ_b·b. Standard: the actual weights,
+   W ~ N(0, σ_w²/n_in), b ~ N(0, σ_b²), the layer computes W·h + b. Draws run layer by layer in
+   that order, so an MLP's parameters are those of earlier versions bit for bit. Overwrite
+   params freely (same layout). An MLP (no spatial or branch kind) must end with Dense; every
+   Dense and Conv layer needs a width ≥ 1.
+
+   Spatial and branched lists (INPUT, CONV, pools, global pools, FLATTEN, LAYER_NORM, FANOUT …
+   FANIN; the front end's rules): neural-tangents' stax forward semantics — rows are NHWC images,
+   SAME/CIRCULAR padding as XLA's padtype_to_pads (the odd one at the end; CIRCULAR wraps), a
+   zero-padding tap counts in a conv's fan-in, AvgPool divides by the window (by its in-image
+   taps with NTK_POOL_NORMALIZE_EDGES, except CIRCULAR), GlobalAvgPool averages positions,
+   LayerNorm is (x − mean)/√(eps + var) over its axes (eps 0 = 1e-12), Dense on an image acts per
+   position, FANOUT's branches see the same value and their gradients add, FANIN_CONCAT joins
+   channels in branch order. outputs k = the output's h·w·c (NHWC; a Flatten or a global pool
+   first gives a vector), and f (n, k) is that row. Conv runs as im2col tiles through the GEMM;
+   backward passes and tangents are hand-written per kind. Examples run in chunks of
+   net->chunk (0 = as many as fit NTK_NET_CHUNK_BYTES, default 64 MB, of forward values plus
+   gradients or tangents: 2·Σ_layers h·w·c values per example; rounded up to a multiple of
+   the GEMM tile, at least one example): the chunk size changes no result, bit for bit. Memory
+   beyond the outputs: one chunk, two im2col tiles (≤ 1024 positions × C_in·fh·fw each) and, for
+   the empirical NTK (the Jacobian path, whatever ntk_entk_desc.method says): traced, the rows
+   ∂f_a/∂θ of every example for one output a at a time, (n1 + n2)·n_params values (n1 with
+   x2 = NULL), one forward pass per chunk and output; full, (n1 + n2)·k·n_params. The
+   conditional NNGP needs a Dense readout on a vector (else NTK_ERR_UNSUPPORTED).
 
    Errors, the same for every function below (ntk_net_train adds its report of divergence). All
    arguments are checked before any output is written and before any work: a NULL net or
