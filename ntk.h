@@ -464,9 +464,8 @@ NTKDEF ntk_status ntk_layers_describe(const ntk_layer *layers, size_t n_layers, 
    NULL, NULL) — the whole front end for lists that start with INPUT; without INPUT the input
    is a vector (a 1×1 image) of unknown length. Beyond the front end's rules: NTK_ERR_BAD_LAYER
    for an unknown kind, σ_w ≤ 0 or non-finite, σ_b < 0 or non-finite, a bad param or bias
-   mode, a missing φ/φ′, a bad quadrature degree. A list this accepts may still be one a driver
-   cannot compute yet (spatial kinds and branches in ntk_kernel_ex and ntk_net_init:
-   NTK_ERR_UNSUPPORTED). */
+   mode, a missing φ/φ′, a bad quadrature degree. A list this accepts may still be one a
+   driver cannot compute (a spatial output in ntk_kernel_ex; attention: NTK_ERR_UNSUPPORTED). */
 NTKDEF ntk_status ntk_layers_check(const ntk_layer *layers, size_t n_layers);
 
 /* ---- infinite-width kernels ------------------------------------------------------------- */
