@@ -61,9 +61,9 @@
    ---------------------------------------------------------------------------------------------
    WHAT ntk.h DOES NOT DO (YET)
    ---------------------------------------------------------------------------------------------
-   Finite networks (ntk_net_*: training, empirical kernels) of spatial or branched layer lists
-   (convolution, pooling, LayerNorm, FANOUT/FANIN): the infinite-width kernel (ntk_kernel)
-   computes them, the finite-network calls return NTK_ERR_UNSUPPORTED; attention; a spatial
+   The structured (per-layer) empirical NTK of spatial or branched finite networks: they take
+   the Jacobian path (per-output Jacobian rows of all examples in memory, see ntk_net), with
+   threads only inside the GEMM; attention; a spatial
    covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); the
    spatial kernel's offset-slice speed-ups beyond the Flatten case (a GAP network materialises
    each pair's (h·w)² covariance, see ntk_kernel); kernels larger than memory (no batching);
@@ -464,9 +464,8 @@ NTKDEF ntk_status ntk_layers_describe(const ntk_layer *layers, size_t n_layers, 
    NULL, NULL) — the whole front end for lists that start with INPUT; without INPUT the input
    is a vector (a 1×1 image) of unknown length. Beyond the front end's rules: NTK_ERR_BAD_LAYER
    for an unknown kind, σ_w ≤ 0 or non-finite, σ_b < 0 or non-finite, a bad param or bias
-   mode, a missing φ/φ′, a bad quadrature degree. A list this accepts may still be one a driver
-   cannot compute yet (spatial kinds and branches in ntk_kernel_ex and ntk_net_init:
-   NTK_ERR_UNSUPPORTED). */
+   mode, a missing φ/φ′, a bad quadrature degree. A list this accepts may still be one a
+   driver cannot compute (a spatial output in ntk_kernel_ex; attention: NTK_ERR_UNSUPPORTED). */
 NTKDEF ntk_status ntk_layers_check(const ntk_layer *layers, size_t n_layers);
 
 /* ---- infinite-width kernels ------------------------------------------------------------- */
@@ -510,11 +509,34 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
                                 ntk_real *nngp, ntk_real *ntk, const ntk_kernel_desc *desc);
 
 /* ---- finite networks --------------------------------------------------------------------- */
-/* Parameters: one contiguous array; for each Dense layer in order, W (rows = outputs, row-major,
-   n_out × n_in) then b (n_out; only when σ_b > 0). NTK parameterisation: raw N(0, 1) draws, the
-   layer computes (σ_w/√n_in)·W·h + σ_b·b. Standard: the actual weights, W ~ N(0, σ_w²/n_in),
-   b ~ N(0, σ_b²), the layer computes W·h + b. Overwrite params freely (same layout). The last
-   layer must be Dense; every Dense layer needs a width ≥ 1.
+/* Parameters: one contiguous array; for each Dense or Conv layer in list order (branches left
+   to right), W then b (b only when the layer has a bias parameter: ntk_layers_describe's
+   has_bias). Dense W is (n_out, n_in) row-major, n_in its input's channel count; Conv W is
+   (C_out, fh, fw, C_in) row-major, fan-in n_in = C_in·fh·fw. NTK parameterisation: raw N(0, 1)
+   draws, the layer computes (σ_w/√n_in)·W·h + σ_b·b. Standard: the actual weights,
+   W ~ N(0, σ_w²/n_in), b ~ N(0, σ_b²), the layer computes W·h + b. Draws run layer by layer in
+   that order, so an MLP's parameters are those of earlier versions bit for bit. Overwrite
+   params freely (same layout). An MLP (no spatial or branch kind) must end with Dense; every
+   Dense and Conv layer needs a width ≥ 1.
+
+   Spatial and branched lists (INPUT, CONV, pools, global pools, FLATTEN, LAYER_NORM, FANOUT …
+   FANIN; the front end's rules): neural-tangents' stax forward semantics — rows are NHWC images,
+   SAME/CIRCULAR padding as XLA's padtype_to_pads (the odd one at the end; CIRCULAR wraps), a
+   zero-padding tap counts in a conv's fan-in, AvgPool divides by the window (by its in-image
+   taps with NTK_POOL_NORMALIZE_EDGES, except CIRCULAR), GlobalAvgPool averages positions,
+   LayerNorm is (x − mean)/√(eps + var) over its axes (eps 0 = 1e-12), Dense on an image acts per
+   position, FANOUT's branches see the same value and their gradients add, FANIN_CONCAT joins
+   channels in branch order. outputs k = the output's h·w·c (NHWC; a Flatten or a global pool
+   first gives a vector), and f (n, k) is that row. Conv runs as im2col tiles through the GEMM;
+   backward passes and tangents are hand-written per kind. Examples run in chunks of
+   net->chunk (0 = as many as fit NTK_NET_CHUNK_BYTES, default 64 MB, of forward values plus
+   gradients or tangents: 2·Σ_layers h·w·c values per example; rounded up to a multiple of
+   the GEMM tile, at least one example): the chunk size changes no result, bit for bit. Memory
+   beyond the outputs: one chunk, two im2col tiles (≤ 1024 positions × C_in·fh·fw each) and, for
+   the empirical NTK (the Jacobian path, whatever ntk_entk_desc.method says): traced, the rows
+   ∂f_a/∂θ of every example for one output a at a time, (n1 + n2)·n_params values (n1 with
+   x2 = NULL), one forward pass per chunk and output; full, (n1 + n2)·k·n_params. The
+   conditional NNGP needs a Dense readout on a vector (else NTK_ERR_UNSUPPORTED).
 
    Errors, the same for every function below (ntk_net_train adds its report of divergence). All
    arguments are checked before any output is written and before any work: a NULL net or
@@ -541,8 +563,9 @@ typedef struct ntk_net {
   size_t n_params;
   ntk_real *params;     /* (n_params) */
   size_t *offset;       /* (n_layers): index of W in params for Dense layers */
-  size_t *width_in;     /* (n_layers): input width of each layer */
+  size_t *width_in;     /* (n_layers): input width of each layer (elements per example) */
   size_t max_width;
+  size_t chunk;         /* spatial/branched lists: examples per chunk (0 = auto, see below) */
 } ntk_net;
 
 /* Allocates and draws the parameters from ntk.h's own generator (splitmix64 + polar method with
@@ -6713,6 +6736,518 @@ NTK__VEC static void ntk__act(const ntk_layer *L, size_t cnt, const ntk_real *z,
   }
 }
 
+/* ---- spatial and branched lists: the front end's DAG, examples in chunks --------------------
+   Every layer's output is an NHWC row per example, (m, out_n) for a chunk of m examples; INPUT,
+   FANOUT, FLATTEN, IDENTITY and BRANCH are views of their input (no buffer). A layer reads the
+   buffer of its producer (ntk__arch's DAG); a FANIN reads its branch ends. Backward: one
+   gradient buffer per forward buffer, zeroed per chunk, every consumer adding into its
+   producer's (so a FANOUT's branches sum). Conv and Dense go through the GEMM in tiles of g
+   whole examples (g·positions ≤ NTK__SN_ROWS rows; Conv through an im2col tile of g·S × F),
+   on a grid of tiles fixed by the example index, so that the chunk size (a multiple of g)
+   changes no result: every GEMM sees the same operands in the same order. */
+#ifndef NTK_NET_CHUNK_BYTES
+#define NTK_NET_CHUNK_BYTES ((size_t)64 << 20)
+#endif
+#define NTK__SN_ROWS 1024
+
+static int ntk__net_spatial(const ntk_net *net) {
+  size_t l;
+  for (l = 0; l < net->n_layers; l++)
+    if (ntk__props(net->layers[l].kind) & (NTK__K_SPATIAL | NTK__K_STRUCT)) return 1;
+  return 0;
+}
+
+typedef struct ntk__sn {
+  const ntk_net *net;
+  ntk__arch A;
+  size_t nl, g, m, per, k, P, ucap, xt; /* layers, tile, chunk, buffer values per example */
+  size_t *src;                          /* (nl): the layer whose buffer holds l's output */
+  size_t *off;                          /* (nl): its offset per example in the chunk buffers */
+  ntk_real *cache, *aux, *zx, *U, *U2, *mem; /* forward values; gradients or tangents; 0-tangent */
+} ntk__sn;
+
+/* parameter-gradient sink of a backward pass: none (out NULL), the sum over examples (jac 0),
+   or per-example rows out + (e0 + e)·rs + as (jac 1) */
+typedef struct ntk__sn_pg {
+  ntk_real *out;
+  size_t rs, as, e0;
+  int jac;
+} ntk__sn_pg;
+
+static int ntk__sn_view(ntk_layer_kind k) {
+  return k == NTK_LAYER_INPUT || k == NTK_LAYER_FANOUT || k == NTK_LAYER_FLATTEN ||
+         k == NTK_LAYER_BRANCH || k == NTK_LAYER_IDENTITY;
+}
+static size_t ntk__sn_in(const ntk__sn *sn, size_t l) {
+  size_t p = sn->A.l[l].producer;
+  return p == NTK__NONE ? NTK__NONE : sn->src[p];
+}
+static ntk_real *ntk__sn_buf(const ntk__sn *sn, ntk_real *base, const ntk_real *x0, size_t b) {
+  return b == NTK__NONE ? (ntk_real *)(uintptr_t)x0 : base + sn->m * sn->off[b];
+}
+static void ntk__sn_free(ntk__sn *sn) {
+  NTK_FREE(sn->mem);
+  NTK_FREE(sn->src);
+  ntk__arch_free(&sn->A);
+}
+/* c = σ_w/√fan_in (NTK) or 1 (standard); cb = σ_b or 1 */
+static ntk_real ntk__sn_c(const ntk__sn *sn, size_t l) {
+  const ntk_layer *L = &sn->net->layers[l];
+  return L->param == NTK_PARAM_STANDARD ? 1 : (ntk_real)(L->w_std / sqrt((double)sn->A.l[l].fan_in));
+}
+static ntk_real ntk__sn_cb(const ntk__sn *sn, size_t l) {
+  const ntk_layer *L = &sn->net->layers[l];
+  return L->param == NTK_PARAM_STANDARD ? 1 : (ntk_real)L->b_std;
+}
+
+/* byte counts of ntk__sn_init for n examples (*ok cleared on overflow) and the chunk size */
+static size_t ntk__sn_plan(ntk__sn *sn, size_t n, int tangent, int *ok) {
+  size_t l, smax = 1, per = 0, each, m, len;
+  const ntk_net *net = sn->net;
+  sn->ucap = 0;
+  for (l = 0; l < sn->nl; l++) {
+    const ntk__arch_layer *R = &sn->A.l[l];
+    ntk_layer_kind kd = net->layers[l].kind;
+    if (ntk__sn_view(kd)) {
+      sn->src[l] = kd == NTK_LAYER_BRANCH ? NTK__NONE : ntk__sn_in(sn, l), sn->off[l] = 0;
+    } else {
+      sn->src[l] = l, sn->off[l] = per;
+      per = ntk__add(per, R->out_n, ok);
+    }
+    if ((kd == NTK_LAYER_DENSE || kd == NTK_LAYER_CONV) && R->out[0] * R->out[1] > smax) smax = R->out[0] * R->out[1];
+  }
+  sn->g = NTK__SN_ROWS / smax ? NTK__SN_ROWS / smax : 1;
+  for (l = 0; l < sn->nl; l++) {
+    const ntk__arch_layer *R = &sn->A.l[l];
+    if (net->layers[l].kind == NTK_LAYER_CONV) {
+      size_t u = ntk__mul(ntk__mul(sn->g, R->out[0] * R->out[1], ok), R->fan_in, ok);
+      if (u > sn->ucap) sn->ucap = u;
+    }
+  }
+  sn->per = per, sn->xt = tangent ? net->dim : 0;
+  each = ntk__mul(ntk__add(ntk__mul(per, 2, ok), sn->xt, ok), sizeof(ntk_real), ok);
+  m = net->chunk ? net->chunk : NTK_NET_CHUNK_BYTES / (each ? each : 1);
+  m = m < sn->g ? sn->g : m / sn->g * sn->g + (m % sn->g ? sn->g : 0); /* a multiple of g */
+  if (m > n) m = n ? n : 1;
+  sn->m = m;
+  len = ntk__add(ntk__mul(m, ntk__add(ntk__mul(per, 2, ok), sn->xt, ok), ok), ntk__mul(sn->ucap, 2, ok), ok);
+  (void)ntk__mul(ntk__add(len, 1, ok), sizeof(ntk_real), ok);
+  return len;
+}
+
+/* the engine for calls on up to n examples; tangent: room for the linearised pass */
+static ntk_status ntk__sn_init(ntk__sn *sn, const ntk_net *net, size_t n, int tangent) {
+  size_t bad, len;
+  const char *why;
+  int ok = 1;
+  ntk_status st;
+  memset(sn, 0, sizeof *sn);
+  sn->net = net;
+  st = ntk__arch_init(&sn->A, net->layers, net->n_layers, net->dim, &bad, &why);
+  if (st != NTK_OK) { ntk__arch_free(&sn->A); return st; }
+  sn->nl = net->n_layers, sn->k = net->outputs, sn->P = net->n_params;
+  sn->src = (size_t *)NTK_MALLOC(2 * sn->nl * sizeof(size_t));
+  if (!sn->src) { ntk__sn_free(sn); return NTK_ERR_OUT_OF_MEMORY; }
+  sn->off = sn->src + sn->nl;
+  len = ntk__sn_plan(sn, n, tangent, &ok);
+  if (!ok) { ntk__sn_free(sn); return NTK_ERR_OVERFLOW; }
+  sn->mem = (ntk_real *)NTK_MALLOC((len + 1) * sizeof(ntk_real));
+  if (!sn->mem) { ntk__sn_free(sn); return NTK_ERR_OUT_OF_MEMORY; }
+  sn->cache = sn->mem, sn->aux = sn->cache + sn->m * sn->per, sn->zx = sn->aux + sn->m * sn->per;
+  sn->U = sn->zx + sn->m * sn->xt, sn->U2 = sn->U + sn->ucap;
+  if (sn->xt) memset(sn->zx, 0, sn->m * sn->xt * sizeof(ntk_real));
+  return NTK_OK;
+}
+
+/* input position of output o, tap d along one axis: −1 outside (zero padding); CIRCULAR wraps */
+static ptrdiff_t ntk__sn_tap(size_t o, size_t d, size_t s, size_t lo, size_t n, int circ) {
+  ptrdiff_t p = (ptrdiff_t)(o * s + d) - (ptrdiff_t)lo;
+  if (circ) return ((p % (ptrdiff_t)n) + (ptrdiff_t)n) % (ptrdiff_t)n;
+  return p < 0 || p >= (ptrdiff_t)n ? -1 : p;
+}
+/* im2col of examples [e0, e1) of X (·, in_n) into U (rows (e, oh, ow), columns (dy, dx, ci));
+   back: the transpose, U added into X (col2im) */
+static void ntk__sn_im2col(const ntk__arch_layer *R, int circ, ntk_real *X, size_t e0, size_t e1,
+                           ntk_real *U, int back) {
+  size_t H = R->in[0], W = R->in[1], C = R->in[2], Ho = R->out[0], Wo = R->out[1];
+  size_t F = R->f[0] * R->f[1] * C, e, oh, ow, dy, dx, c;
+  for (e = e0; e < e1; e++)
+    for (oh = 0; oh < Ho; oh++)
+      for (ow = 0; ow < Wo; ow++) {
+        ntk_real *row = U + (((e - e0) * Ho + oh) * Wo + ow) * F;
+        for (dy = 0; dy < R->f[0]; dy++) {
+          ptrdiff_t ih = ntk__sn_tap(oh, dy, R->s[0], R->lo[0], H, circ);
+          for (dx = 0; dx < R->f[1]; dx++) {
+            ptrdiff_t iw = ntk__sn_tap(ow, dx, R->s[1], R->lo[1], W, circ);
+            ntk_real *u = row + (dy * R->f[1] + dx) * C, *xp;
+            if (ih < 0 || iw < 0) {
+              if (!back) memset(u, 0, C * sizeof(ntk_real));
+              continue;
+            }
+            xp = X + e * R->in_n + ((size_t)ih * W + (size_t)iw) * C;
+            if (back) for (c = 0; c < C; c++) xp[c] += u[c];
+            else memcpy(u, xp, C * sizeof(ntk_real));
+          }
+        }
+      }
+}
+
+/* the affine part of Dense/Conv on a chunk: Y (mm·S, C_out) = beta·Y + c·U(X)·Wᵀ */
+static ntk_status ntk__sn_affine(ntk__sn *sn, size_t l, size_t mm, const ntk_real *X, const ntk_real *W,
+                                 ntk_real beta, ntk_real *Y) {
+  const ntk_layer *L = &sn->net->layers[l];
+  const ntk__arch_layer *R = &sn->A.l[l];
+  size_t S = R->out[0] * R->out[1], F = R->fan_in, Co = L->width, t;
+  ntk_real c = ntk__sn_c(sn, l);
+  for (t = 0; t < mm; t += sn->g) {
+    size_t te = mm - t < sn->g ? mm - t : sn->g;
+    const ntk_real *Am = X + t * S * F;
+    ntk_status st;
+    if (L->kind == NTK_LAYER_CONV) {
+      ntk__sn_im2col(R, L->padding == NTK_PAD_CIRCULAR, (ntk_real *)X, t, t + te, sn->U, 0);
+      Am = sn->U;
+    }
+    st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, te * S, Co, F, c, Am, F, W, F, beta, Y + t * S * Co, Co);
+    if (st != NTK_OK) return st;
+  }
+  return NTK_OK;
+}
+static void ntk__sn_bias(const ntk__sn *sn, size_t l, size_t rows, const ntk_real *b, ntk_real *Y) {
+  size_t Co = sn->net->layers[l].width, i, j;
+  ntk_real cb = ntk__sn_cb(sn, l);
+  for (i = 0; i < rows; i++)
+    for (j = 0; j < Co; j++) Y[i * Co + j] += cb * b[j];
+}
+
+/* Avg/SumPool: forward Y = pool(X), or back: X += poolᵀ(Y) */
+static void ntk__sn_pool(const ntk_layer *L, const ntk__arch_layer *R, ntk_real *X, size_t mm, ntk_real *Y, int back) {
+  size_t H = R->in[0], W = R->in[1], C = R->in[2], Ho = R->out[0], Wo = R->out[1], e, oh, ow, dy, dx, c;
+  int circ = L->padding == NTK_PAD_CIRCULAR, avg = L->kind == NTK_LAYER_AVG_POOL;
+  int ne = avg && (L->flags & NTK_POOL_NORMALIZE_EDGES) && !circ;
+  for (e = 0; e < mm; e++)
+    for (oh = 0; oh < Ho; oh++)
+      for (ow = 0; ow < Wo; ow++) {
+        ntk_real *y = Y + ((e * Ho + oh) * Wo + ow) * C, div = 1;
+        size_t cnt = 0;
+        for (dy = 0; dy < R->f[0]; dy++)
+          for (dx = 0; dx < R->f[1]; dx++)
+            cnt += ntk__sn_tap(oh, dy, R->s[0], R->lo[0], H, circ) >= 0 && ntk__sn_tap(ow, dx, R->s[1], R->lo[1], W, circ) >= 0;
+        if (avg) div = (ntk_real)(ne ? cnt : R->f[0] * R->f[1]);
+        if (!back) memset(y, 0, C * sizeof(ntk_real));
+        for (dy = 0; dy < R->f[0]; dy++) {
+          ptrdiff_t ih = ntk__sn_tap(oh, dy, R->s[0], R->lo[0], H, circ);
+          for (dx = 0; dx < R->f[1]; dx++) {
+            ptrdiff_t iw = ntk__sn_tap(ow, dx, R->s[1], R->lo[1], W, circ);
+            ntk_real *xp;
+            if (ih < 0 || iw < 0) continue;
+            xp = X + e * R->in_n + ((size_t)ih * W + (size_t)iw) * C;
+            if (back) for (c = 0; c < C; c++) xp[c] += y[c] / div;
+            else for (c = 0; c < C; c++) y[c] += xp[c];
+          }
+        }
+        if (!back && avg) for (c = 0; c < C; c++) y[c] /= div;
+      }
+}
+
+/* LayerNorm over the axes of L (neural-tangents' finite LayerNorm: (x − mean)/√(eps + var)
+   over them). mode 0: Y = LN(X); 1: Y += Jᵀ·T; 2: Y = J·T (J symmetric: (T − mean T −
+   y·mean(T·y))/σ) */
+static void ntk__sn_ln(const ntk_layer *L, const ntk__arch_layer *R, const ntk_real *X, const ntk_real *T,
+                       size_t mm, ntk_real *Y, int mode) {
+  int ax = L->flags ? L->flags : NTK_AXIS_C;
+  size_t H = R->in[0], W = R->in[1], C = R->in[2], e, gh, gw, h, w, c;
+  size_t nh = (ax & NTK_AXIS_H) ? H : 1, nw = (ax & NTK_AXIS_W) ? W : 1;
+  double eps = L->eps > 0 ? L->eps : 1e-12, cnt = (double)(nh * nw * C);
+#define NTK__LN_FOR                                                                                \
+  for (h = gh * nh; h < gh * nh + nh; h++)                                                         \
+    for (w = gw * nw; w < gw * nw + nw; w++)                                                       \
+      for (c = 0, i = e * R->in_n + (h * W + w) * C; c < C; c++, i++)
+  for (e = 0; e < mm; e++)
+    for (gh = 0; gh < H / nh; gh++)
+      for (gw = 0; gw < W / nw; gw++) {
+        double mu = 0, var = 0, tm = 0, ty = 0, is;
+        size_t i;
+        NTK__LN_FOR mu += (double)X[i];
+        mu /= cnt;
+        NTK__LN_FOR var += ((double)X[i] - mu) * ((double)X[i] - mu);
+        is = 1 / sqrt(eps + var / cnt);
+        if (mode == 0) {
+          NTK__LN_FOR Y[i] = (ntk_real)(((double)X[i] - mu) * is);
+          continue;
+        }
+        NTK__LN_FOR tm += (double)T[i], ty += (double)T[i] * (((double)X[i] - mu) * is);
+        tm /= cnt, ty /= cnt;
+        NTK__LN_FOR {
+          double v = ((double)T[i] - tm - (((double)X[i] - mu) * is) * ty) * is;
+          Y[i] = mode == 1 ? Y[i] + (ntk_real)v : (ntk_real)v;
+        }
+      }
+#undef NTK__LN_FOR
+}
+
+/* the next branch end of the FANIN at l, left to right, from *j (start: its FANOUT + 1): the
+   buffer holding it and its channel count *c; (size_t)-2 after the last */
+static size_t ntk__sn_end(const ntk__sn *sn, size_t l, size_t *j, size_t *c) {
+  size_t F = sn->A.l[l].mate, p;
+  for (; *j <= l; (*j)++)
+    if (*j == l || (sn->net->layers[*j].kind == NTK_LAYER_BRANCH && sn->A.l[*j].mate == F)) {
+      p = sn->A.l[(*j)++].producer;
+      *c = p == NTK__NONE ? sn->A.in[2] : sn->A.l[p].out[2];
+      return p == NTK__NONE ? NTK__NONE : sn->src[p];
+    }
+  return (size_t)-2;
+}
+
+/* layer l on a chunk of mm examples: tan 0, the forward pass into the cache; tan 1, its tangent
+   into aux (the cache holds this chunk's forward pass), dth = θ − θ0 */
+static ntk_status ntk__sn_layer(ntk__sn *sn, size_t l, size_t mm, const ntk_real *x, const ntk_real *dth, int tan) {
+  const ntk_layer *L = &sn->net->layers[l];
+  const ntk__arch_layer *R = &sn->A.l[l];
+  ntk_real *base = tan ? sn->aux : sn->cache;
+  const ntk_real *x0 = tan ? sn->zx : x;
+  size_t bi = ntk__sn_in(sn, l), S = R->in[0] * R->in[1], C = R->out[2], e, q, c, j, b, co, Cb;
+  ntk_real *X = ntk__sn_buf(sn, base, x0, bi), *Y = ntk__sn_buf(sn, base, x0, l);
+  ntk_real *Hp = ntk__sn_buf(sn, sn->cache, x, bi); /* the forward input */
+  ntk_status st = NTK_OK;
+  switch (L->kind) {
+  case NTK_LAYER_DENSE:
+  case NTK_LAYER_CONV: {
+    size_t nw = L->width * R->fan_in, off = R->param_offset;
+    st = ntk__sn_affine(sn, l, mm, X, sn->net->params + off, 0, Y);
+    if (tan && st == NTK_OK) st = ntk__sn_affine(sn, l, mm, Hp, dth + off, 1, Y); /* ż = c·(U̇·Wᵀ + U·Ẇᵀ) + c_b·ḃ */
+    if (st == NTK_OK && R->has_bias) ntk__sn_bias(sn, l, mm * R->out[0] * R->out[1], (tan ? dth : sn->net->params) + off + nw, Y);
+    break;
+  }
+  case NTK_LAYER_AVG_POOL:
+  case NTK_LAYER_SUM_POOL: ntk__sn_pool(L, R, X, mm, Y, 0); break;
+  case NTK_LAYER_GLOBAL_AVG_POOL:
+  case NTK_LAYER_GLOBAL_SUM_POOL:
+    for (e = 0; e < mm; e++)
+      for (c = 0; c < C; c++) {
+        ntk_real acc = 0;
+        for (q = 0; q < S; q++) acc += X[(e * S + q) * C + c];
+        Y[e * C + c] = L->kind == NTK_LAYER_GLOBAL_AVG_POOL ? acc / (ntk_real)S : acc;
+      }
+    break;
+  case NTK_LAYER_LAYER_NORM:
+    if (tan) ntk__sn_ln(L, R, Hp, X, mm, Y, 2);
+    else ntk__sn_ln(L, R, X, NULL, mm, Y, 0);
+    break;
+  case NTK_LAYER_FANIN_SUM:
+  case NTK_LAYER_FANIN_CONCAT:
+    S = R->out[0] * R->out[1], j = R->mate + 1, co = 0;
+    for (b = 0; (bi = ntk__sn_end(sn, l, &j, &Cb)) != (size_t)-2; b++) {
+      const ntk_real *Xb = ntk__sn_buf(sn, base, x0, bi);
+      for (e = 0; e < mm * S; e++)
+        for (c = 0; c < Cb; c++) {
+          ntk_real *yp = Y + e * C + co + c;
+          *yp = L->kind == NTK_LAYER_FANIN_SUM && b ? *yp + Xb[e * Cb + c] : Xb[e * Cb + c];
+        }
+      if (L->kind == NTK_LAYER_FANIN_CONCAT) co += Cb;
+    }
+    break;
+  default: /* activations (IDENTITY is a view) */
+    if (tan) ntk__act(L, mm * R->in_n, Hp, X, Y);
+    else ntk__act(L, mm * R->in_n, X, NULL, Y);
+    break;
+  }
+  return st;
+}
+
+static ntk_status ntk__sn_fwd(ntk__sn *sn, const ntk_real *x, size_t mm, const ntk_real *dth) {
+  size_t l;
+  ntk_status st = NTK_OK;
+  for (l = 0; l < sn->nl && st == NTK_OK; l++) {
+    if (sn->src[l] != l) continue;
+    st = ntk__sn_layer(sn, l, mm, x, dth, 0);
+    if (dth && st == NTK_OK) st = ntk__sn_layer(sn, l, mm, x, dth, 1);
+  }
+  return st;
+}
+
+/* Dense/Conv backward: parameter gradients into pg, and gin += ∂/∂input (gin NULL: not wanted) */
+static ntk_status ntk__sn_pgrad(ntk__sn *sn, size_t l, size_t mm, ntk_real *X, const ntk_real *G,
+                                const ntk__sn_pg *pg, ntk_real *gin) {
+  const ntk_layer *L = &sn->net->layers[l];
+  const ntk__arch_layer *R = &sn->A.l[l];
+  size_t S = R->out[0] * R->out[1], F = R->fan_in, Co = L->width, nw = Co * F, off = R->param_offset, t, e, o, q;
+  int conv = L->kind == NTK_LAYER_CONV, circ = L->padding == NTK_PAD_CIRCULAR;
+  ntk_real c = ntk__sn_c(sn, l), cb = ntk__sn_cb(sn, l);
+  const ntk_real *W = sn->net->params + off;
+  ntk_status st = NTK_OK;
+  for (t = 0; t < mm && st == NTK_OK; t += sn->g) {
+    size_t te = mm - t < sn->g ? mm - t : sn->g, rows = te * S;
+    const ntk_real *Gt = G + t * S * Co, *Am = X + t * S * F;
+    if (conv && pg->out) ntk__sn_im2col(R, circ, X, t, t + te, sn->U, 0), Am = sn->U;
+    if (pg->out && pg->jac) {
+      for (e = 0; e < te && st == NTK_OK; e++) { /* J_l(x) = c·G(x)ᵀ·U(x), contracted over positions */
+        ntk_real *row = pg->out + (pg->e0 + t + e) * pg->rs + pg->as + off;
+        st = NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, Co, F, S, c, Gt + e * S * Co, Co, Am + e * S * F, F, 0, row, F);
+        if (R->has_bias)
+          for (o = 0; o < Co; o++) {
+            ntk_real acc = 0;
+            for (q = 0; q < S; q++) acc += Gt[(e * S + q) * Co + o];
+            row[nw + o] = cb * acc;
+          }
+      }
+    } else if (pg->out) {
+      st = NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, Co, F, rows, c, Gt, Co, Am, F, 1, pg->out + off, F);
+      if (R->has_bias)
+        for (o = 0; o < Co; o++) {
+          ntk_real acc = 0;
+          for (q = 0; q < rows; q++) acc += Gt[q * Co + o];
+          pg->out[off + nw + o] += cb * acc;
+        }
+    }
+    if (gin && st == NTK_OK) {
+      if (!conv) st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, rows, F, Co, c, Gt, Co, W, F, 1, gin + t * S * F, F);
+      else if ((st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, rows, F, Co, c, Gt, Co, W, F, 0, sn->U2, F)) == NTK_OK)
+        ntk__sn_im2col(R, circ, gin, t, t + te, sn->U2, 1); /* col2im */
+    }
+  }
+  return st;
+}
+
+/* backward from Gtop (mm, k) = ∂(·)/∂f through the chunk in the cache */
+static ntk_status ntk__sn_bwd(ntk__sn *sn, const ntk_real *x, size_t mm, const ntk_real *Gtop, const ntk__sn_pg *pg) {
+  size_t l, bo = sn->src[sn->nl - 1], i, e, q, c, j;
+  ntk_status st = NTK_OK;
+  if (bo == NTK__NONE) return NTK_OK; /* no layer computes anything: no parameters */
+  memset(sn->aux, 0, sn->m * sn->per * sizeof(ntk_real));
+  memcpy(sn->aux + sn->m * sn->off[bo], Gtop, mm * sn->k * sizeof(ntk_real));
+  for (l = sn->nl; l-- > 0 && st == NTK_OK;) {
+    const ntk_layer *L = &sn->net->layers[l];
+    const ntk__arch_layer *R = &sn->A.l[l];
+    size_t bi = ntk__sn_in(sn, l), S = R->in[0] * R->in[1], C = R->out[2];
+    ntk_real *G = sn->aux + sn->m * sn->off[l], *gin = bi == NTK__NONE ? NULL : sn->aux + sn->m * sn->off[bi];
+    ntk_real *X = ntk__sn_buf(sn, sn->cache, x, bi);
+    if (sn->src[l] != l) continue;
+    switch (L->kind) {
+    case NTK_LAYER_DENSE:
+    case NTK_LAYER_CONV: st = ntk__sn_pgrad(sn, l, mm, X, G, pg, gin); break;
+    case NTK_LAYER_AVG_POOL:
+    case NTK_LAYER_SUM_POOL: if (gin) ntk__sn_pool(L, R, gin, mm, G, 1); break;
+    case NTK_LAYER_GLOBAL_AVG_POOL:
+    case NTK_LAYER_GLOBAL_SUM_POOL:
+      if (gin)
+        for (e = 0; e < mm; e++)
+          for (c = 0; c < C; c++) {
+            ntk_real g = L->kind == NTK_LAYER_GLOBAL_AVG_POOL ? G[e * C + c] / (ntk_real)S : G[e * C + c];
+            for (q = 0; q < S; q++) gin[(e * S + q) * C + c] += g;
+          }
+      break;
+    case NTK_LAYER_LAYER_NORM: if (gin) ntk__sn_ln(L, R, X, G, mm, gin, 1); break;
+    case NTK_LAYER_FANIN_SUM:
+    case NTK_LAYER_FANIN_CONCAT: {
+      size_t co = 0;
+      S = R->out[0] * R->out[1], j = R->mate + 1;
+      size_t Cb;
+      while ((bi = ntk__sn_end(sn, l, &j, &Cb)) != (size_t)-2) {
+        if (bi != NTK__NONE) {
+          ntk_real *gb = sn->aux + sn->m * sn->off[bi];
+          for (e = 0; e < mm * S; e++)
+            for (c = 0; c < Cb; c++) gb[e * Cb + c] += G[e * C + co + c];
+        }
+        if (L->kind == NTK_LAYER_FANIN_CONCAT) co += Cb;
+      }
+      break;
+    }
+    default: /* activations: G ← G·φ′(z), then into the producer's gradient */
+      if (gin) {
+        ntk__act(L, mm * R->in_n, X, G, G);
+        for (i = 0; i < mm * R->in_n; i++) gin[i] += G[i];
+      }
+      break;
+    }
+  }
+  return st;
+}
+
+static ntk_status ntk__sn_check(const ntk_net *net, const ntk_real *x, size_t n) {
+  int ok = 1;
+  if (!net || !net->params || !net->layers || !net->offset) return NTK_ERR_INVALID_ARG;
+  if (n > 0 && !x) return NTK_ERR_INVALID_ARG;
+  (void)ntk__mul(ntk__mul(n, net->dim, &ok), sizeof(ntk_real), &ok);
+  (void)ntk__mul(ntk__mul(n, net->outputs, &ok), sizeof(ntk_real), &ok);
+  return ok ? NTK_OK : NTK_ERR_OVERFLOW;
+}
+
+/* f (n, k) (with dth: the linearised outputs f + J·dth) and, when h is not NULL, the readout's
+   input (n, its in_n), chunk by chunk */
+static ntk_status ntk__sn_outputs(ntk__sn *sn, const ntk_real *x, size_t n, const ntk_real *dth, ntk_real *f, ntk_real *h) {
+  size_t e0, i, k = sn->k, d = sn->net->dim, bo = sn->src[sn->nl - 1], bh = ntk__sn_in(sn, sn->nl - 1);
+  size_t hn = sn->A.l[sn->nl - 1].in_n;
+  ntk_status st = NTK_OK;
+  for (e0 = 0; e0 < n && st == NTK_OK; e0 += sn->m) {
+    size_t mm = n - e0 < sn->m ? n - e0 : sn->m;
+    const ntk_real *xe = x + e0 * d, *o, *t;
+    if ((st = ntk__sn_fwd(sn, xe, mm, dth)) != NTK_OK) break;
+    o = ntk__sn_buf(sn, sn->cache, xe, bo);
+    if (dth) {
+      t = ntk__sn_buf(sn, sn->aux, sn->zx, bo);
+      for (i = 0; i < mm * k; i++) f[e0 * k + i] = o[i] + t[i];
+    } else {
+      memcpy(f + e0 * k, o, mm * k * sizeof(ntk_real));
+    }
+    if (h) memcpy(h + e0 * hn, ntk__sn_buf(sn, sn->cache, xe, bh), mm * hn * sizeof(ntk_real));
+  }
+  return st;
+}
+
+/* f or the linearised outputs into f (n, k), written only when every entry is finite */
+static ntk_status ntk__sn_apply(const ntk_net *net, const ntk_real *x, size_t n, const ntk_real *dth, ntk_real *f) {
+  ntk__sn sn;
+  ntk_real *tmp;
+  ntk_status st = ntk__sn_init(&sn, net, n, dth != NULL);
+  if (st != NTK_OK) return st;
+  tmp = (ntk_real *)NTK_MALLOC((n * net->outputs + 1) * sizeof(ntk_real));
+  if (!tmp) st = NTK_ERR_OUT_OF_MEMORY;
+  if (st == NTK_OK) st = ntk__sn_outputs(&sn, x, n, dth, tmp, NULL);
+  if (st == NTK_OK && !ntk__all_finite(tmp, n * net->outputs)) st = NTK_ERR_NON_FINITE;
+  if (st == NTK_OK) memcpy(f, tmp, n * net->outputs * sizeof(ntk_real));
+  NTK_FREE(tmp);
+  ntk__sn_free(&sn);
+  return st;
+}
+
+/* rows ∂f_a(x_i)/∂θ at out + i·rs + a·as for a in [a0, a1), chunk by chunk (one forward pass
+   per chunk, one backward pass per output) */
+static ntk_status ntk__sn_jac(ntk__sn *sn, const ntk_real *x, size_t n, size_t a0, size_t a1, ntk_real *out,
+                              size_t rs, size_t as) {
+  size_t e0, a, i, k = sn->k;
+  ntk_real *top = (ntk_real *)NTK_MALLOC((sn->m * k + 1) * sizeof(ntk_real));
+  ntk_status st = top ? NTK_OK : NTK_ERR_OUT_OF_MEMORY;
+  for (e0 = 0; e0 < n && st == NTK_OK; e0 += sn->m) {
+    size_t mm = n - e0 < sn->m ? n - e0 : sn->m;
+    const ntk_real *xe = x + e0 * sn->net->dim;
+    st = ntk__sn_fwd(sn, xe, mm, NULL);
+    for (a = a0; a < a1 && st == NTK_OK; a++) {
+      ntk__sn_pg pg;
+      for (i = 0; i < mm * k; i++) top[i] = (ntk_real)((i % k) == a);
+      pg.out = out, pg.rs = rs, pg.as = a * as, pg.e0 = e0, pg.jac = 1;
+      st = ntk__sn_bwd(sn, xe, mm, top, &pg);
+    }
+  }
+  NTK_FREE(top);
+  return st;
+}
+
+static ntk_status ntk__sn_jacobian(const ntk_net *net, const ntk_real *x, size_t n, ntk_real *jac) {
+  ntk__sn sn;
+  size_t nkp;
+  int ok = 1;
+  ntk_status st;
+  nkp = ntk__mul(ntk__mul(n, net->outputs, &ok), net->n_params, &ok);
+  (void)ntk__mul(nkp, sizeof(ntk_real), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  if (!ntk__all_finite(x, n * net->dim)) return NTK_ERR_NON_FINITE;
+  if ((st = ntk__sn_init(&sn, net, n, 0)) != NTK_OK) return st;
+  st = ntk__sn_jac(&sn, x, n, 0, net->outputs, jac, net->outputs * net->n_params, net->n_params);
+  if (st == NTK_OK && !ntk__all_finite(jac, nkp)) st = NTK_ERR_NON_FINITE;
+  ntk__sn_free(&sn);
+  return st;
+}
+
 NTKDEF void ntk_net_free(ntk_net *net) {
   if (!net) return;
   NTK_FREE(net->layers);
@@ -6751,11 +7286,11 @@ NTKDEF ntk_status ntk_net_init(ntk_net *net, const ntk_layer *layers, size_t n_l
   if (!ok) return NTK_ERR_OVERFLOW;
   /* the front end: widths, parameter offsets and bias presence */
   st = ntk__arch_init(&A, layers, n_layers, dim, &l, &why);
-  if (st == NTK_OK && A.spatial) st = NTK_ERR_UNSUPPORTED; /* spatial/branched: not yet (issue 17) */
   if (st == NTK_OK && dim == 0) st = NTK_ERR_INVALID_ARG;
-  if (st == NTK_OK && layers[n_layers - 1].kind != NTK_LAYER_DENSE) st = NTK_ERR_BAD_LAYER;
+  /* an MLP ends in Dense; a spatial/branched list may end in anything (k = the output's h·w·c) */
+  if (st == NTK_OK && !A.spatial && layers[n_layers - 1].kind != NTK_LAYER_DENSE) st = NTK_ERR_BAD_LAYER;
   for (l = 0; st == NTK_OK && l < n_layers; l++)
-    if (layers[l].kind == NTK_LAYER_DENSE && layers[l].width == 0) st = NTK_ERR_BAD_LAYER;
+    if ((layers[l].kind == NTK_LAYER_DENSE || layers[l].kind == NTK_LAYER_CONV) && layers[l].width == 0) st = NTK_ERR_BAD_LAYER;
   P = A.n_params;
   (void)ntk__mul(P, sizeof(ntk_real), &ok);
   if (st == NTK_OK && (A.params_overflow || !ok)) st = NTK_ERR_OVERFLOW;
@@ -6777,22 +7312,24 @@ NTKDEF ntk_status ntk_net_init(ntk_net *net, const ntk_layer *layers, size_t n_l
     net->offset[l] = A.l[l].param_offset;
     if (A.l[l].out_n > net->max_width) net->max_width = A.l[l].out_n;
   }
-  net->outputs = A.out[2];
+  net->outputs = A.out[0] * A.out[1] * A.out[2];
   net->n_params = P;
-  ntk__arch_free(&A);
   rng.state = seed, rng.has_spare = 0, rng.spare = 0;
+  /* layer by layer, W then b; Conv W (C_out, fh, fw, C_in) row-major; fan-in = C_in (Dense, the
+     MLP's input width) or C_in·fh·fw (Conv) */
   for (l = 0; l < n_layers; l++) {
     const ntk_layer *L = &layers[l];
     ntk_real *p = net->params + net->offset[l];
-    size_t nw;
+    size_t nw, fan = A.l[l].fan_in;
     double cw = 1, cb = 1;
-    if (L->kind != NTK_LAYER_DENSE) continue;
-    nw = net->width_in[l] * L->width;
-    if (L->param == NTK_PARAM_STANDARD) cw = L->w_std / sqrt((double)net->width_in[l]), cb = L->b_std;
+    if (L->kind != NTK_LAYER_DENSE && L->kind != NTK_LAYER_CONV) continue;
+    nw = fan * L->width;
+    if (L->param == NTK_PARAM_STANDARD) cw = L->w_std / sqrt((double)fan), cb = L->b_std;
     for (i = 0; i < nw; i++) p[i] = (ntk_real)(cw * ntk__gauss(&rng));
     if (ntk__has_bias(L))
       for (i = 0; i < L->width; i++) p[nw + i] = (ntk_real)(cb * ntk__gauss(&rng));
   }
+  ntk__arch_free(&A);
   return NTK_OK;
 }
 
@@ -6934,7 +7471,14 @@ static ntk_status ntk__net_args(const ntk_net *net, const ntk_real *x, size_t n)
 
 NTKDEF ntk_status ntk_net_apply(const ntk_net *net, const ntk_real *x, size_t n, ntk_real *f) {
   ntk__fwd F;
-  ntk_status st = ntk__net_args(net, x, n);
+  ntk_status st;
+  if (net && net->layers && ntk__net_spatial(net)) {
+    if ((st = ntk__sn_check(net, x, n)) != NTK_OK) return st;
+    if (!ntk__all_finite(x, n * net->dim)) return NTK_ERR_NON_FINITE;
+    if (n == 0) return NTK_OK;
+    return f ? ntk__sn_apply(net, x, n, NULL, f) : NTK_ERR_INVALID_ARG;
+  }
+  st = ntk__net_args(net, x, n);
   if (st != NTK_OK) return st;
   if (n == 0) return NTK_OK;
   if (!f) return NTK_ERR_INVALID_ARG;
@@ -6975,11 +7519,12 @@ NTKDEF ntk_status ntk_net_jacobian(const ntk_net *net, const ntk_real *x, size_t
   ntk__jac_ctx c;
   ntk_real *s, *top;
   size_t a, k, i, mw, nkp;
-  int ok = 1;
-  ntk_status st = ntk__net_check(net, x, n);
+  int ok = 1, sp = net && net->layers && ntk__net_spatial(net);
+  ntk_status st = sp ? ntk__sn_check(net, x, n) : ntk__net_check(net, x, n);
   if (st != NTK_OK) return st;
   if (n == 0) return NTK_OK;
   if (!jac) return NTK_ERR_INVALID_ARG;
+  if (sp) return ntk__sn_jacobian(net, x, n, jac);
   k = net->outputs;
   mw = net->max_width > k ? net->max_width : k;
   nkp = ntk__mul(ntk__mul(n, k, &ok), net->n_params, &ok);
@@ -7008,11 +7553,19 @@ NTKDEF ntk_status ntk_net_apply_linearized(const ntk_net *net, const ntk_real *t
   ntk__fwd F;
   ntk_real *t0, *t1, *tmp, *base;
   size_t l, i, j, mw, len, nk;
-  int ok = 1;
-  ntk_status st = ntk__net_check(net, x, n);
+  int ok = 1, sp = net && net->layers && ntk__net_spatial(net);
+  ntk_status st = sp ? ntk__sn_check(net, x, n) : ntk__net_check(net, x, n);
   if (st != NTK_OK) return st;
   if (n == 0) return NTK_OK;
   if (!theta || !f) return NTK_ERR_INVALID_ARG;
+  if (sp) {
+    if (!ntk__all_finite(x, n * net->dim) || !ntk__all_finite(theta, net->n_params)) return NTK_ERR_NON_FINITE;
+    if (!(t0 = (ntk_real *)NTK_MALLOC((net->n_params + 1) * sizeof(ntk_real)))) return NTK_ERR_OUT_OF_MEMORY;
+    for (i = 0; i < net->n_params; i++) t0[i] = theta[i] - net->params[i];
+    st = ntk__sn_apply(net, x, n, t0, f);
+    NTK_FREE(t0);
+    return st;
+  }
   mw = net->max_width > net->outputs ? net->max_width : net->outputs;
   len = ntk__add(ntk__mul(ntk__mul(n, mw, &ok), 2, &ok), net->n_params, &ok);
   (void)ntk__mul(len, sizeof(ntk_real), &ok);
@@ -7253,6 +7806,135 @@ done:
   return st;
 }
 
+/* Empirical kernels of a spatial/branched list (the Jacobian path): traced, per output a, the
+   rows J_a(x) of every example (n1·P and n2·P values) and Θ += J1_a·J2_aᵀ/k; full, J (n·k, P)
+   of both sides at once and one product. The NNGP from the outputs (conditional: the readout's
+   input, for a Dense readout on a vector). Forward caches are per chunk. */
+static ntk_status ntk__sn_entk(const ntk_net *net, const ntk_real *x1, size_t n1, const ntk_real *x2, size_t n2,
+                               int sym, int full, int cond, ntk_real *nngp, ntk_real *ntk) {
+  ntk__sn sn;
+  size_t P = net->n_params, k = net->outputs, R1 = full ? n1 * k : n1, R2 = full ? n2 * k : n2, a, i, j;
+  size_t lr = net->n_layers - 1, hn, rows1 = full ? n1 * k : n1, rows2 = full ? n2 * k : n2;
+  ntk_real *J1 = NULL, *J2 = NULL, *fh = NULL, **hp = NULL;
+  int ok = 1;
+  ntk_status st;
+  if ((st = ntk__sn_init(&sn, net, n1 > n2 ? n1 : n2, 0)) != NTK_OK) return st;
+  hn = sn.A.l[lr].in_n;
+  if (cond && nngp && (net->layers[lr].kind != NTK_LAYER_DENSE || sn.A.l[lr].in[0] * sn.A.l[lr].in[1] != 1 ||
+                       ntk__sn_in(&sn, lr) == NTK__NONE))
+    st = NTK_ERR_UNSUPPORTED; /* the conditional NNGP needs a Dense readout on a vector */
+  (void)ntk__mul(ntk__add(ntk__mul(ntk__add(rows1, sym ? 0 : rows2, &ok), P, &ok), 2, &ok), sizeof(ntk_real), &ok);
+  (void)ntk__mul(ntk__mul(ntk__add(n1, n2, &ok), ntk__add(k, hn, &ok), &ok), sizeof(ntk_real), &ok);
+  if (st == NTK_OK && !ok) st = NTK_ERR_OVERFLOW;
+  if (st == NTK_OK && ntk) {
+    J1 = (ntk_real *)NTK_MALLOC((rows1 * P + 1) * sizeof(ntk_real));
+    J2 = sym ? J1 : (ntk_real *)NTK_MALLOC((rows2 * P + 1) * sizeof(ntk_real));
+    if (!J1 || !J2) st = NTK_ERR_OUT_OF_MEMORY;
+  }
+  if (st == NTK_OK && nngp) {
+    fh = (ntk_real *)NTK_MALLOC(((n1 + n2) * (k + hn) + 1) * sizeof(ntk_real));
+    hp = (ntk_real **)NTK_MALLOC(2 * (net->n_layers + 1) * sizeof(ntk_real *));
+    if (!fh || !hp) st = NTK_ERR_OUT_OF_MEMORY;
+  }
+  if (st == NTK_OK && ntk && full) {
+    st = ntk__sn_jac(&sn, x1, n1, 0, k, J1, k * P, P);
+    if (st == NTK_OK && !sym) st = ntk__sn_jac(&sn, x2, n2, 0, k, J2, k * P, P);
+    if (st == NTK_OK) st = sym ? NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, R1, P, 1, J1, P, 0, ntk, R1)
+                               : NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, R1, R2, P, 1, J1, P, J2, P, 0, ntk, R2);
+  }
+  for (a = 0; st == NTK_OK && ntk && !full && a < k; a++) {
+    ntk_real s1 = (ntk_real)(1.0 / (double)k);
+    st = ntk__sn_jac(&sn, x1, n1, a, a + 1, J1, P, 0);
+    if (st == NTK_OK && !sym) st = ntk__sn_jac(&sn, x2, n2, a, a + 1, J2, P, 0);
+    if (st == NTK_OK) st = sym ? NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, P, s1, J1, P, a ? 1 : 0, ntk, n1)
+                               : NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, P, s1, J1, P, J2, P, a ? 1 : 0, ntk, n2);
+  }
+  if (st == NTK_OK && ntk && sym)
+    for (i = 0; i < R1; i++)
+      for (j = i + 1; j < R1; j++) ntk[i * R1 + j] = ntk[j * R1 + i];
+  if (st == NTK_OK && nngp) { /* the MLP code's NNGP on views of the outputs and readout inputs */
+    ntk__fwd F[2];
+    ntk_real *f1 = fh, *f2 = sym ? fh : fh + n1 * k, *h1 = fh + (n1 + n2) * k, *h2 = sym ? h1 : h1 + n1 * hn;
+    memset(hp, 0, 2 * (net->n_layers + 1) * sizeof(ntk_real *));
+    F[0].h = hp, F[1].h = hp + net->n_layers + 1, F[0].mem = F[1].mem = NULL;
+    F[0].h[net->n_layers] = f1, F[0].h[lr] = h1, F[1].h[net->n_layers] = f2, F[1].h[lr] = h2;
+    st = ntk__sn_outputs(&sn, x1, n1, NULL, f1, h1);
+    if (st == NTK_OK && !sym) st = ntk__sn_outputs(&sn, x2, n2, NULL, f2, h2);
+    if (st == NTK_OK) {
+      ntk_real *T = NULL;
+      if (cond && full && !(T = (ntk_real *)NTK_MALLOC((n1 * n2 + 1) * sizeof(ntk_real)))) st = NTK_ERR_OUT_OF_MEMORY;
+      if (st == NTK_OK) st = ntk__entk_nngp(net, F, n1, n2, full, cond, T, nngp);
+      NTK_FREE(T);
+    }
+  }
+  NTK_FREE(J1);
+  if (!sym) NTK_FREE(J2);
+  NTK_FREE(fh), NTK_FREE(hp);
+  ntk__sn_free(&sn);
+  return st;
+}
+
+/* ½·mean squared error (loss ≠ NULL: that only) or full-batch gradient descent, chunk by chunk:
+   the gradient is summed over the chunks' tiles in example order */
+static ntk_status ntk__sn_train(ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n, double lr,
+                                size_t steps, const ntk_train_desc *dd, double *loss_only) {
+  ntk__sn sn;
+  ntk_real *grad = NULL, *top = NULL;
+  size_t step, i, e0, k = net->outputs, N = n * k, P = net->n_params;
+  double sc = sqrt(0.5 / (double)N);
+  ntk_status st = ntk__sn_init(&sn, net, n, 0);
+  if (st != NTK_OK) return st;
+  grad = (ntk_real *)NTK_MALLOC((P + 1) * sizeof(ntk_real));
+  top = (ntk_real *)NTK_MALLOC((sn.m * k + 1) * sizeof(ntk_real));
+  if (!grad || !top) st = NTK_ERR_OUT_OF_MEMORY;
+  for (step = 0; step <= steps && st == NTK_OK; step++) {
+    double loss, sum = 0, sums = 0;
+    int back = !loss_only && step < steps;
+    ntk__sn_pg pg;
+    if (!loss_only && step == steps && !dd->callback) {
+      if (!ntk__all_finite(net->params, P)) st = NTK_ERR_NON_FINITE;
+      break;
+    }
+    if (back) memset(grad, 0, P * sizeof(ntk_real));
+    pg.out = grad, pg.rs = pg.as = pg.e0 = 0, pg.jac = 0;
+    for (e0 = 0; e0 < n && st == NTK_OK; e0 += sn.m) {
+      size_t mm = n - e0 < sn.m ? n - e0 : sn.m;
+      const ntk_real *xe = x + e0 * net->dim, *f, *ye = y + e0 * k;
+      if ((st = ntk__sn_fwd(&sn, xe, mm, NULL)) != NTK_OK) break;
+      f = ntk__sn_buf(&sn, sn.cache, xe, sn.src[sn.nl - 1]);
+      for (i = 0; i < mm * k; i++) {
+        double d = (double)f[i] - (double)ye[i], ds = (double)f[i] * sc - (double)ye[i] * sc;
+        sum += d * d, sums += ds * ds;
+        top[i] = (ntk_real)(d / (double)N);
+      }
+      if (back) st = ntk__sn_bwd(&sn, xe, mm, top, &pg);
+    }
+    if (st != NTK_OK) break;
+    loss = 0.5 * sum / (double)N;
+    if (!ntk__finite_d(loss)) loss = sums; /* Σd² overflowed, the mean may not have */
+    if (loss_only) {
+      if (!ntk__finite_d(loss)) st = NTK_ERR_NON_FINITE;
+      else *loss_only = loss;
+      break;
+    }
+    if (step == steps && ntk__finite(loss) && !ntk__all_finite(net->params, P)) loss = NAN;
+    if (!ntk__finite(loss)) {
+      st = NTK_ERR_NON_FINITE;
+      if (dd->callback) (void)dd->callback(step, loss, dd->user);
+      break;
+    }
+    if (dd->callback && (step % dd->every == 0 || step == steps) && dd->callback(step, loss, dd->user)) {
+      st = NTK_ERR_CANCELLED;
+      break;
+    }
+    if (step == steps) break;
+    for (i = 0; i < P; i++) net->params[i] -= (ntk_real)lr * grad[i];
+  }
+  NTK_FREE(grad), NTK_FREE(top);
+  ntk__sn_free(&sn);
+  return st;
+}
+
 NTKDEF ntk_status ntk_net_empirical_kernel_ex(const ntk_net *net, const ntk_real *x1, size_t n1,
                                               const ntk_real *x2, size_t n2, int full,
                                               ntk_real *nngp, ntk_real *ntk,
@@ -7265,6 +7947,22 @@ NTKDEF ntk_status ntk_net_empirical_kernel_ex(const ntk_net *net, const ntk_real
   ntk_real *T = NULL;
   if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
   if (sym) x2 = x1, n2 = n1;
+  if (net && net->layers && ntk__net_spatial(net)) {
+    if ((st = ntk__sn_check(net, x1, n1)) != NTK_OK || (!sym && (st = ntk__sn_check(net, x2, n2)) != NTK_OK)) return st;
+    if ((full != 0 && full != 1) || (dd.method != NTK_ENTK_STRUCTURED && dd.method != NTK_ENTK_JACOBIAN) ||
+        (dd.nngp_conditional != 0 && dd.nngp_conditional != 1))
+      return NTK_ERR_INVALID_ARG;
+    k = net->outputs;
+    RR = ntk__mul(full ? ntk__mul(n1, k, &ok) : n1, full ? ntk__mul(n2, k, &ok) : n2, &ok);
+    (void)ntk__mul(ntk__add(RR, 1, &ok), sizeof(ntk_real), &ok);
+    if (!ok) return NTK_ERR_OVERFLOW;
+    if (!ntk__all_finite(x1, n1 * net->dim) || (!sym && !ntk__all_finite(x2, n2 * net->dim))) return NTK_ERR_NON_FINITE;
+    if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) return NTK_OK;
+    st = ntk__sn_entk(net, x1, n1, x2, n2, sym, full, dd.nngp_conditional, nngp, ntk);
+    if (st == NTK_OK && ((ntk && !ntk__all_finite(ntk, RR)) || (nngp && !ntk__all_finite(nngp, RR))))
+      st = NTK_ERR_NON_FINITE;
+    return st;
+  }
   if ((st = ntk__net_check(net, x1, n1)) != NTK_OK) return st;
   if (!sym && (st = ntk__net_check(net, x2, n2)) != NTK_OK) return st;
   if ((full != 0 && full != 1) || (dd.method != NTK_ENTK_STRUCTURED && dd.method != NTK_ENTK_JACOBIAN) ||
@@ -7401,10 +8099,13 @@ NTKDEF ntk_status ntk_net_loss(const ntk_net *net, const ntk_real *x, const ntk_
                                double *loss) {
   ntk__fwd F;
   double l;
-  ntk_status st = ntk__net_args(net, x, n);
+  int sp = net && net->layers && ntk__net_spatial(net);
+  ntk_status st = sp ? ntk__sn_check(net, x, n) : ntk__net_args(net, x, n);
   if (st != NTK_OK) return st;
+  if (sp && !ntk__all_finite(x, n * net->dim)) return NTK_ERR_NON_FINITE;
   if (n == 0 || !y || !loss) return NTK_ERR_INVALID_ARG;
   if (!ntk__all_finite(y, n * net->outputs)) return NTK_ERR_NON_FINITE;
+  if (sp) return ntk__sn_train((ntk_net *)(uintptr_t)net, x, y, n, 0, 0, NULL, loss);
   if ((st = ntk__forward(net, x, n, &F)) != NTK_OK) return st;
   l = ntk__residual(net, &F, y, n, NULL);
   ntk__fwd_free(&F);
@@ -7419,12 +8120,15 @@ NTKDEF ntk_status ntk_net_train_ex(ntk_net *net, const ntk_real *x, const ntk_re
   ntk__fwd F;
   ntk_real *scratch, *grad, *top;
   size_t step, i, mw;
-  ntk_status st = ntk__net_args(net, x, n);
+  int sp = net && net->layers && ntk__net_spatial(net);
+  ntk_status st = sp ? ntk__sn_check(net, x, n) : ntk__net_args(net, x, n);
   if (st != NTK_OK) return st;
+  if (sp && !ntk__all_finite(x, n * net->dim)) return NTK_ERR_NON_FINITE;
   if (n == 0 || !y || !ntk__finite(lr) || lr < 0) return NTK_ERR_INVALID_ARG;
   if (!ntk__all_finite(y, n * net->outputs)) return NTK_ERR_NON_FINITE;
   if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
   if (dd.every == 0) dd.every = 1;
+  if (sp) return ntk__sn_train(net, x, y, n, lr, steps, &dd, NULL);
   mw = net->max_width > net->outputs ? net->max_width : net->outputs;
   scratch = ntk__scratch(net, n, net->n_params);
   if (!scratch) return NTK_ERR_OUT_OF_MEMORY;

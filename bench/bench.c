@@ -572,6 +572,54 @@ static void bench_entk(void) {
   for (t = 1; t <= 2; t++) train_row(2048, 1024, t);
 }
 
+
+/* ---- finite CNN rows (issue 17) --------------------------------------------------------------
+   Empirical NTK (traced, x2 = NULL) of a Myrtle-5-style CNN, width 64, 28x28x1, k = 10, N = 128
+   (NTK_BENCH_CNN_N overrides), through the Jacobian path; beside torch.func (vmap(jacrev) +
+   contraction, bench/torch_cnn_entk.py) when python3 has torch: the same architecture and
+   precision with its own random weights (timing only; the values are not compared). */
+static void bench_cnn(void) {
+  ntk_layer l[13];
+  ntk_net net;
+  size_t N = getenv("NTK_BENCH_CNN_N") ? (size_t)atoi(getenv("NTK_BENCH_CNN_N")) : 128, i;
+  double *x, *K, t0, t1, ours;
+  char name[96], cmd[256];
+  FILE *p;
+  snprintf(name, sizeof name, "CNN eNTK Myrtle-5 w64 28x28 N=%zu k=10 traced", N);
+  if (!want(name)) return;
+  printf("\n### Finite CNN (%s): seconds (one run)\n\n", sizeof(ntk_real) == 8 ? "double" : "float");
+  printf("| %-44s | %9s | %9s |\n", "case", "ntk.h", "torch.func");
+  printf("|%s|---:|---:|\n", "----------------------------------------------");
+  l[0] = ntk_input(28, 28, 1);
+  l[1] = ntk_conv(64, 3, 3, 1, 1, NTK_PAD_SAME, 1, 0), l[2] = ntk_relu();
+  l[3] = ntk_conv(64, 3, 3, 1, 1, NTK_PAD_SAME, 1, 0), l[4] = ntk_relu(), l[5] = ntk_avg_pool(2, 2, 2, 2, NTK_PAD_VALID, 0);
+  l[6] = ntk_conv(64, 3, 3, 1, 1, NTK_PAD_SAME, 1, 0), l[7] = ntk_relu(), l[8] = ntk_avg_pool(2, 2, 2, 2, NTK_PAD_VALID, 0);
+  l[9] = ntk_conv(64, 3, 3, 1, 1, NTK_PAD_SAME, 1, 0), l[10] = ntk_relu(), l[11] = ntk_global_avg_pool();
+  l[12] = ntk_dense(10, 1, 0);
+  if (ntk_net_init(&net, l, 13, 784, 1) != NTK_OK) { printf("init failed\n"); n_failed_checks++; return; }
+  x = (double *)malloc(N * 784 * sizeof(double)), K = (double *)malloc(N * N * sizeof(double));
+  for (i = 0; i < N * 784; i++) x[i] = urand();
+  t0 = now();
+  if (ntk_net_empirical_kernel(&net, x, N, NULL, 0, 0, NULL, K) != NTK_OK) printf("eNTK failed\n"), n_failed_checks++;
+  t1 = now();
+  ours = t1 - t0;
+  for (i = 0; i < N; i++) if (!(K[i * N + i] > 0)) { printf("eNTK diagonal not positive\n"); n_failed_checks++; break; }
+  snprintf(cmd, sizeof cmd, "python3 bench/torch_cnn_entk.py %zu 2>/dev/null", N);
+  p = popen(cmd, "r");
+  t1 = -1;
+  if (p) {
+    if (fscanf(p, "%lf", &t1) != 1) t1 = -1;
+    pclose(p);
+  }
+  if (t1 > 0) printf("| %-44s | %9.2f | %9.2f |\n", name, ours, t1);
+  else printf("| %-44s | %9.2f | %9s |\n", name, ours, "n/a");
+  printf("(%zu parameters; the Jacobian path holds N*P = %.0f MB of Jacobian rows)\n", net.n_params,
+         (double)N * (double)net.n_params * sizeof(ntk_real) / 1e6);
+  fflush(stdout);
+  free(x), free(K);
+  ntk_net_free(&net);
+}
+
 /* ---- predictor rows ------------------------------------------------------------------------ */
 static void bench_predict(void) {
   static const size_t ns[] = {1000, 4096};
@@ -652,6 +700,7 @@ int main(int argc, char **argv) {
   bench_kernel();
   bench_linalg();
   bench_entk();
+  bench_cnn();
   bench_predict();
   if (n_failed_checks) {
     printf("\n%d validation failures\n", n_failed_checks);

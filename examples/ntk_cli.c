@@ -583,9 +583,9 @@ static ntk_layer parse_act(const char *s, int quad_degree) {
 /* A network as the tool runs it: the layer list the front end checked (with the INPUT layer of
    --shape first, if given), its per-layer description, and the list the drivers are given: the
    same without an INPUT of a 1x1xD shape, which says nothing (a row is that vector anyway).
-   The library counts any INPUT among the spatial kinds: ntk_net_init refuses them
-   (NTK_ERR_UNSUPPORTED) and ntk_kernel_ex takes its spatial driver; dropping a vector INPUT keeps
-   --shape D equal to no --shape (the MLP path, bit for bit), and is the same network. */
+   The library counts any INPUT among the spatial kinds: ntk_kernel_ex and the ntk_net_* calls take
+   their spatial drivers (the same numbers up to rounding); dropping a vector INPUT keeps --shape D
+   equal to no --shape (the MLP path, bit for bit), and is the same network. */
 typedef struct {
   ntk_layer *l;         /* n layers */
   ntk_layer_info *info; /* n entries */

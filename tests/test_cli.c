@@ -621,8 +621,7 @@ static void test_cli16(void) {
     T_CHECK(code == 0 && ng == 9 && t_err_ratio_d(got, sK, 9, 1e-300, 1e-15) <= 1,
             "kernel --shape 1x2x1 --net 'conv(3,3,same) relu gap dense': exit %d, %zu numbers, equal to ntk_kernel of the list", code, ng);
   }
-  tc_bad("apply --width 3 --seed 1 --shape 2x1 --net 'conv(3,same) relu gap dense' x16.txt", 1,
-         "ntk: apply: this architecture (convolution/pooling/branches) is not computed by this build of ntk.h yet");
+  /* the finite-network commands on spatial lists: tests/test_fcli.c */
   tc_bad("apply --seed 1 --net 'dense relu dense' x16.txt", 2, "apply needs --width N (the width of layer 0 'dense'");
   tc_bad("apply --seed 1 --net 'dense(4) relu' x16.txt", 2, "a finite network ends with a dense layer");
   tc_bad("train --seed 1 --net 'dense(4) relu dense(2)' --train x16.txt --targets y16.txt --lr 0.1 --steps 1", 1,

@@ -240,8 +240,8 @@ static void test_front_refusals(void) {
   l[0] = ntk_input((size_t)-1 / 3, 1, 1), l[1] = ntk_dense(4, 1, 0), l[2] = ntk_flatten();
   T_STATUS(ntk_layers_describe(l, 3, 0, NULL, &bad, &why), NTK_ERR_OVERFLOW);
   T_CHECK(bad == 1, "overflow at the Dense whose output does not fit (%zu)", bad);
-  /* a list the front end accepts: the kernel computes it ([skernel]); the finite network
-     cannot yet: UNSUPPORTED, not BAD_LAYER */
+  /* a list the front end accepts: the kernel computes it ([skernel]), and so does the finite
+     network (issue 17) */
   {
     ntk_real x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, K[4] = {7, 7, 7, 7};
     ntk_net net;
@@ -249,13 +249,15 @@ static void test_front_refusals(void) {
     l[3] = ntk_global_avg_pool(), l[4] = ntk_dense(1, 1, 0);
     T_STATUS(ntk_layers_check(l, 5), NTK_OK);
     T_STATUS(ntk_kernel(l, 5, x, 1, NULL, 0, 8, NULL, K), NTK_OK);
-    T_STATUS(ntk_net_init(&net, l, 5, 8, 1), NTK_ERR_UNSUPPORTED);
+    T_STATUS(ntk_net_init(&net, l, 5, 8, 1), NTK_OK);
+    ntk_net_free(&net);
     l[0] = ntk_dense(4, 1, 0), l[1] = ntk_fanout(2), l[2] = ntk_relu(), l[3] = ntk_dense(4, 1, 0);
     l[4] = ntk_branch(), l[5] = ntk_fanin_sum(), l[6] = ntk_dense(1, 1, 0);
     T_STATUS(ntk_layers_check(l, 7), NTK_OK);
     T_STATUS(ntk_kernel(l, 7, x, 2, NULL, 0, 4, NULL, K), NTK_OK);
     K[0] = K[1] = K[2] = K[3] = 7;
-    T_STATUS(ntk_net_init(&net, l, 7, 4, 1), NTK_ERR_UNSUPPORTED);
+    T_STATUS(ntk_net_init(&net, l, 7, 4, 1), NTK_OK);
+    ntk_net_free(&net);
     l[2] = ntk_relu(), l[3] = ntk_relu(); /* refused: BAD_LAYER from both */
     T_STATUS(ntk_kernel(l, 7, x, 2, NULL, 0, 4, NULL, K), NTK_ERR_BAD_LAYER);
     T_STATUS(ntk_net_init(&net, l, 7, 4, 1), NTK_ERR_BAD_LAYER);

@@ -22,6 +22,8 @@
 #include "test_front.c"
 #include "test_skernel.c"
 #include "test_python.c"
+#include "test_fnet.c"
+#include "test_fcli.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -66,6 +68,8 @@ static const t_entry t_all[] = {
     {"front", test_front_all},
     {"skernel", test_skernel_all},
     {"python", test_python_all},
+    {"fnet", test_fnet_all},
+    {"fnet_cli", test_fnet_cli},
 };
 
 int main(int argc, char **argv) {
