@@ -5254,6 +5254,7 @@ typedef struct ntk__sk {
   unsigned char *isframe; /* (L) frame mode: layer l maps each offset to itself */
   size_t last_tab;   /* the last layer reading a table, NTK__NONE if none */
   size_t tpn, mpp;   /* frame mode: the conv's padded rows; one materialised tensor */
+  size_t rep;        /* frame mode: each table row held rep times (2: frames wrap x′'s rows) */
 } ntk__sk;
 
 /* the input position read by output o through tap d along one axis, or −1 (a zero tap) */
@@ -5635,18 +5636,24 @@ static NTK__INLINE long ntk__fr_row(size_t h, size_t d, size_t lo, size_t H, siz
   size_t H = F->h, W = F->w, fh = R->f[0], fw = R->f[1], lo = R->lo[0], lw = R->lo[1];        \
   size_t hw = R->hi[1], sw = circ ? W : F->sw, h, d, p, w, Wl = W + lw + hw;                  \
   size_t j0 = sw < W ? (sw > hw ? sw - hw : 0) : 0, j1 = sw < W ? (sw + lw < W ? sw + lw : W) : 0; \
-  ntk_real *lq = tp + lw, *lt = tp + Wl + lw;                                                 \
   long rix[NTK__FR_MAXF];                                                                     \
-  for (p = 0; p < lw; p++) lq[(long)p - (long)lw] = lt[(long)p - (long)lw] = 0;               \
-  for (p = 0; p < hw; p++) lq[W + p] = lt[W + p] = 0;                                         \
+  /* 1. the h taps of every row into lines (the w pass then reads stores long retired: a load \
+     straddling just-written lines would wait for them) */                                    \
   for (h = 0; h < H; h++) {                                                                   \
-    ntk_real *oq = qo + h * W, *ot = t ? to + h * W : NULL;                                   \
+    ntk_real *lq = tp + h * Wl + lw, *lt = tp + (H + h) * Wl + lw;                            \
     size_t a0 = circ ? 0 : h < F->sh ? 0 : F->sh, a1 = circ ? H : h < F->sh ? F->sh : H;      \
     for (d = 0; d < fh; d++) rix[d] = ntk__fr_row(h, d, lo, H, a0, a1, circ);                 \
+    for (p = 0; p < lw; p++) lq[(long)p - (long)lw] = lt[(long)p - (long)lw] = 0;             \
+    for (p = 0; p < hw; p++) lq[W + p] = lt[W + p] = 0;                                       \
     NTK__FR_HSUM(q, lq)                                                                       \
+    if (t) { NTK__FR_HSUM(t, lt) }                                                            \
+  }                                                                                           \
+  /* 2. the w taps and the affine step */                                                     \
+  for (h = 0; h < H; h++) {                                                                   \
+    ntk_real *lq = tp + h * Wl + lw, *lt = tp + (H + h) * Wl + lw;                            \
+    ntk_real *oq = qo + h * W, *ot = t ? to + h * W : NULL;                                   \
     NTK__FR_WSUM(lq, oq)                                                                      \
     if (t) {                                                                                  \
-      NTK__FR_HSUM(t, lt)                                                                     \
       NTK__FR_WSUM(lt, ot)                                                                    \
       for (w = 0; w < W; w++) {                                                               \
         ntk_real sq = oq[w];                                                                  \
@@ -5693,7 +5700,7 @@ static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__fr
                            const ntk_real *tb, int self0, ntk_real **pq, ntk_real **pt, ntk_real **pq2,
                            ntk_real **pt2, ntk_real *tp, ntk_real *stk, int wt) {
   const ntk__arch *A = S->A;
-  size_t H = F->h, W = F->w, P = H * W, l, h, i, top = 0, FP = S->maxp;
+  size_t H = F->h, W = F->w, P = H * W, l, h, i, top = 0, FP = S->maxp, rw = S->rep * W, rp = S->rep * P;
   ntk_real *q = *pq, *t = *pt;
   for (l = l0; l < l1; l++) {
     const ntk_layer *L = &S->layers[l];
@@ -5734,11 +5741,11 @@ static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__fr
                 if ((!(ax & NTK_AXIS_H) && a != ih) || (!(ax & NTK_AXIS_W) && b != iw)) continue;
                 d += eps + (double)q[a * W + b], cnt++;
               }
-            ra[ih * 2 * W + iw] = ra[ih * 2 * W + W + iw] = (ntk_real)(1 / sqrt(d / (double)cnt));
+            ra[ih * rw + iw] = ra[ih * rw + (rw - W) + iw] = (ntk_real)(1 / sqrt(d / (double)cnt));
           }
       }
       for (h = 0; h < H; h++) {
-        const ntk_real *r1 = ra + h * 2 * W, *r2 = rb + ((h + F->ch) % H) * 2 * W + F->cw;
+        const ntk_real *r1 = ra + h * rw, *r2 = rb + ((h + F->ch) % H) * rw + F->cw;
         ntk_real *qr = q + h * W, *tr = t + h * W;
         for (i = 0; i < W; i++) {
           ntk_real sc = r1[i] * r2[i];
@@ -5782,11 +5789,11 @@ static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__fr
           for (h = 0; h < H; h++)
             for (i = 0; i < W; i++) {
               ntk_real o[NTK__NPT], v = q[h * W + i];
-              ntk_real *dst = va + h * 2 * W + i;
-              dst[0] = dst[W] = v;
+              ntk_real *dst = va + h * rw + i;
+              dst[0] = dst[rw - W] = v;
               if (np) {
                 ntk__dual_point(L, v, o);
-                for (s = 0; s < np; s++) dst[(size_t)(1 + s) * 2 * P] = dst[(size_t)(1 + s) * 2 * P + W] = o[s];
+                for (s = 0; s < np; s++) dst[(size_t)(1 + s) * rp] = dst[(size_t)(1 + s) * rp + (rw - W)] = o[s];
               }
             }
         }
@@ -5797,21 +5804,21 @@ static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__fr
           size_t part, lv = (size_t)ntk__simd_level();
           for (part = 0; part < 2; part++) {
             size_t h0 = part ? H - F->ch : 0, nr = part ? F->ch : H - F->ch, hb0 = part ? 0 : F->ch;
-            size_t oa = h0 * 2 * W, ob = hb0 * 2 * W + F->cw;
+            size_t oa = h0 * rw, ob = hb0 * rw + F->cw;
             if (!nr) continue;
-            aux.s1v = va + 2 * P + oa, aux.r1v = va + 4 * P + oa, aux.s2 = vb + 2 * P + ob, aux.r2 = vb + 4 * P + ob;
-            ntk__relu_dual_rows((int)lv, nr, W, va + oa, 2 * W, vb + ob, 2 * W, q + h0 * W, wt ? t + h0 * W : NULL, W, f,
+            aux.s1v = va + rp + oa, aux.r1v = va + 2 * rp + oa, aux.s2 = vb + rp + ob, aux.r2 = vb + 2 * rp + ob;
+            ntk__relu_dual_rows((int)lv, nr, W, va + oa, rw, vb + ob, rw, q + h0 * W, wt ? t + h0 * W : NULL, W, f,
                                 hh, &aux);
           }
           break;
         }
         for (h = 0; h < H; h++) {
-          size_t oa = h * 2 * W, ob = ((h + F->ch) % H) * 2 * W + F->cw;
+          size_t oa = h * rw, ob = ((h + F->ch) % H) * rw + F->cw;
           if (np) {
-            aux.s1v = va + 2 * P + oa, aux.r1v = va + 4 * P + oa;
-            aux.s2 = vb + 2 * P + ob, aux.r2 = vb + 4 * P + ob;
+            aux.s1v = va + rp + oa, aux.r1v = va + 2 * rp + oa;
+            aux.s2 = vb + rp + ob, aux.r2 = vb + 2 * rp + ob;
             for (s = 2; s < np; s++)
-              aux.x1v[s - 2] = va + (size_t)(1 + s) * 2 * P + oa, aux.x2[s - 2] = vb + (size_t)(1 + s) * 2 * P + ob;
+              aux.x1v[s - 2] = va + (size_t)(1 + s) * rp + oa, aux.x2[s - 2] = vb + (size_t)(1 + s) * rp + ob;
           }
           ntk__dual(L, &S->quad[l], W, va + oa, vb + ob, q + h * W, wt ? t + h * W : NULL, np ? &aux : NULL);
         }
@@ -5822,14 +5829,14 @@ static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__fr
   *pq = q, *pt = t;
 }
 
-/* the materialised input covariance x[i, :]·x′[j, :]/c at every (i, j) */
-static void ntk__fr_input_full(const ntk__arch *A, const ntk_real *xa, const ntk_real *xb, ntk_real *mq) {
+/* the materialised input covariance x[i, :]·x′[j, :]/c at every (i, j) (dg: at (i, i), into mq[i]) */
+static void ntk__fr_input_full(const ntk__arch *A, const ntk_real *xa, const ntk_real *xb, ntk_real *mq, int dg) {
   size_t P = A->in[0] * A->in[1], c = A->in[2], i, j, k;
   for (i = 0; i < P; i++)
-    for (j = 0; j < P; j++) {
+    for (j = dg ? i : 0; j < (dg ? i + 1 : P); j++) {
       double acc = 0;
       for (k = 0; k < c; k++) acc += (double)xa[i * c + k] * (double)xb[j * c + k];
-      mq[i * P + j] = (ntk_real)(acc / (double)c);
+      mq[dg ? i : i * P + j] = (ntk_real)(acc / (double)c);
     }
 }
 
@@ -5842,7 +5849,9 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
   ntk_real *q0 = ws, *t0 = ws + FP, *q1 = ws + 2 * FP, *t1 = ws + 3 * FP, *tp = ws + 4 * FP;
   ntk_real *stk = tp + S->tpn, *mq = stk + 4 * S->depth * FP, *mt = mq + S->mpp;
   ntk_real *mtq = mt + S->mpp, *mtt = mtq + S->mpp;
-  int wt = kt != NULL, mat = 0;
+  int wt = kt != NULL, mat = 0, dg = S->rep == 1; /* dg: the diagonal alone, barriers too */
+  ntk__sk Sd = *S;
+  Sd.diag = dg;
   memset(tp, 0, S->maxp * sizeof(ntk_real)); /* the zero row of ntk__fr_conv */
   while (l < L) {
     const ntk_layer *Ly = &S->layers[l];
@@ -5866,8 +5875,8 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
       if (only0 || e == L) hs[0] = ws_[0] = 1, hs[1] = ws_[1] = 0;
       nh = hs[0] + hs[1], nw = ws_[0] + ws_[1];
       if (barrier) { /* the frames go to the spare pair, which then becomes the state */
-        memset(mtq, 0, P * P * sizeof(ntk_real));
-        if (wt) memset(mtt, 0, P * P * sizeof(ntk_real));
+        memset(mtq, 0, (dg ? P : P * P) * sizeof(ntk_real));
+        if (wt) memset(mtt, 0, (dg ? P : P * P) * sizeof(ntk_real));
       }
       for (fh = 0; fh < nh; fh++)
         for (fw = 0; fw < nw; fw++) {
@@ -5891,9 +5900,9 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
           } else {
             for (ih = 0; ih < H; ih++)
               for (iw = 0; iw < W; iw++) {
-                size_t j = ((ih + F.ch) % H) * W + (iw + F.cw) % W, ii = ih * W + iw;
-                q[ii] = mq[ii * P + j];
-                if (wt) t[ii] = mt[ii * P + j];
+                size_t ii = ih * W + iw, j = dg ? ii : ii * P + ((ih + F.ch) % H) * W + (iw + F.cw) % W;
+                q[ii] = mq[j];
+                if (wt) t[ii] = mt[j];
               }
           }
           ntk__fr_layers(S, l, e, &F, ta, tb, self && F.ch == 0 && F.cw == 0, &q, &t, &q2, &t2, tp, stk, wt);
@@ -5909,9 +5918,9 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
           } else {
             for (ih = 0; ih < H; ih++)
               for (iw = 0; iw < W; iw++) {
-                size_t j = ((ih + F.ch) % H) * W + (iw + F.cw) % W, ii = ih * W + iw;
-                mtq[ii * P + j] = q[ii];
-                if (wt) mtt[ii * P + j] = t[ii];
+                size_t ii = ih * W + iw, j = dg ? ii : ii * P + ((ih + F.ch) % H) * W + (iw + F.cw) % W;
+                mtq[j] = q[ii];
+                if (wt) mtt[j] = t[ii];
               }
           }
         }
@@ -5935,22 +5944,23 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
     /* a barrier (or a readout) on the materialised covariance */
     H = R->in[0], W = R->in[1];
     if (!mat) {
-      ntk__fr_input_full(A, xa, xb, mq);
-      if (wt) memset(mt, 0, H * W * H * W * sizeof(ntk_real));
+      ntk__fr_input_full(A, xa, xb, mq, dg);
+      if (wt) memset(mt, 0, (dg ? H * W : H * W * H * W) * sizeof(ntk_real));
       mat = 1;
     }
     switch (Ly->kind) {
     case NTK_LAYER_CONV: case NTK_LAYER_AVG_POOL: case NTK_LAYER_SUM_POOL:
-      ntk__sk_spatial(S, R, Ly, mq, mtq);
-      if (wt) ntk__sk_spatial(S, R, Ly, mt, mtt);
-      if (Ly->kind == NTK_LAYER_CONV) ntk__sk_affine(Ly, R, R->out[0] * R->out[1] * R->out[0] * R->out[1], mq, wt ? mt : NULL);
+      ntk__sk_spatial(&Sd, R, Ly, mq, mtq);
+      if (wt) ntk__sk_spatial(&Sd, R, Ly, mt, mtt);
+      if (Ly->kind == NTK_LAYER_CONV)
+        ntk__sk_affine(Ly, R, dg ? R->out[0] * R->out[1] : R->out[0] * R->out[1] * R->out[0] * R->out[1], mq, wt ? mt : NULL);
       break;
     default: { /* FLATTEN, GLOBAL_*_POOL */
       size_t P = H * W, i;
       double aq = 0, at = 0, div;
-      if (Ly->kind == NTK_LAYER_FLATTEN) {
-        for (i = 0; i < P; i++) aq += (double)mq[i * P + i];
-        if (wt) for (i = 0; i < P; i++) at += (double)mt[i * P + i];
+      if (Ly->kind == NTK_LAYER_FLATTEN || dg) { /* dg: a global pool has P = 1 here */
+        for (i = 0; i < P; i++) aq += (double)mq[dg ? i : i * P + i];
+        if (wt) for (i = 0; i < P; i++) at += (double)mt[dg ? i : i * P + i];
       } else {
         for (i = 0; i < P * P; i++) aq += (double)mq[i];
         if (wt) for (i = 0; i < P * P; i++) at += (double)mt[i];
@@ -5967,13 +5977,17 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
   if (wt) *kt = mt[0];
 }
 
+/* the pairs' tiles: a column point's table (up to ~1 MB for 21 layers on 32×32) is reused
+   by the tile's rows from cache instead of streamed once per pair */
+#define NTK__SK_TR 4
+#define NTK__SK_TC 8
 /* the driver: arguments as ntk_kernel_ex, the front end's A of the list */
 static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size_t L, const ntk_real *x1,
                                size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
                                ntk_real *ntk, const ntk_kernel_desc *dd, int sym) {
   ntk__sk S;
   ntk_status st = NTK_OK;
-  size_t l, i, d, np_tot, npts, tabs_n, total;
+  size_t l, i, d, np_tot, npts, tabs_n, total, tr_n, tc_n;
   int ok = 1, nthreads, cancelled = 0, nonfinite = 0;
   ntk_real *tabs = NULL, *ws = NULL;
   size_t done_units = 0;
@@ -6026,7 +6040,7 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
     if (ly->kind == NTK_LAYER_LAYER_NORM || ((ntk__props(ly->kind) & NTK__K_ACT) && ly->kind != NTK_LAYER_IDENTITY))
       S.last_tab = l;
     if (fr && ly->kind == NTK_LAYER_CONV) {
-      size_t tp = ntk__add(S.maxp, 2 * (R->in[1] + (R->f[1] - 1)), &ok);
+      size_t tp = ntk__add(S.maxp, ntk__mul(2 * R->in[0], R->in[1] + (R->f[1] - 1), &ok), &ok);
       if (tp > S.tpn) S.tpn = tp;
     }
     if (!fr && ly->kind != NTK_LAYER_FLATTEN && ly->kind != NTK_LAYER_GLOBAL_AVG_POOL &&
@@ -6034,6 +6048,8 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
       S.mpp = pin * pin;
   }
   if (S.frames) {
+    S.rep = S.diag ? 1 : 2; /* frame 0 alone everywhere: x′'s windows never wrap */
+    if (S.diag) S.mpp = S.maxp; /* and the barriers work on the diagonal */
     S.diag = 0;
     S.ws_n = ntk__add(ntk__add(ntk__mul(S.maxp, 4 + 4 * S.depth, &ok), S.tpn, &ok), ntk__mul(S.mpp, 4, &ok), &ok);
   }
@@ -6045,7 +6061,7 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
     S.tab[l] = S.tab_n;
     if (ly->kind == NTK_LAYER_LAYER_NORM) slots = 1;
     else if ((pr & NTK__K_ACT) && ly->kind != NTK_LAYER_IDENTITY) slots = 1 + (size_t)ntk__dual_npt(ly->kind);
-    S.tab_n = ntk__add(S.tab_n, ntk__mul(slots, S.frames ? 2 * p : p, &ok), &ok);
+    S.tab_n = ntk__add(S.tab_n, ntk__mul(slots, S.frames ? S.rep * p : p, &ok), &ok);
     if (ntk__is_quadrature(ly->kind)) {
       st = ntk__quad_init(&S.quad[l], ly->quad_degree ? ly->quad_degree : NTK_QUAD_DEGREE);
       if (st != NTK_OK) goto done;
@@ -6068,6 +6084,7 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
   /* work units for progress: the self pairs, then the pairs (a triangle with x2 = NULL) */
   np_tot = sym ? n1 * (n1 - 1) / 2 : n1 * n2;
   total = npts + np_tot;
+  tr_n = (n1 + NTK__SK_TR - 1) / NTK__SK_TR, tc_n = (n2 + NTK__SK_TC - 1) / NTK__SK_TC;
   {
     long u, nu;
 #ifdef NTK__OMP
@@ -6108,33 +6125,40 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
           if (ntk) ntk[pi * n1 + pi] = kt;
         }
       }
-      /* 2. the pairs: rows of x1 (x2 = NULL: j < i, the longest rows first), dynamically */
-      nu = (long)n1;
+      /* 2. the pairs, in tiles of NTK__SK_TR rows × NTK__SK_TC columns taken dynamically
+         (x2 = NULL: the tiles that meet j < i), column-major inside a tile so that a column
+         point's table is read from cache by the tile's rows in turn */
+      nu = (long)(tr_n * tc_n);
 #ifdef NTK__OMP
 #pragma omp for schedule(dynamic, 1)
 #endif
       for (u = 0; u < nu; u++) {
-        size_t ii = sym ? n1 - 1 - (size_t)u : (size_t)u, jj, jend = sym ? ii : n2, now;
-        ntk_real *ta = tabs + ii * S.tab_n;
+        size_t ti = (size_t)u / tc_n, tj = (size_t)u % tc_n, i0 = ti * NTK__SK_TR, j0 = tj * NTK__SK_TC;
+        size_t i1 = i0 + NTK__SK_TR < n1 ? i0 + NTK__SK_TR : n1, j1 = j0 + NTK__SK_TC < n2 ? j0 + NTK__SK_TC : n2;
+        size_t ii, jj, cnt = 0, now;
         int bad = 0;
+        if (sym && j0 + 1 >= i1) continue; /* no j < i in the tile */
 #ifdef NTK__OMP
 #pragma omp atomic read
 #endif
         stop = cancelled;
         if (stop) continue;
-        for (jj = 0; jj < jend; jj++) {
-          const ntk_real *tb = tabs + (sym ? jj : n1 + jj) * S.tab_n;
-          ntk_real kq, kt;
-          if (S.frames)
-            ntk__fr_pair(&S, x1 + ii * dim, (sym ? x1 : x2) + jj * dim, ta, tb, 0, 1, w, &kq, ntk ? &kt : NULL);
-          else
-            ntk__sk_pair(&S, x1 + ii * dim, (sym ? x1 : x2) + jj * dim, ta, tb, 0, w, &kq, ntk ? &kt : NULL);
-          if (!ntk__finite(kq) || (ntk && !ntk__finite(kt))) bad = 1;
-          if (nngp) nngp[ii * n2 + jj] = kq;
-          if (ntk) ntk[ii * n2 + jj] = kt;
-          if (sym && nngp) nngp[jj * n1 + ii] = kq;
-          if (sym && ntk) ntk[jj * n1 + ii] = kt;
-        }
+        for (jj = j0; jj < j1; jj++)
+          for (ii = i0; ii < i1; ii++) {
+            const ntk_real *tb = tabs + (sym ? jj : n1 + jj) * S.tab_n;
+            ntk_real *ta = tabs + ii * S.tab_n, kq, kt;
+            if (sym && jj >= ii) continue;
+            if (S.frames)
+              ntk__fr_pair(&S, x1 + ii * dim, (sym ? x1 : x2) + jj * dim, ta, tb, 0, 1, w, &kq, ntk ? &kt : NULL);
+            else
+              ntk__sk_pair(&S, x1 + ii * dim, (sym ? x1 : x2) + jj * dim, ta, tb, 0, w, &kq, ntk ? &kt : NULL);
+            if (!ntk__finite(kq) || (ntk && !ntk__finite(kt))) bad = 1;
+            if (nngp) nngp[ii * n2 + jj] = kq;
+            if (ntk) ntk[ii * n2 + jj] = kt;
+            if (sym && nngp) nngp[jj * n1 + ii] = kq;
+            if (sym && ntk) ntk[jj * n1 + ii] = kt;
+            cnt++;
+          }
         if (bad) {
 #ifdef NTK__OMP
 #pragma omp atomic write
@@ -6145,7 +6169,7 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
 #ifdef NTK__OMP
 #pragma omp atomic capture
 #endif
-          now = done_units += jend;
+          now = done_units += cnt;
 #ifdef NTK__OMP
           if (omp_get_thread_num() == 0)
 #endif

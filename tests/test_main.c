@@ -21,6 +21,7 @@
 #include "test_sref.c"
 #include "test_front.c"
 #include "test_skernel.c"
+#include "test_frames.c"
 #include "test_python.c"
 #include "test_fnet.c"
 #include "test_fcli.c"
@@ -68,6 +69,7 @@ static const t_entry t_all[] = {
     {"front", test_front_all},
     {"skernel", test_skernel_all},
     {"python", test_python_all},
+    {"frames", test_frames_all},
     {"fnet", test_fnet_all},
     {"fnet_cli", test_fnet_cli},
 };

@@ -1,0 +1,156 @@
+/* The spatial driver's frame mode and the ReLU family's one-square-root dual ([dual]
+   ntk__relu_dual_rows, [skernel] frames), against independent evaluations:
+   - the dual at every SIMD level the CPU has (generic C, AVX2, AVX-512), row point along the
+     run or fixed, runs with vector tails, against a long-double evaluation of the arc-cosine
+     formulas (acosl, sqrtl) on ρ over [−1, 1], near ±1 (1 − 2^−k) and exact diagonals;
+   - frame-mode networks against tests/ref_spatial.h: filters larger than the image (SAME and
+     CIRCULAR), pools between frame segments (barrier → frames → barrier → GAP), even filters;
+   - tiling: an (n1, n2) kernel larger than the driver's pair tiles equals its entries computed
+     one call each, bit for bit, and x2 = NULL equals them too (each entry is independent). */
+
+/* T and Ṫ of the ReLU family (a·min(x,0) + b·max(x,0)) in long double */
+static void tfr_ref(double a, double b, double q11, double q22, double q12, long double *T, long double *Td) {
+  long double n = sqrtl((long double)q11) * sqrtl((long double)q22), rho = (long double)q12 / n;
+  long double f = ((long double)a - b) * ((long double)a - b) / (2 * 3.14159265358979323846264338327950288L);
+  long double h = ((long double)a * a + (long double)b * b) / 2, th;
+  if (q12 == q11 && q11 == q22) rho = 1;
+  if (rho > 1) rho = 1;
+  if (rho < -1) rho = -1;
+  th = acosl(rho);
+  *T = f * n * sqrtl((1 - rho) * (1 + rho)) + (h - f * th) * (long double)q12;
+  *Td = h - f * th;
+}
+
+static void test_frames_dual(void) {
+  enum { N = 203 }; /* odd: every level's vector loop has a tail */
+  static ntk_real q11[N], q22[N], c[N], th[N], s1[N], r1[N], s2[N], r2[N];
+  static double c0[N];
+  const double ab[3][2] = {{0, 1}, {-0.3, 1.7}, {0.5, 0.5}};
+  int lv, top = ntk__simd_level(), k, mode;
+  t_section("frames_dual");
+  for (lv = 0; lv <= top; lv++) {
+#if defined(NTK__BUILD_X86)
+    if (lv == NTK_SIMD_NEON) continue;
+#endif
+    for (k = 0; k < 3; k++)
+      for (mode = 0; mode < 2; mode++) { /* 0: the row point along the run, 1: one row point */
+        ntk_layer L = ntk_abrelu(ab[k][0], ab[k][1]);
+        ntk_real f = (ntk_real)((L.a - L.b) * (L.a - L.b) / (2 * 3.14159265358979323846)), h = (ntk_real)((L.a * L.a + L.b * L.b) / 2);
+        double errT = 0, errD = 0;
+        int i, exact = 1;
+        ntk__dual_aux ax;
+        for (i = 0; i < N; i++) {
+          double u = mode ? 1.7 : 0.3 + (double)(i % 11) * 0.7, v = 0.2 + (double)(i % 7) * 0.9, rho;
+          rho = i < 40 ? 1 - ldexp(1, -(i % 20) - 1) * (i < 20 ? 1 : -1) * (i < 20 ? 1 : 1) : (double)(i % 97) / 48.0 - 1;
+          if (i >= 20 && i < 40) rho = -rho; /* near −1 */
+          if (i % 17 == 0) v = u, rho = 2; /* a diagonal: q12 = q11 = q22 */
+          q11[i] = (ntk_real)u, q22[i] = (ntk_real)v;
+          c[i] = rho == 2 ? q11[i] : (ntk_real)(rho * sqrt((double)q11[i] * (double)q22[i]));
+          c0[i] = (double)c[i], th[i] = 1;
+          s1[i] = (ntk_real)sqrt((double)q11[i]), r1[i] = 1 / s1[i];
+          s2[i] = (ntk_real)sqrt((double)q22[i]), r2[i] = 1 / s2[i];
+        }
+        memset(&ax, 0, sizeof ax);
+        ax.s2 = s2, ax.r2 = r2;
+        if (mode) ax.s1 = s1[0], ax.r1 = r1[0];
+        else ax.s1v = s1, ax.r1v = r1;
+        ntk__relu_dual_rows(lv, 1, N, q11, 0, q22, 0, c, th, 0, f, h, &ax);
+        for (i = 0; i < N; i++) {
+          long double T, Td;
+          double M, rho, st, eT, eD;
+          tfr_ref(L.a, L.b, (double)q11[i], (double)q22[i], c0[i], &T, &Td);
+          M = sqrt((double)q11[i] * (double)q22[i]) * (double)h; /* √(T(q11)·T(q22)) */
+          rho = c0[i] / sqrt((double)q11[i] * (double)q22[i]);
+          st = sqrt(fabs((1 - rho) * (1 + rho))) + 1e-300;
+          /* the statement of the header: 1e-14·M plus the function's own conditioning (8 ulps of
+             ρ move θ by 8ε·|ρ|/sin θ) */
+          eT = fabs((double)c[i] - (double)T) / (SK_RTOL * 0.1 * M + 1e-300);
+          eD = fabs((double)th[i] - (double)Td) / (SK_RTOL * 0.1 * (double)h + (double)f * 8 * NTK__EPS / st + 1e-300);
+          if (eT > errT) errT = eT;
+          if (eD > errD) errD = eD;
+          if (q11[i] == q22[i] && c0[i] == (double)q11[i] && (th[i] != h || c[i] != h * q11[i])) exact = 0;
+        }
+        T_CHECK(errT <= 1 && errD <= 1, "relu-family dual level %d, (a, b) = (%g, %g), %s: T %.3g, Tdot %.3g of tolerance",
+                lv, L.a, L.b, mode ? "one row point" : "row points along the run", errT, errD);
+        T_CHECK(exact, "relu-family dual level %d: q12 = q11 = q22 gives T = h·q and Tdot = h exactly", lv);
+      }
+  }
+}
+
+static void test_frames_nets(void) {
+  ntk_layer net[16];
+  size_t n, v;
+  t_section("frames_nets");
+  for (v = 0; v < 3; v++) {
+    size_t D = 3 * 4 * 2;
+    const char *what = "";
+    n = 0;
+    switch (v) {
+    case 0: /* filters larger than the image: every tap pattern of the runs */
+      what = "3x4 conv(5x5,SAME) relu conv(5x6,CIRCULAR) relu gap";
+      net[n++] = ntk_input(3, 4, 2), net[n++] = ntk_conv(3, 5, 5, 1, 1, NTK_PAD_SAME, 1.3, 0.2), net[n++] = ntk_relu();
+      net[n++] = ntk_conv(2, 5, 6, 1, 1, NTK_PAD_CIRCULAR, 1.1, 0.3), net[n++] = ntk_relu();
+      net[n++] = ntk_global_avg_pool(), net[n++] = ntk_dense(1, 0.9, 0.1);
+      break;
+    case 1: /* barrier → frames → barrier → GAP (Myrtle-like), even filters */
+      what = "5x7 conv(2x2,SAME) relu avgpool(2,s1,SAME) conv(3x3,SAME) relu conv(4x2,SAME) relu avgpool(2,s2,VALID) gap";
+      D = 5 * 7 * 2;
+      net[n++] = ntk_input(5, 7, 2), net[n++] = ntk_conv(3, 2, 2, 1, 1, NTK_PAD_SAME, 1.3, 0.2), net[n++] = ntk_relu();
+      net[n++] = ntk_avg_pool(2, 2, 1, 1, NTK_PAD_SAME, 0), net[n++] = ntk_conv(3, 3, 3, 1, 1, NTK_PAD_SAME, 1.2, 0.1);
+      net[n++] = ntk_relu(), net[n++] = ntk_conv(2, 4, 2, 1, 1, NTK_PAD_SAME, 1.4, 0.2), net[n++] = ntk_relu();
+      net[n++] = ntk_avg_pool(2, 2, 2, 2, NTK_PAD_VALID, 0), net[n++] = ntk_global_avg_pool(), net[n++] = ntk_dense(1, 1, 0.1);
+      break;
+    default: /* a pool right after the input, frames after it, Flatten after a pool */
+      what = "5x7 sumpool(2,s1,SAME) conv(3x3,SAME) relu avgpool(3,s1,SAME) flatten";
+      D = 5 * 7 * 2;
+      net[n++] = ntk_input(5, 7, 2), net[n++] = ntk_sum_pool(2, 2, 1, 1, NTK_PAD_SAME);
+      net[n++] = ntk_conv(3, 3, 3, 1, 1, NTK_PAD_SAME, 1.2, 0.2), net[n++] = ntk_relu();
+      net[n++] = ntk_avg_pool(3, 3, 1, 1, NTK_PAD_SAME, 0), net[n++] = ntk_flatten(), net[n++] = ntk_dense(1, 1, 0.1);
+      break;
+    }
+    sk_check(what, net, n, D);
+    sk_set_mode(net, n, 1, NTK_BIAS_ALWAYS);
+    sk_check(what, net, n, D);
+  }
+}
+
+static void test_frames_tiles(void) {
+  enum { N1 = 9, N2 = 17, D = 4 * 5 * 1 };
+  ntk_layer net[8];
+  ntk_real x1[N1 * D], x2[N2 * D], k[N1 * N2], t[N1 * N2], ks[N1 * N1], ts[N1 * N1], a, b;
+  double xd[N2 * D];
+  size_t i, j, n = 0, g;
+  int same = 1, same_s = 1;
+  t_section("frames_tiles");
+  sk_fill(xd, x1, N1 * D), sk_fill(xd, x2, N2 * D);
+  for (g = 0; g < 2; g++) {
+    n = 0;
+    net[n++] = ntk_input(4, 5, 1), net[n++] = ntk_conv(2, 3, 3, 1, 1, NTK_PAD_SAME, 1.3, 0.2), net[n++] = ntk_relu();
+    net[n++] = g ? ntk_flatten() : ntk_global_avg_pool(), net[n++] = ntk_dense(1, 1, 0.1);
+    T_STATUS(ntk_kernel(net, n, x1, N1, x2, N2, D, k, t), NTK_OK);
+    T_STATUS(ntk_kernel(net, n, x1, N1, NULL, 0, D, ks, ts), NTK_OK);
+    for (i = 0; i < N1; i++)
+      for (j = 0; j < N2; j++) {
+        if (ntk_kernel(net, n, x1 + i * D, 1, x2 + j * D, 1, D, &a, &b) != NTK_OK) same = 0;
+        if (a != k[i * N2 + j] || b != t[i * N2 + j]) same = 0;
+        if (j < N1 && i != j) {
+          if (ntk_kernel(net, n, x1 + i * D, 1, x1 + j * D, 1, D, &a, &b) != NTK_OK) same_s = 0;
+          /* x2 = NULL computes the pair (max, min) and mirrors it */
+          if (i < j) {
+            ntk_real a2, b2;
+            if (ntk_kernel(net, n, x1 + j * D, 1, x1 + i * D, 1, D, &a2, &b2) != NTK_OK) same_s = 0;
+            a = a2, b = b2;
+          }
+          if (a != ks[i * N1 + j] || b != ts[i * N1 + j]) same_s = 0;
+        }
+      }
+    T_CHECK(same, "%s: a %dx%d kernel (several pair tiles) = its entries one call each, bit for bit", g ? "flatten" : "gap", N1, N2);
+    T_CHECK(same_s, "%s: x2 = NULL off-diagonal entries = the pairs one call each, bit for bit", g ? "flatten" : "gap");
+  }
+}
+
+static void test_frames_all(void) {
+  test_frames_dual();
+  test_frames_nets();
+  test_frames_tiles();
+}
