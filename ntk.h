@@ -5840,6 +5840,8 @@ static void ntk__fr_input_full(const ntk__arch *A, const ntk_real *xa, const ntk
     }
 }
 
+/* x′'s position paired with (ih, iw) in frame F (no integer division per entry) */
+#define NTK__FR_JB(ih, iw) ((ih + F.ch < H ? ih + F.ch : ih + F.ch - H) * W + (iw + F.cw < W ? iw + F.cw : iw + F.cw - W))
 /* One pair in frame mode: as ntk__sk_pair. want = 0: a self pair run only for its tables (its
    value is not asked for), which stops once no later layer reads a table. */
 static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *xb, ntk_real *ta,
@@ -5890,7 +5892,7 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
           if (!mat) {
             for (ih = 0; ih < H; ih++)
               for (iw = 0; iw < W; iw++) {
-                const ntk_real *a = xa + (ih * W + iw) * C, *b = xb + (((ih + F.ch) % H) * W + (iw + F.cw) % W) * C;
+                const ntk_real *a = xa + (ih * W + iw) * C, *b = xb + (NTK__FR_JB(ih, iw)) * C;
                 double acc = 0;
                 size_t k;
                 for (k = 0; k < C; k++) acc += (double)a[k] * (double)b[k];
@@ -5900,7 +5902,7 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
           } else {
             for (ih = 0; ih < H; ih++)
               for (iw = 0; iw < W; iw++) {
-                size_t ii = ih * W + iw, j = dg ? ii : ii * P + ((ih + F.ch) % H) * W + (iw + F.cw) % W;
+                size_t ii = ih * W + iw, j = dg ? ii : ii * P + NTK__FR_JB(ih, iw);
                 q[ii] = mq[j];
                 if (wt) t[ii] = mt[j];
               }
@@ -5918,7 +5920,7 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
           } else {
             for (ih = 0; ih < H; ih++)
               for (iw = 0; iw < W; iw++) {
-                size_t ii = ih * W + iw, j = dg ? ii : ii * P + ((ih + F.ch) % H) * W + (iw + F.cw) % W;
+                size_t ii = ih * W + iw, j = dg ? ii : ii * P + NTK__FR_JB(ih, iw);
                 mtq[j] = q[ii];
                 if (wt) mtt[j] = t[ii];
               }
@@ -5977,6 +5979,7 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
   if (wt) *kt = mt[0];
 }
 
+#undef NTK__FR_JB
 /* the pairs' tiles: a column point's table (up to ~1 MB for 21 layers on 32×32) is reused
    by the tile's rows from cache instead of streamed once per pair */
 #define NTK__SK_TR 4
