@@ -34,8 +34,13 @@ $(BUILD)/demo: examples/demo.c examples/svg.h ntk.h | $(BUILD)
 $(BUILD)/bench_o2.o: bench/bench_o2.c ntk.h | $(BUILD)
 	$(CC) -O2 $(OPENMP) -c bench/bench_o2.c -o $@
 
-$(BUILD)/bench: bench/bench.c $(BUILD)/bench_o2.o ntk.h | $(BUILD)
-	$(CC) -O2 -march=native $(OPENMP) bench/bench.c $(BUILD)/bench_o2.o -o $@ $(BENCH_BLAS) $(LDLIBS)
+$(BUILD)/bench_sp_f64.o: bench/bench_spatial.c ntk.h | $(BUILD)
+	$(CC) -O2 $(OPENMP) -DBENCH_SP_SUFFIX=_f64 -c bench/bench_spatial.c -o $@
+$(BUILD)/bench_sp_f32.o: bench/bench_spatial.c ntk.h | $(BUILD)
+	$(CC) -O2 $(OPENMP) -DBENCH_SP_SUFFIX=_f32 -DNTK_REAL_FLOAT -c bench/bench_spatial.c -o $@
+
+$(BUILD)/bench: bench/bench.c $(BUILD)/bench_o2.o $(BUILD)/bench_sp_f64.o $(BUILD)/bench_sp_f32.o ntk.h | $(BUILD)
+	$(CC) -O2 -march=native $(OPENMP) bench/bench.c $(BUILD)/bench_o2.o $(BUILD)/bench_sp_f64.o $(BUILD)/bench_sp_f32.o -o $@ $(BENCH_BLAS) $(LDLIBS)
 
 test: $(BUILD)/test $(BUILD)/ntk $(BUILD)/libntk.so
 	NTK_PYTHON=$(PYTHON) ./$(BUILD)/test

@@ -4152,7 +4152,48 @@ NTK__RELU_FNS(_gen, )
     P = NTK__VFMA(z16, p4, NTK__VFMA(z8, NTK__VFMA(z4, p3, p2), NTK__VFMA(z4, p1, p0)));     \
   }
 #endif
-#define NTK__RELU_VFN(NAME, TGT, S1V, R1V, S1P, R1P)                                          \
+/* one vector of entries at the pointers (S1X, R1X: the row point's roots as vectors) */
+#define NTK__RELU_VSTEP(pq11, pq22, pq12, pth, S1X, R1X, ps2, pr2)                             \
+  {                                                                                           \
+    NTK__V c = NTK__VLD(pq12), u = NTK__VLD(pq11), v = NTK__VLD(pq22);                        \
+    NTK__V nrm = NTK__VMUL(S1X, NTK__VLD(ps2));                                               \
+    NTK__V rho = NTK__VMUL(NTK__VMUL(c, R1X), NTK__VLD(pr2)), S, ar, t, z, P, as, tv, d;      \
+    NTK__VM big;                                                                              \
+    rho = NTK__VSEL(NTK__VMAND(NTK__VEQ(c, u), NTK__VEQ(u, v)), one, rho);                    \
+    rho = NTK__VMIN(one, NTK__VMAX(mone, rho));                                               \
+    S = NTK__VSQRT(NTK__VMUL(NTK__VSUB(one, rho), NTK__VADD(one, rho)));                      \
+    ar = NTK__VABS(rho), big = NTK__VGT(ar, S);                                               \
+    t = NTK__VSEL(big, S, ar), z = NTK__VMUL(t, t);                                           \
+    NTK__VPOLY(z, P)                                                                          \
+    as = NTK__VMUL(t, P);                                                                     \
+    tv = NTK__VSEL(big, as, NTK__VSUB(pi2, as));                                              \
+    tv = NTK__VSEL(NTK__VLT(rho, zero), NTK__VSUB(pi, tv), tv);                               \
+    d = NTK__VSUB(vh, NTK__VMUL(vf, tv));                                                     \
+    NTK__VST(pq12, NTK__VFMA(vf, NTK__VMUL(nrm, S), NTK__VMUL(d, c)));                        \
+    if (pth) NTK__VST(pth, NTK__VMUL(NTK__VLD(pth), d));                                      \
+  }
+/* a row's last cnt − j < NTK__VN entries through one vector step on padded copies (the pads:
+   q = 1, q12 = 0, roots 1: finite, discarded) */
+#define NTK__RELU_VTAIL(S1T, R1T, FILL1)                                                      \
+  if (j < cnt) {                                                                              \
+    ntk_real b11[NTK__VN], b22[NTK__VN], b12[NTK__VN], bt[NTK__VN], bs1[NTK__VN], br1[NTK__VN], bs2[NTK__VN], br2[NTK__VN]; \
+    size_t e, m = cnt - j;                                                                    \
+    for (e = 0; e < (size_t)NTK__VN; e++) {                                                   \
+      int in = e < m;                                                                         \
+      b11[e] = in ? q11[j + e] : 1, b22[e] = in ? q22[j + e] : 1, b12[e] = in ? q12[j + e] : 0; \
+      bt[e] = in && th ? th[j + e] : 1, bs2[e] = in ? s2[j + e] : 1, br2[e] = in ? r2[j + e] : 1; \
+      bs1[e] = br1[e] = 1;                                                                    \
+      FILL1                                                                                   \
+    }                                                                                         \
+    ntk_real *btp = th ? bt : NULL;                                                           \
+    NTK__RELU_VSTEP(b11, b22, b12, btp, S1T, R1T, bs2, br2)                                   \
+    (void)bs1, (void)br1;                                                                     \
+    for (e = 0; e < m; e++) {                                                                 \
+      q12[j + e] = b12[e];                                                                    \
+      if (th) th[j + e] = bt[e];                                                              \
+    }                                                                                         \
+  }
+#define NTK__RELU_VFN(NAME, TGT, S1V, R1V, S1P, R1P, S1T, R1T, FILL1)                         \
   TGT static void NAME(size_t nr, size_t cnt, const ntk_real *q11, size_t ld1, const ntk_real *q22, size_t ld2, \
                        ntk_real *q12, ntk_real *th, size_t ldq, ntk_real f, ntk_real h, S1P, R1P, \
                        const ntk_real *s2, const ntk_real *r2) {                              \
@@ -4161,26 +4202,15 @@ NTK__RELU_FNS(_gen, )
     size_t j, row;                                                                            \
     for (row = 0; row < nr; row++, q11 += ld1, q22 += ld2, q12 += ldq, th = th ? th + ldq : th, \
          s2 += ld2, r2 += ld2 NTK__S1STEP) {                                                  \
-    for (j = 0; j + NTK__VN <= cnt; j += NTK__VN) {                                           \
-      NTK__V c = NTK__VLD(q12 + j), u = NTK__VLD(q11 + j), v = NTK__VLD(q22 + j);             \
-      NTK__V nrm = NTK__VMUL(S1V, NTK__VLD(s2 + j));                                          \
-      NTK__V rho = NTK__VMUL(NTK__VMUL(c, R1V), NTK__VLD(r2 + j)), S, ar, t, z, P, as, tv, d; \
-      NTK__VM big;                                                                            \
-      rho = NTK__VSEL(NTK__VMAND(NTK__VEQ(c, u), NTK__VEQ(u, v)), one, rho);                  \
-      rho = NTK__VMIN(one, NTK__VMAX(mone, rho));                                             \
-      S = NTK__VSQRT(NTK__VMUL(NTK__VSUB(one, rho), NTK__VADD(one, rho)));                    \
-      ar = NTK__VABS(rho), big = NTK__VGT(ar, S);                                             \
-      t = NTK__VSEL(big, S, ar), z = NTK__VMUL(t, t);                                         \
-      NTK__VPOLY(z, P)                                                                        \
-      as = NTK__VMUL(t, P);                                                                   \
-      tv = NTK__VSEL(big, as, NTK__VSUB(pi2, as));                                            \
-      tv = NTK__VSEL(NTK__VLT(rho, zero), NTK__VSUB(pi, tv), tv);                             \
-      d = NTK__VSUB(vh, NTK__VMUL(vf, tv));                                                   \
-      NTK__VST(q12 + j, NTK__VFMA(vf, NTK__VMUL(nrm, S), NTK__VMUL(d, c)));                   \
-      if (th) NTK__VST(th + j, NTK__VMUL(NTK__VLD(th + j), d));                               \
+      for (j = 0; j + NTK__VN <= cnt; j += NTK__VN)                                           \
+        NTK__RELU_VSTEP(q11 + j, q22 + j, q12 + j, th ? th + j : NULL, S1V, R1V, s2 + j, r2 + j) \
+      NTK__RELU_VTAIL(S1T, R1T, FILL1)                                                        \
     }                                                                                         \
-    if (j < cnt) NAME##_tail(cnt - j, q11 + j, q22 + j, q12 + j, th ? th + j : NULL, f, h, S1V##_TAIL, R1V##_TAIL, s2 + j, r2 + j); \
-    }                                                                                         \
+  }
+#define NTK__FILL_ROWS                                                                        \
+  if (in) {                                                                                   \
+    bs1[e] = s1[j + e];                                                                       \
+    br1[e] = r1[j + e];                                                                       \
   }
 /* AVX-512 */
 #ifdef NTK_REAL_FLOAT
@@ -4223,21 +4253,17 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VABS _mm512_abs_pd
 #endif
 #define NTK__VMAND(a, b) ((a) & (b))
-#define ntk__relu_rows_avx512_tail ntk__relu_rows_gen
-#define ntk__relu_row_avx512_tail ntk__relu_row_gen
 #define NTK__S1A NTK__VLD(s1 + j)
 #define NTK__R1A NTK__VLD(r1 + j)
-#define NTK__S1A_TAIL s1 + j
-#define NTK__R1A_TAIL r1 + j
 #define NTK__S1B NTK__V1(S1)
 #define NTK__R1B NTK__V1(R1)
-#define NTK__S1B_TAIL S1
-#define NTK__R1B_TAIL R1
 #define NTK__S1STEP , s1 += ld1, r1 += ld1
-NTK__RELU_VFN(ntk__relu_rows_avx512, NTK__TARGET_AVX512, NTK__S1A, NTK__R1A, const ntk_real *s1, const ntk_real *r1)
+NTK__RELU_VFN(ntk__relu_rows_avx512, NTK__TARGET_AVX512, NTK__S1A, NTK__R1A, const ntk_real *s1, const ntk_real *r1,
+              NTK__VLD(bs1), NTK__VLD(br1), NTK__FILL_ROWS)
 #undef NTK__S1STEP
 #define NTK__S1STEP
-NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_real S1, ntk_real R1)
+NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_real S1, ntk_real R1, NTK__V1(S1),
+              NTK__V1(R1), (void)0;)
 #undef NTK__S1STEP
 #undef NTK__V
 #undef NTK__VM
@@ -4300,13 +4326,13 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #define NTK__VABS(x) _mm256_andnot_pd(_mm256_set1_pd(-0.0), x)
 #define NTK__VMAND _mm256_and_pd
 #endif
-#define ntk__relu_rows_avx2_tail ntk__relu_rows_gen
-#define ntk__relu_row_avx2_tail ntk__relu_row_gen
 #define NTK__S1STEP , s1 += ld1, r1 += ld1
-NTK__RELU_VFN(ntk__relu_rows_avx2, NTK__TARGET_AVX2, NTK__S1A, NTK__R1A, const ntk_real *s1, const ntk_real *r1)
+NTK__RELU_VFN(ntk__relu_rows_avx2, NTK__TARGET_AVX2, NTK__S1A, NTK__R1A, const ntk_real *s1, const ntk_real *r1,
+              NTK__VLD(bs1), NTK__VLD(br1), NTK__FILL_ROWS)
 #undef NTK__S1STEP
 #define NTK__S1STEP
-NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real S1, ntk_real R1)
+NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real S1, ntk_real R1, NTK__V1(S1),
+              NTK__V1(R1), (void)0;)
 #undef NTK__S1STEP
 #undef NTK__V
 #undef NTK__VM
@@ -4327,19 +4353,14 @@ NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real
 #undef NTK__VSEL
 #undef NTK__VABS
 #undef NTK__VMAND
-#undef ntk__relu_rows_avx512_tail
-#undef ntk__relu_row_avx512_tail
-#undef ntk__relu_rows_avx2_tail
-#undef ntk__relu_row_avx2_tail
 #undef NTK__S1A
 #undef NTK__R1A
-#undef NTK__S1A_TAIL
-#undef NTK__R1A_TAIL
 #undef NTK__S1B
 #undef NTK__R1B
-#undef NTK__S1B_TAIL
-#undef NTK__R1B_TAIL
 #undef NTK__RELU_VFN
+#undef NTK__RELU_VSTEP
+#undef NTK__FILL_ROWS
+#undef NTK__RELU_VTAIL
 #undef NTK__VPOLY
 #endif
 #undef NTK__RELU_BODY
@@ -5840,6 +5861,31 @@ static void ntk__fr_input_full(const ntk__arch *A, const ntk_real *xa, const ntk
     }
 }
 
+/* The materialised covariance between (i, j) order, M[i·P + j] (the barriers'), and frame-major
+   order, M[(c_h·w + c_w)·P + i] (frame c's image contiguous): to_ij = 1 from fm into ij, 0 from
+   ij into fm. Blocked over 8 frames along c_w so that both sides are read and written in
+   short contiguous runs. */
+static void ntk__fr_reorder(size_t H, size_t W, ntk_real *ij, ntk_real *fm, int to_ij) {
+  size_t P = H * W, ih, iw, ch, cw, c0;
+  for (ih = 0; ih < H; ih++)
+    for (ch = 0; ch < H; ch++) {
+      size_t hb = ih + ch < H ? ih + ch : ih + ch - H;
+      for (c0 = 0; c0 < W; c0 += 8) {
+        size_t c1 = c0 + 8 < W ? c0 + 8 : W;
+        for (iw = 0; iw < W; iw++) {
+          size_t ii = ih * W + iw;
+          ntk_real *rij = ij + ii * P + hb * W;
+          const size_t f0 = (ch * W) * P + ii;
+          for (cw = c0; cw < c1; cw++) {
+            size_t jw = iw + cw < W ? iw + cw : iw + cw - W;
+            if (to_ij) rij[jw] = fm[f0 + cw * P];
+            else fm[f0 + cw * P] = rij[jw];
+          }
+        }
+      }
+    }
+}
+
 /* x′'s position paired with (ih, iw) in frame F (no integer division per entry) */
 #define NTK__FR_JB(ih, iw) ((ih + F.ch < H ? ih + F.ch : ih + F.ch - H) * W + (iw + F.cw < W ? iw + F.cw : iw + F.cw - W))
 /* One pair in frame mode: as ntk__sk_pair. want = 0: a self pair run only for its tables (its
@@ -5852,6 +5898,7 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
   ntk_real *stk = tp + S->tpn, *mq = stk + 4 * S->depth * FP, *mt = mq + S->mpp;
   ntk_real *mtq = mt + S->mpp, *mtt = mtq + S->mpp;
   int wt = kt != NULL, mat = 0, dg = S->rep == 1; /* dg: the diagonal alone, barriers too */
+  ntk_real *x_;
   ntk__sk Sd = *S;
   Sd.diag = dg;
   memset(tp, 0, S->maxp * sizeof(ntk_real)); /* the zero row of ntk__fr_conv */
@@ -5876,9 +5923,18 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
       hs[1] = hs[0] == H ? 0 : Re->need_r[0], ws_[1] = ws_[0] == W ? 0 : Re->need_r[1];
       if (only0 || e == L) hs[0] = ws_[0] = 1, hs[1] = ws_[1] = 0;
       nh = hs[0] + hs[1], nw = ws_[0] + ws_[1];
-      if (barrier) { /* the frames go to the spare pair, which then becomes the state */
+      if (barrier && (nh < H || nw < W)) { /* the frames not evolved are not needed: zeros */
         memset(mtq, 0, (dg ? P : P * P) * sizeof(ntk_real));
         if (wt) memset(mtt, 0, (dg ? P : P * P) * sizeof(ntk_real));
+      }
+      if (mat && !dg) { /* the state in frame-major order: each frame one contiguous image */
+        ntk__fr_reorder(H, W, mq, mtq, 0);
+        if (wt) ntk__fr_reorder(H, W, mt, mtt, 0);
+        x_ = mq, mq = mtq, mtq = x_, x_ = mt, mt = mtt, mtt = x_;
+        if (barrier && (nh < H || nw < W)) {
+          memset(mtq, 0, P * P * sizeof(ntk_real));
+          if (wt) memset(mtt, 0, P * P * sizeof(ntk_real));
+        }
       }
       for (fh = 0; fh < nh; fh++)
         for (fw = 0; fw < nw; fw++) {
@@ -5899,13 +5955,12 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
                 q[ih * W + iw] = (ntk_real)(acc / (double)C);
               }
             if (wt) memset(t, 0, P * sizeof(ntk_real));
+          } else if (dg) {
+            memcpy(q, mq, P * sizeof(ntk_real));
+            if (wt) memcpy(t, mt, P * sizeof(ntk_real));
           } else {
-            for (ih = 0; ih < H; ih++)
-              for (iw = 0; iw < W; iw++) {
-                size_t ii = ih * W + iw, j = dg ? ii : ii * P + NTK__FR_JB(ih, iw);
-                q[ii] = mq[j];
-                if (wt) t[ii] = mt[j];
-              }
+            memcpy(q, mq + (F.ch * W + F.cw) * P, P * sizeof(ntk_real));
+            if (wt) memcpy(t, mt + (F.ch * W + F.cw) * P, P * sizeof(ntk_real));
           }
           ntk__fr_layers(S, l, e, &F, ta, tb, self && F.ch == 0 && F.cw == 0, &q, &t, &q2, &t2, tp, stk, wt);
           if (only0 && !(e == L)) return;
@@ -5918,18 +5973,19 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
             for (i = 0; i < P; i++) aq += (double)q[i];
             if (wt) for (i = 0; i < P; i++) at += (double)t[i];
           } else {
-            for (ih = 0; ih < H; ih++)
-              for (iw = 0; iw < W; iw++) {
-                size_t ii = ih * W + iw, j = dg ? ii : ii * P + NTK__FR_JB(ih, iw);
-                mtq[j] = q[ii];
-                if (wt) mtt[j] = t[ii];
-              }
+            size_t o = dg ? 0 : (F.ch * W + F.cw) * P;
+            memcpy(mtq + o, q, P * sizeof(ntk_real));
+            if (wt) memcpy(mtt + o, t, P * sizeof(ntk_real));
           }
         }
       if (only0) return;
-      if (barrier) {
-        ntk_real *x = mq;
-        mq = mtq, mtq = x, x = mt, mt = mtt, mtt = x;
+      if (barrier) { /* back to (i, j) order for the barrier */
+        if (dg) {
+          x_ = mq, mq = mtq, mtq = x_, x_ = mt, mt = mtt, mtt = x_;
+        } else {
+          ntk__fr_reorder(H, W, mq, mtq, 1);
+          if (wt) ntk__fr_reorder(H, W, mt, mtt, 1);
+        }
       }
       if (readout) {
         double div = S->layers[e].kind == NTK_LAYER_FLATTEN ? (double)P
@@ -5990,7 +6046,7 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
                                ntk_real *ntk, const ntk_kernel_desc *dd, int sym) {
   ntk__sk S;
   ntk_status st = NTK_OK;
-  size_t l, i, d, np_tot, npts, tabs_n, total, tr_n, tc_n;
+  size_t l, i, d, np_tot, npts, tabs_n, total, tr_n, tc_n, tr, tc;
   int ok = 1, nthreads, cancelled = 0, nonfinite = 0;
   ntk_real *tabs = NULL, *ws = NULL;
   size_t done_units = 0;
@@ -6087,7 +6143,10 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
   /* work units for progress: the self pairs, then the pairs (a triangle with x2 = NULL) */
   np_tot = sym ? n1 * (n1 - 1) / 2 : n1 * n2;
   total = npts + np_tot;
-  tr_n = (n1 + NTK__SK_TR - 1) / NTK__SK_TR, tc_n = (n2 + NTK__SK_TC - 1) / NTK__SK_TC;
+  /* tiles, unless there would be fewer than 4 per thread: then one pair each */
+  tr = NTK__SK_TR, tc = NTK__SK_TC;
+  if (((n1 + tr - 1) / tr) * ((n2 + tc - 1) / tc) < 4 * (size_t)nthreads) tr = tc = 1;
+  tr_n = (n1 + tr - 1) / tr, tc_n = (n2 + tc - 1) / tc;
   {
     long u, nu;
 #ifdef NTK__OMP
@@ -6136,8 +6195,8 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
 #pragma omp for schedule(dynamic, 1)
 #endif
       for (u = 0; u < nu; u++) {
-        size_t ti = (size_t)u / tc_n, tj = (size_t)u % tc_n, i0 = ti * NTK__SK_TR, j0 = tj * NTK__SK_TC;
-        size_t i1 = i0 + NTK__SK_TR < n1 ? i0 + NTK__SK_TR : n1, j1 = j0 + NTK__SK_TC < n2 ? j0 + NTK__SK_TC : n2;
+        size_t ti = (size_t)u / tc_n, tj = (size_t)u % tc_n, i0 = ti * tr, j0 = tj * tc;
+        size_t i1 = i0 + tr < n1 ? i0 + tr : n1, j1 = j0 + tc < n2 ? j0 + tc : n2;
         size_t ii, jj, cnt = 0, now;
         int bad = 0;
         if (sym && j0 + 1 >= i1) continue; /* no j < i in the tile */

@@ -28,6 +28,8 @@ int bench_o2_sgemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, co
 int bench_o2_dgemm(int ta, int tb, size_t m, size_t n, size_t k, double alpha, const double *A,
                    size_t lda, const double *B, size_t ldb, double beta, double *C, size_t ldc);
 const char *bench_o2_simd(void);
+double bench_spatial_f64(int net, size_t n1, size_t n2, int sym, int threads, int reps, double *k00);
+double bench_spatial_f32(int net, size_t n1, size_t n2, int sym, int threads, int reps, double *k00);
 
 static double now(void) {
   struct timespec ts;
@@ -621,6 +623,61 @@ static void bench_cnn(void) {
 }
 
 /* ---- predictor rows ------------------------------------------------------------------------ */
+/* ---- the spatial kernel (issue 16's rows) ---------------------------------------------------
+   ms per entry of neural-tangents' benchmark network (21 × [Conv(1, 3×3, SAME) + ReLU] on
+   32×32×3, GAP or Flatten, Dense), NNGP+NTK, double and float, 1 and 2 threads, against the
+   fixed work of the design review's count (1.37e9 flops per GAP entry, 1.33e6 per Flatten
+   entry) at the dgemm rate measured here, in the same run and at the same thread count. */
+static void dgemm_once(void *p) {
+  double **m = (double **)p;
+  ntk_dgemm(NTK_NO_TRANS, NTK_NO_TRANS, 2048, 2048, 2048, 1.0, m[0], 2048, m[1], 2048, 0.0, m[2], 2048);
+}
+static void bench_spatial(void) {
+  static const char *nets[2] = {"GAP", "Flatten"};
+  static const double flops[2] = {1.37e9, 1.33e6}, frac[2] = {0.70, 0.50};
+  double *m[3], rate[3] = {0, 0, 0};
+  int t, net, prec;
+  if (!want("spatial")) return;
+  m[0] = (double *)malloc(2048 * 2048 * 8), m[1] = (double *)malloc(2048 * 2048 * 8), m[2] = (double *)malloc(2048 * 2048 * 8);
+  fill_rand(m[0], 2048 * 2048, 1), fill_rand(m[1], 2048 * 2048, 1);
+  for (t = 1; t <= 2; t++) {
+    set_threads(t);
+    rate[t] = 2.0 * 2048.0 * 2048.0 * 2048.0 / time_median(dgemm_once, m, 3) * 1e-9;
+  }
+  free(m[0]), free(m[1]), free(m[2]);
+  printf("\n### Spatial NNGP+NTK: neural-tangents' benchmark network, 21 x [Conv(1, 3x3, SAME) + ReLU] on 32x32x3\n\n");
+  printf("dgemm 2048^3 in this run: %.1f GFLOP/s (1T), %.1f GFLOP/s (2T). Target per entry: the review's flops at\n", rate[1], rate[2]);
+  printf("70%% (GAP) / 50%% (Flatten) of the 2T dgemm rate, float at half the double time; 35%% is the floor.\n\n");
+  printf("| %-30s | %10s | %10s | %10s | %10s | %10s |\n", "case", "ms/entry", "GFLOP/s", "% of dgemm", "target ms", "floor ms");
+  printf("|%s|---:|---:|---:|---:|---:|\n", "--------------------------------");
+  for (net = 0; net < 2; net++)
+    for (prec = 0; prec < 2; prec++)
+      for (t = 1; t <= 2; t++) {
+        char name[96];
+        size_t n1 = net == 0 ? 2 : 24, n2 = net == 0 ? 4 : 24;
+        double s, k00, ms, gf, tgt = flops[net] / (frac[net] * rate[2] * 1e9) * 1e3, flo = flops[net] / (0.35 * rate[2] * 1e9) * 1e3;
+        snprintf(name, sizeof name, "spatial %s %s %dT", nets[net], prec ? "f32" : "f64", t);
+        if (!want(name) && !want("spatial")) continue;
+        s = prec ? bench_spatial_f32(net, n1, n2, 0, t, 3, &k00) : bench_spatial_f64(net, n1, n2, 0, t, 3, &k00);
+        if (s < 0) { printf("  !! %s failed\n", name); n_failed_checks++; continue; }
+        ms = s * 1e3 / (double)(n1 * n2);
+        gf = flops[net] / (ms * 1e-3) * 1e-9;
+        if (prec) tgt *= 0.5, flo *= 0.5;
+        printf("| %-30s | %10.4f | %10.1f | %9.0f%% | %10.4f | %10.4f |\n", name, ms, gf, 100 * gf / rate[t] / (prec ? 2 : 1), tgt, flo);
+        fflush(stdout);
+      }
+  { /* Myrtle-5-style on 28×28×1: conv-relu ×2, (avgpool 2, conv-relu) ×2, avgpool 2, GAP, Dense */
+    size_t n = 64;
+    double s, k00, pairs = 0.5 * (double)n * (double)(n + 1), full = 0.5 * 1000.0 * 1001.0;
+    set_threads(2);
+    s = bench_spatial_f64(2, n, n, 1, 2, 1, &k00);
+    if (s < 0) { printf("  !! myrtle failed\n"); n_failed_checks++; }
+    else
+      printf("\nMyrtle-5-style, 28x28x1, f64, 2T: %zux%zu symmetric %.2f s (%.3f ms/entry); 1000x1000 symmetric at that rate: %.0f s (extrapolated, not run)\n",
+             n, n, s, s * 1e3 / pairs, s / pairs * full);
+  }
+}
+
 static void bench_predict(void) {
   static const size_t ns[] = {1000, 4096};
   size_t i, j;
@@ -701,6 +758,7 @@ int main(int argc, char **argv) {
   bench_linalg();
   bench_entk();
   bench_cnn();
+  bench_spatial();
   bench_predict();
   if (n_failed_checks) {
     printf("\n%d validation failures\n", n_failed_checks);
