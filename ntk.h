@@ -5850,40 +5850,112 @@ static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__fr
   *pq = q, *pt = t;
 }
 
-/* the materialised input covariance x[i, :]·x′[j, :]/c at every (i, j) (dg: at (i, i), into mq[i]) */
+/* the materialised input covariance x[i, :]·x′[j, :]/c, frame-major (below; dg: frame 0 only) */
 static void ntk__fr_input_full(const ntk__arch *A, const ntk_real *xa, const ntk_real *xb, ntk_real *mq, int dg) {
-  size_t P = A->in[0] * A->in[1], c = A->in[2], i, j, k;
-  for (i = 0; i < P; i++)
-    for (j = dg ? i : 0; j < (dg ? i + 1 : P); j++) {
-      double acc = 0;
-      for (k = 0; k < c; k++) acc += (double)xa[i * c + k] * (double)xb[j * c + k];
-      mq[dg ? i : i * P + j] = (ntk_real)(acc / (double)c);
-    }
+  size_t H = A->in[0], W = A->in[1], c = A->in[2], ch, cw, ih, iw, k;
+  for (ch = 0; ch < (dg ? 1 : H); ch++)
+    for (cw = 0; cw < (dg ? 1 : W); cw++)
+      for (ih = 0; ih < H; ih++)
+        for (iw = 0; iw < W; iw++) {
+          size_t jh = ih + ch < H ? ih + ch : ih + ch - H, jw = iw + cw < W ? iw + cw : iw + cw - W;
+          const ntk_real *a = xa + (ih * W + iw) * c, *b = xb + (jh * W + jw) * c;
+          double acc = 0;
+          for (k = 0; k < c; k++) acc += (double)a[k] * (double)b[k];
+          mq[((ch * H + ih) * W + cw) * W + iw] = (ntk_real)(acc / (double)c);
+        }
 }
 
-/* The materialised covariance between (i, j) order, M[i·P + j] (the barriers'), and frame-major
-   order, M[(c_h·w + c_w)·P + i] (frame c's image contiguous): to_ij = 1 from fm into ij, 0 from
-   ij into fm. Blocked over 8 frames along c_w so that both sides are read and written in
-   short contiguous runs. */
-static void ntk__fr_reorder(size_t H, size_t W, ntk_real *ij, ntk_real *fm, int to_ij) {
-  size_t P = H * W, ih, iw, ch, cw, c0;
-  for (ih = 0; ih < H; ih++)
-    for (ch = 0; ch < H; ch++) {
-      size_t hb = ih + ch < H ? ih + ch : ih + ch - H;
-      for (c0 = 0; c0 < W; c0 += 8) {
-        size_t c1 = c0 + 8 < W ? c0 + 8 : W;
-        for (iw = 0; iw < W; iw++) {
-          size_t ii = ih * W + iw;
-          ntk_real *rij = ij + ii * P + hb * W;
-          const size_t f0 = (ch * W) * P + ii;
-          for (cw = c0; cw < c1; cw++) {
-            size_t jw = iw + cw < W ? iw + cw : iw + cw - W;
-            if (to_ij) rij[jw] = fm[f0 + cw * P];
-            else fm[f0 + cw * P] = rij[jw];
+/* A barrier — a pool, or a conv that strides or changes the size — on the frame-major
+   covariance M[((c_h·h + i_h)·w + c_w)·w + i_w] (the entry between position i of x and i + c
+   (mod the size) of x′; an axis' frame and position next to each other, so that each axis' pass
+   reads whole blocks), in → in (tmp: scratch), one axis at a time:
+   output (o, p = o + c′) reads the input pairs (s·o + d − lo, s·p + e − lo) over the taps d, e
+   (a conv: e = d), each in frame (j − i) mod n; a tap outside the image is zero (CIRCULAR: it
+   wraps). Scales as ntk__sk_axis: 1/f (conv), 1 (sum pool), 1/f² (avg pool), the in-image tap
+   counts (normalize_edges). */
+NTK__VEC static void ntk__fr_add(ntk_real *NTK_RESTRICT o, const ntk_real *NTK_RESTRICT x, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) o[i] += x[i];
+}
+static long ntk__fr_tap(size_t o, size_t d, size_t s, size_t lo, size_t n, int circ) {
+  long p = (long)(s * o + d) - (long)lo, nn = (long)n;
+  if (circ) return ((p % nn) + nn) % nn;
+  return p >= 0 && p < nn ? p : -1;
+}
+static void ntk__fr_barrier(const ntk__arch_layer *R, const ntk_layer *L, ntk_real *q, ntk_real *tmp) {
+  int circ = L->padding == NTK_PAD_CIRCULAR, pool = L->kind != NTK_LAYER_CONV;
+  int avg = L->kind == NTK_LAYER_AVG_POOL, edges = avg && (L->flags & NTK_POOL_NORMALIZE_EDGES) && !circ;
+  size_t H = R->in[0], W = R->in[1], Ho = R->out[0], Wo = R->out[1], WW = W * W;
+  size_t ch, cw, oh, ow, ih, d, e, x;
+  /* 1. along h: (c_h, i_h, ·) of (H, H, W·W) → (c_h′, o_h, ·) of (Ho, Ho, W·W): whole blocks */
+  {
+    size_t f = R->f[0], s = R->s[0], lo = R->lo[0];
+    double inv_f = 1.0 / (double)f, inv_ff = inv_f * inv_f;
+    for (ch = 0; ch < Ho; ch++)
+      for (oh = 0; oh < Ho; oh++) {
+        size_t ph = oh + ch < Ho ? oh + ch : oh + ch - Ho, n1 = 0, n2 = 0, cnt = 0;
+        ntk_real *dst = tmp + (ch * Ho + oh) * WW, sc;
+        for (d = 0; d < f; d++) {
+          long i = ntk__fr_tap(oh, d, s, lo, H, circ);
+          if (i < 0) continue;
+          n1++;
+          for (e = pool ? 0 : d; e < (pool ? f : d + 1); e++) {
+            long j = ntk__fr_tap(ph, e, s, lo, H, circ);
+            const ntk_real *src;
+            if (j < 0) continue;
+            src = q + ((size_t)(j >= i ? j - i : j - i + (long)H) * H + (size_t)i) * WW;
+            if (cnt++ == 0) memcpy(dst, src, WW * sizeof(ntk_real));
+            else ntk__fr_add(dst, src, WW);
           }
         }
+        if (cnt == 0) memset(dst, 0, WW * sizeof(ntk_real));
+        for (e = 0; e < f; e++) n2 += ntk__fr_tap(ph, e, s, lo, H, circ) >= 0;
+        sc = (ntk_real)(!pool ? inv_f : !avg ? 1 : edges ? (n1 && n2 ? 1.0 / ((double)n1 * (double)n2) : 0) : inv_ff);
+        if (sc != 1)
+          for (x = 0; x < WW; x++) dst[x] *= sc;
       }
-    }
+  }
+  /* 2. along w, within each (c_h′, o_h) block: (c_w, i_w) of (W, W) → (c_w′, o_w) of (Wo, Wo) */
+  {
+    size_t f = R->f[1], s = R->s[1], lo = R->lo[1], nb = Ho * Ho, b;
+    double inv_f = 1.0 / (double)f, inv_ff = inv_f * inv_f;
+    for (cw = 0; cw < Wo; cw++)
+      for (ow = 0; ow < Wo; ow++) {
+        size_t pw = ow + cw < Wo ? ow + cw : ow + cw - Wo, n1 = 0, n2 = 0, nt = 0, t, tix[64];
+        ntk_real sc;
+        for (d = 0; d < f; d++) {
+          long i = ntk__fr_tap(ow, d, s, lo, W, circ);
+          if (i < 0) continue;
+          n1++;
+          for (e = pool ? 0 : d; e < (pool ? f : d + 1); e++) {
+            long j = ntk__fr_tap(pw, e, s, lo, W, circ);
+            if (j < 0) continue;
+            if (nt < 64) tix[nt] = (size_t)(j >= i ? j - i : j - i + (long)W) * W + (size_t)i;
+            nt++;
+          }
+        }
+        for (e = 0; e < f; e++) n2 += ntk__fr_tap(pw, e, s, lo, W, circ) >= 0;
+        sc = (ntk_real)(!pool ? inv_f : !avg ? 1 : edges ? (n1 && n2 ? 1.0 / ((double)n1 * (double)n2) : 0) : inv_ff);
+        for (b = 0; b < nb; b++) {
+          const ntk_real *in = tmp + b * WW;
+          ntk_real acc = 0;
+          if (nt <= 64) {
+            for (t = 0; t < nt; t++) acc += in[tix[t]];
+          } else {
+            for (d = 0; d < f; d++) {
+              long i = ntk__fr_tap(ow, d, s, lo, W, circ);
+              if (i < 0) continue;
+              for (e = pool ? 0 : d; e < (pool ? f : d + 1); e++) {
+                long j = ntk__fr_tap(pw, e, s, lo, W, circ);
+                if (j >= 0) acc += in[(size_t)(j >= i ? j - i : j - i + (long)W) * W + (size_t)i];
+              }
+            }
+          }
+          q[b * Wo * Wo + cw * Wo + ow] = acc * sc;
+        }
+      }
+  }
+  (void)ih;
 }
 
 /* x′'s position paired with (ih, iw) in frame F (no integer division per entry) */
@@ -5927,15 +5999,6 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
         memset(mtq, 0, (dg ? P : P * P) * sizeof(ntk_real));
         if (wt) memset(mtt, 0, (dg ? P : P * P) * sizeof(ntk_real));
       }
-      if (mat && !dg) { /* the state in frame-major order: each frame one contiguous image */
-        ntk__fr_reorder(H, W, mq, mtq, 0);
-        if (wt) ntk__fr_reorder(H, W, mt, mtt, 0);
-        x_ = mq, mq = mtq, mtq = x_, x_ = mt, mt = mtt, mtt = x_;
-        if (barrier && (nh < H || nw < W)) {
-          memset(mtq, 0, P * P * sizeof(ntk_real));
-          if (wt) memset(mtt, 0, P * P * sizeof(ntk_real));
-        }
-      }
       for (fh = 0; fh < nh; fh++)
         for (fw = 0; fw < nw; fw++) {
           ntk__frame F;
@@ -5959,8 +6022,11 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
             memcpy(q, mq, P * sizeof(ntk_real));
             if (wt) memcpy(t, mt, P * sizeof(ntk_real));
           } else {
-            memcpy(q, mq + (F.ch * W + F.cw) * P, P * sizeof(ntk_real));
-            if (wt) memcpy(t, mt + (F.ch * W + F.cw) * P, P * sizeof(ntk_real));
+            for (ih = 0; ih < H; ih++) {
+              size_t o = ((F.ch * H + ih) * W + F.cw) * W;
+              memcpy(q + ih * W, mq + o, W * sizeof(ntk_real));
+              if (wt) memcpy(t + ih * W, mt + o, W * sizeof(ntk_real));
+            }
           }
           ntk__fr_layers(S, l, e, &F, ta, tb, self && F.ch == 0 && F.cw == 0, &q, &t, &q2, &t2, tp, stk, wt);
           if (only0 && !(e == L)) return;
@@ -5972,21 +6038,19 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
           if (readout) {
             for (i = 0; i < P; i++) aq += (double)q[i];
             if (wt) for (i = 0; i < P; i++) at += (double)t[i];
+          } else if (dg) {
+            memcpy(mtq, q, P * sizeof(ntk_real));
+            if (wt) memcpy(mtt, t, P * sizeof(ntk_real));
           } else {
-            size_t o = dg ? 0 : (F.ch * W + F.cw) * P;
-            memcpy(mtq + o, q, P * sizeof(ntk_real));
-            if (wt) memcpy(mtt + o, t, P * sizeof(ntk_real));
+            for (ih = 0; ih < H; ih++) {
+              size_t o = ((F.ch * H + ih) * W + F.cw) * W;
+              memcpy(mtq + o, q + ih * W, W * sizeof(ntk_real));
+              if (wt) memcpy(mtt + o, t + ih * W, W * sizeof(ntk_real));
+            }
           }
         }
       if (only0) return;
-      if (barrier) { /* back to (i, j) order for the barrier */
-        if (dg) {
-          x_ = mq, mq = mtq, mtq = x_, x_ = mt, mt = mtt, mtt = x_;
-        } else {
-          ntk__fr_reorder(H, W, mq, mtq, 1);
-          if (wt) ntk__fr_reorder(H, W, mt, mtt, 1);
-        }
-      }
+      if (barrier) x_ = mq, mq = mtq, mtq = x_, x_ = mt, mt = mtt, mtt = x_; /* the frames are the state */
       if (readout) {
         double div = S->layers[e].kind == NTK_LAYER_FLATTEN ? (double)P
                      : S->layers[e].kind == NTK_LAYER_GLOBAL_AVG_POOL ? (double)P * (double)P : 1;
@@ -6008,17 +6072,25 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
     }
     switch (Ly->kind) {
     case NTK_LAYER_CONV: case NTK_LAYER_AVG_POOL: case NTK_LAYER_SUM_POOL:
-      ntk__sk_spatial(&Sd, R, Ly, mq, mtq);
-      if (wt) ntk__sk_spatial(&Sd, R, Ly, mt, mtt);
+      if (dg) {
+        ntk__sk_spatial(&Sd, R, Ly, mq, mtq);
+        if (wt) ntk__sk_spatial(&Sd, R, Ly, mt, mtt);
+      } else {
+        ntk__fr_barrier(R, Ly, mq, mtq);
+        if (wt) ntk__fr_barrier(R, Ly, mt, mtt);
+      }
       if (Ly->kind == NTK_LAYER_CONV)
         ntk__sk_affine(Ly, R, dg ? R->out[0] * R->out[1] : R->out[0] * R->out[1] * R->out[0] * R->out[1], mq, wt ? mt : NULL);
       break;
     default: { /* FLATTEN, GLOBAL_*_POOL */
       size_t P = H * W, i;
       double aq = 0, at = 0, div;
-      if (Ly->kind == NTK_LAYER_FLATTEN || dg) { /* dg: a global pool has P = 1 here */
-        for (i = 0; i < P; i++) aq += (double)mq[dg ? i : i * P + i];
-        if (wt) for (i = 0; i < P; i++) at += (double)mt[dg ? i : i * P + i];
+      if (Ly->kind == NTK_LAYER_FLATTEN || dg) { /* the diagonal: frame 0 (dg: a global pool has P = 1) */
+        for (i = 0; i < P; i++) {
+          size_t o = dg ? i : (i / W) * W * W + i % W;
+          aq += (double)mq[o];
+          if (wt) at += (double)mt[o];
+        }
       } else {
         for (i = 0; i < P * P; i++) aq += (double)mq[i];
         if (wt) for (i = 0; i < P * P; i++) at += (double)mt[i];
