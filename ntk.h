@@ -5273,6 +5273,10 @@ typedef struct ntk__sk {
   int diag;          /* the spatial diagonal only */
   int frames;        /* frame mode (below): every barrier outside the branches */
   unsigned char *isframe; /* (L) frame mode: layer l maps each offset to itself */
+  struct ntk__fr_tap1 *taps; /* frame mode: the barriers' taps per axis (ntk__fr_taps) */
+  size_t *tap0;      /* (2·L) layer l's axis a taps at taps + tap0[2l + a], grouped by frame */
+  size_t *tapc;      /* (2·L) … their group starts at tapc[2l + a] in tstart */
+  size_t *tstart;
   size_t last_tab;   /* the last layer reading a table, NTK__NONE if none */
   size_t tpn, mpp;   /* frame mode: the conv's padded rows; one materialised tensor */
   size_t rep;        /* frame mode: each table row held rep times (2: frames wrap x′'s rows) */
@@ -5865,6 +5869,60 @@ static void ntk__fr_input_full(const ntk__arch *A, const ntk_real *xa, const ntk
         }
 }
 
+/* One axis of a barrier as a list of (output frame, output position, input position, weight)
+   grouped by input frame: a frame that has just been evolved adds its entries straight into
+   the barrier's output (the input covariance at full size is never stored). In ntk__fr_taps,
+   T NULL counts; start[c] … start[c + 1] are input frame c's taps. */
+typedef struct ntk__fr_tap1 {
+  size_t co, o, i;
+  double w;
+} ntk__fr_tap1;
+static long ntk__fr_tap(size_t o, size_t d, size_t s, size_t lo, size_t n, int circ);
+static size_t ntk__fr_taps(const ntk__arch_layer *R, const ntk_layer *L, int ax, ntk__fr_tap1 *T, size_t *start) {
+  int circ = L->padding == NTK_PAD_CIRCULAR, pool = L->kind != NTK_LAYER_CONV;
+  int avg = L->kind == NTK_LAYER_AVG_POOL, edges = avg && (L->flags & NTK_POOL_NORMALIZE_EDGES) && !circ;
+  size_t n = R->in[ax], m = R->out[ax], f = R->f[ax], s = R->s[ax], lo = R->lo[ax], co, o, d, e, c, cnt = 0;
+  double inv_f = 1.0 / (double)f;
+  int pass;
+  for (pass = 0; pass < (T ? 2 : 1); pass++) {
+    if (T && pass == 0) {
+      for (c = 0; c <= n; c++) start[c] = 0;
+    }
+    for (co = 0; co < m; co++)
+      for (o = 0; o < m; o++) {
+        size_t p = o + co < m ? o + co : o + co - m, n1 = 0, n2 = 0;
+        double w;
+        for (d = 0; d < f; d++) n1 += ntk__fr_tap(o, d, s, lo, n, circ) >= 0;
+        for (e = 0; e < f; e++) n2 += ntk__fr_tap(p, e, s, lo, n, circ) >= 0;
+        w = !pool ? inv_f : !avg ? 1 : edges ? (n1 && n2 ? 1.0 / ((double)n1 * (double)n2) : 0) : inv_f * inv_f;
+        for (d = 0; d < f; d++) {
+          long i = ntk__fr_tap(o, d, s, lo, n, circ);
+          if (i < 0) continue;
+          for (e = pool ? 0 : d; e < (pool ? f : d + 1); e++) {
+            long j = ntk__fr_tap(p, e, s, lo, n, circ);
+            if (j < 0) continue;
+            c = (size_t)(j >= i ? j - i : j - i + (long)n);
+            if (!T) cnt++;
+            else if (pass == 0) start[c + 1]++;
+            else {
+              ntk__fr_tap1 *t = &T[start[c]++];
+              t->co = co, t->o = o, t->i = (size_t)i, t->w = w;
+            }
+          }
+        }
+      }
+    if (T && pass == 0) { /* counts → starts (shifted by one, restored after the fill) */
+      for (c = 0; c < n; c++) start[c + 1] += start[c];
+    }
+  }
+  if (T) { /* the fill advanced start[c] to start[c + 1]: shift back */
+    for (c = n; c > 0; c--) start[c] = start[c - 1];
+    start[0] = 0;
+    return start[n];
+  }
+  return cnt;
+}
+
 /* A barrier — a pool, or a conv that strides or changes the size — on the frame-major
    covariance M[((c_h·h + i_h)·w + c_w)·w + i_w] (the entry between position i of x and i + c
    (mod the size) of x′; an axis' frame and position next to each other, so that each axis' pass
@@ -5980,7 +6038,7 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
     if (S->isframe[l]) {
       size_t e = l, hs[2], ws_[2], nh, nw, ih, iw, P, fh, fw, i;
       const ntk__arch_layer *Re;
-      int readout, only0, barrier;
+      int readout, only0, barrier, stream;
       double aq = 0, at = 0;
       while (e < L && S->isframe[e]) e++;
       Re = &A->l[e - 1];
@@ -5995,7 +6053,13 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
       hs[1] = hs[0] == H ? 0 : Re->need_r[0], ws_[1] = ws_[0] == W ? 0 : Re->need_r[1];
       if (only0 || e == L) hs[0] = ws_[0] = 1, hs[1] = ws_[1] = 0;
       nh = hs[0] + hs[1], nw = ws_[0] + ws_[1];
-      if (barrier && (nh < H || nw < W)) { /* the frames not evolved are not needed: zeros */
+      stream = barrier && !dg && S->taps && S->layers[e].kind != NTK_LAYER_FLATTEN;
+      if (stream) { /* the barrier's output, accumulated frame by frame */
+        const ntk__arch_layer *Rb = &A->l[e];
+        size_t Po = Rb->out[0] * Rb->out[1];
+        memset(mtq, 0, Po * Po * sizeof(ntk_real));
+        if (wt) memset(mtt, 0, Po * Po * sizeof(ntk_real));
+      } else if (barrier && (nh < H || nw < W)) { /* the frames not evolved are not needed: zeros */
         memset(mtq, 0, (dg ? P : P * P) * sizeof(ntk_real));
         if (wt) memset(mtt, 0, (dg ? P : P * P) * sizeof(ntk_real));
       }
@@ -6041,6 +6105,24 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
           } else if (dg) {
             memcpy(mtq, q, P * sizeof(ntk_real));
             if (wt) memcpy(mtt, t, P * sizeof(ntk_real));
+          } else if (stream) {
+            const ntk__arch_layer *Rb = &A->l[e];
+            size_t Ho = Rb->out[0], Wo = Rb->out[1], a0, a1, b0, b1, x, y;
+            const ntk__fr_tap1 *Th = S->taps + S->tap0[2 * e], *Tw = S->taps + S->tap0[2 * e + 1];
+            const size_t *sh = S->tstart + S->tapc[2 * e], *sw = S->tstart + S->tapc[2 * e + 1];
+            a0 = sh[F.ch], a1 = sh[F.ch + 1], b0 = sw[F.cw], b1 = sw[F.cw + 1];
+            for (x = a0; x < a1; x++) {
+              const ntk__fr_tap1 *th_ = &Th[x];
+              ntk_real *oq = mtq + (th_->co * Ho + th_->o) * Wo * Wo, *ot = mtt + (th_->co * Ho + th_->o) * Wo * Wo;
+              const ntk_real *rq = q + th_->i * W, *rt = t + th_->i * W;
+              for (y = b0; y < b1; y++) {
+                const ntk__fr_tap1 *tw_ = &Tw[y];
+                ntk_real wgt = (ntk_real)(th_->w * tw_->w);
+                size_t oo = tw_->co * Wo + tw_->o;
+                oq[oo] += wgt * rq[tw_->i];
+                if (wt) ot[oo] += wgt * rt[tw_->i];
+              }
+            }
           } else {
             for (ih = 0; ih < H; ih++) {
               size_t o = ((F.ch * H + ih) * W + F.cw) * W;
@@ -6051,6 +6133,12 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
         }
       if (only0) return;
       if (barrier) x_ = mq, mq = mtq, mtq = x_, x_ = mt, mt = mtt, mtt = x_; /* the frames are the state */
+      if (stream) { /* the barrier is done: its affine step (a conv), then the next layer */
+        const ntk__arch_layer *Rb = &A->l[e];
+        size_t Po = Rb->out[0] * Rb->out[1];
+        if (S->layers[e].kind == NTK_LAYER_CONV) ntk__sk_affine(&S->layers[e], Rb, Po * Po, mq, wt ? mt : NULL);
+        e++;
+      }
       if (readout) {
         double div = S->layers[e].kind == NTK_LAYER_FLATTEN ? (double)P
                      : S->layers[e].kind == NTK_LAYER_GLOBAL_AVG_POOL ? (double)P * (double)P : 1;
@@ -6175,8 +6263,36 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
       if (tp > S.tpn) S.tpn = tp;
     }
     if (!fr && ly->kind != NTK_LAYER_FLATTEN && ly->kind != NTK_LAYER_GLOBAL_AVG_POOL &&
-        ly->kind != NTK_LAYER_GLOBAL_SUM_POOL && ntk__mul(pin, pin, &ok) > S.mpp)
-      S.mpp = pin * pin;
+        ly->kind != NTK_LAYER_GLOBAL_SUM_POOL) {
+      /* after frames a barrier takes them one by one into its output (ntk__fr_taps); else it
+         reads the materialised input */
+      size_t pb = l > 0 && S.isframe[l - 1] ? R->out[0] * R->out[1] : pin;
+      if (ntk__mul(pb, pb, &ok) > S.mpp) S.mpp = pb * pb;
+    }
+  }
+  if (S.frames && !S.diag) { /* the barriers after frames: their taps, built once */
+    size_t nt = 0, ns = 0, k;
+    int ax;
+    S.tap0 = (size_t *)NTK_MALLOC(2 * L * sizeof(size_t));
+    S.tapc = (size_t *)NTK_MALLOC(2 * L * sizeof(size_t));
+    if (!S.tap0 || !S.tapc) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+    for (l = 1; l < L; l++)
+      if (!S.isframe[l] && S.isframe[l - 1] && layers[l].kind != NTK_LAYER_FLATTEN &&
+          layers[l].kind != NTK_LAYER_GLOBAL_AVG_POOL && layers[l].kind != NTK_LAYER_GLOBAL_SUM_POOL)
+        for (ax = 0; ax < 2; ax++) nt += ntk__fr_taps(&A->l[l], &layers[l], ax, NULL, NULL), ns += A->l[l].in[ax] + 1;
+    if (nt) {
+      S.taps = (ntk__fr_tap1 *)NTK_MALLOC(nt * sizeof(ntk__fr_tap1));
+      S.tstart = (size_t *)NTK_MALLOC(ns * sizeof(size_t));
+      if (!S.taps || !S.tstart) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+      for (l = 1, nt = 0, ns = 0; l < L; l++)
+        if (!S.isframe[l] && S.isframe[l - 1] && layers[l].kind != NTK_LAYER_FLATTEN &&
+            layers[l].kind != NTK_LAYER_GLOBAL_AVG_POOL && layers[l].kind != NTK_LAYER_GLOBAL_SUM_POOL)
+          for (ax = 0; ax < 2; ax++) {
+            S.tap0[2 * l + ax] = nt, S.tapc[2 * l + ax] = ns;
+            k = ntk__fr_taps(&A->l[l], &layers[l], ax, S.taps + nt, S.tstart + ns);
+            nt += k, ns += A->l[l].in[ax] + 1;
+          }
+    }
   }
   if (S.frames) {
     S.rep = S.diag ? 1 : 2; /* frame 0 alone everywhere: x′'s windows never wrap */
@@ -6327,6 +6443,10 @@ done:
   NTK_FREE(S.quad);
   NTK_FREE(S.tab);
   NTK_FREE(S.isframe);
+  NTK_FREE(S.taps);
+  NTK_FREE(S.tap0);
+  NTK_FREE(S.tapc);
+  NTK_FREE(S.tstart);
   NTK_FREE(tabs);
   NTK_FREE(ws);
   return st;
