@@ -76,8 +76,8 @@ static int record(size_t step, double loss, void *user) {
 #define CS 8                /* images CS × CS × 1 */
 #define CDIM (CS * CS)
 #define CNTR 16
-#define CNTE 8
-#define CSTEPS 150
+#define CNTE NTE            /* so that traj_ctx and record serve both panels */
+#define CSTEPS 150          /* ≤ STEPS, likewise */
 static double unif(void) {
   rng = rng * 6364136223846793005ull + 1442695040888963407ull;
   return (double)(rng >> 11) / 9007199254740992.0;
@@ -103,6 +103,8 @@ static int cnn_panel(double t0) {
   double x[CNTR * CDIM], xte[CNTE * CDIM], y[CNTR], yte[CNTE], Ta[CNTR * CNTR], Tta[CNTE * CNTR], E[CNTR * CNTR], Et[CNTE * CNTR];
   double err[NI][SI], errm[NI], wx[NI], slope, chg[NT], gap_lin[NT], gap_inf[NT], agree = 0, lr, wt[NT];
   double show[4][CNTE]; /* widest width, seed 0: initial, trained, linearised, infinite width */
+  double tx[CSTEPS / LOGEVERY + 1], tr_net[CSTEPS / LOGEVERY + 1], tr_lin[CSTEPS / LOGEVERY + 1], tr_inf[CSTEPS / LOGEVERY + 1];
+  static traj_ctx tc;
   ntk_layer layers[8];
   size_t L, i, j, w;
   int s, failed = 0;
@@ -176,6 +178,7 @@ static int cnn_panel(double t0) {
     for (s = 0; s < ST; s++) {
       ntk_net net, net0;
       ntk_predictor pe, pa;
+      ntk_train_desc td;
       double f0[CNTR], g0[CNTE], gT[CNTE], lin[CNTE], link[CNTE], inf[CNTE], r[CNTR], ET[CNTR * CNTR];
       double *J, *d, num = 0, den = 0, num2 = 0, den2 = 0, a = 0, an = 0;
       size_t P, q, k;
@@ -190,7 +193,9 @@ static int cnn_panel(double t0) {
       check(ntk_net_empirical_kernel(&net, x, CNTR, NULL, 0, 0, NULL, E), "empirical kernel");
       check(ntk_net_empirical_kernel(&net, xte, CNTE, x, CNTR, 0, NULL, Et), "empirical kernel");
       /* the network */
-      check(ntk_net_train(&net, x, y, CNTR, lr, CSTEPS), "train");
+      memset(&td, 0, sizeof td);
+      tc.net = &net, tc.xte = xte, td.callback = record, td.user = &tc;
+      check(ntk_net_train_ex(&net, x, y, CNTR, lr, CSTEPS, &td), "train");
       check(ntk_net_apply(&net, xte, CNTE, gT), "apply");
       check(ntk_net_empirical_kernel(&net, x, CNTR, NULL, 0, 0, NULL, ET), "empirical kernel");
       c += frob_rel(ET, E, CNTR * CNTR) / ST;
@@ -233,8 +238,16 @@ static int cnn_panel(double t0) {
       }
       gl += sqrt(num / den) / ST, gi += sqrt(num2 / den2) / ST;
       agree = sqrt(a / an) > agree ? sqrt(a / an) : agree;
-      if (w == NT - 1 && s == 0)
+      if (w == NT - 1 && s == 0) {
         for (i = 0; i < CNTE; i++) show[0][i] = g0[i], show[1][i] = gT[i], show[2][i] = lin[i], show[3][i] = inf[i];
+        for (q = 0; q <= CSTEPS / LOGEVERY; q++) { /* test image 0 during training */
+          double o1[CNTE], o2[CNTE];
+          tx[q] = (double)(q * LOGEVERY);
+          check(ntk_predict_test(&pe, tx[q], 1, Et, CNTE, g0, o1), "predict");
+          check(ntk_predict_test(&pa, tx[q], 1, Tta, CNTE, g0, o2), "predict");
+          tr_net[q] = tc.traj[q][0], tr_lin[q] = o1[0], tr_inf[q] = o2[0];
+        }
+      }
       ntk_predictor_free(&pe), ntk_predictor_free(&pa);
       free(J), free(d);
       ntk_net_free(&net), ntk_net_free(&net0);
@@ -249,6 +262,11 @@ static int cnn_panel(double t0) {
   printf("   Test outputs, width %zu, seed 0:\n   image   target   initial   trained CNN   linearised   infinite width\n", widths_train[NT - 1]);
   for (i = 0; i < CNTE; i++)
     printf("   %5zu   %6.3f   %7.4f   %11.4f   %10.4f   %14.4f\n", i, yte[i], show[0][i], show[1][i], show[2][i], show[3][i]);
+  svg_begin(&p, "build/figures/cnn_function_space.svg", "CNN: a test output during gradient descent", "step", "f(x_test)", 0, 0);
+  svg_series(&p, tx, tr_net, CSTEPS / LOGEVERY + 1, "trained CNN", SVG_LINE, 0);
+  svg_series(&p, tx, tr_lin, CSTEPS / LOGEVERY + 1, "its linearisation", SVG_DASH, 0);
+  svg_series(&p, tx, tr_inf, CSTEPS / LOGEVERY + 1, "infinite width (same f0)", SVG_DOTS, 2);
+  if (svg_end(&p)) fprintf(stderr, "demo: cannot write %s\n", p.path), exit(1);
   failed += claim(agree < 1e-8, "the two linearisations agree to 1e-8");
   failed += claim(gap_lin[NT - 1] < gap_lin[0] && gap_inf[NT - 1] < gap_inf[0] && chg[NT - 1] < chg[0],
                   "kernel change and both gaps smaller at the widest width than at the narrowest");
@@ -449,7 +467,7 @@ int main(void) {
   failed = cnn_panel(t0);
   printf("Figures:\n  build/figures/kernel_at_init.svg\n  build/figures/kernel_during_training.svg\n"
          "  build/figures/function_space.svg\n  build/figures/function_gap.svg\n  build/figures/jacot_fig1.svg\n"
-         "  build/figures/cnn_kernel_at_init.svg\n");
+         "  build/figures/cnn_kernel_at_init.svg\n  build/figures/cnn_function_space.svg\n");
   printf("Done in %.1f s.\n", now() - t0);
   if (failed) fprintf(stderr, "demo: %d claim(s) of panel 5 failed\n", failed);
   return failed ? 1 : 0;
