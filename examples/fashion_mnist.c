@@ -346,7 +346,7 @@ int main(int argc, char **argv) {
         ? "2*(conv(3,same) relu) avgpool(2,s=2) conv(3,same) relu avgpool(2,s=2) conv(3,same) relu gap dense(1)"
         : "2*(conv(3,same) relu) avgpool(2,s=2) conv(3,same) relu gap dense(1)";
       size_t hh = my_input, dd = hh * hh, r, c;
-      double *xs = (double *)x, *xts = (double *)xt;
+      double *xs = x, *xts = xt;
       L = spatial_net(layers, 64, hh, myrtle, SQRT2, 0);
       printf("\nMyrtle kernel (Shankar et al. 2020), %s: input(%zu,%zu,1) %s\n"
              "  (NTK parameterisation, σ_w = √2, no bias; %s), %zu train / %zu test\n",
