@@ -113,6 +113,8 @@ $(BUILD)/fashion-mnist/%: | $(BUILD)
 	gzip -dc $(FMNIST_DIR)/$*.gz > $@
 $(BUILD)/fashion: examples/fashion_mnist.c ntk.h | $(BUILD)
 	$(CC) $(CFLAGS) -march=native $(OPENMP) examples/fashion_mnist.c -o $@ $(LDLIBS)
+# MLP, CNN (Flatten) and Myrtle kernel rows, ~10 min on 2 idle cores; options through ARGS, e.g.
+# make fashion ARGS="--no-conv" or ARGS="--cnn-train 10000" (README, Fashion-MNIST section)
 fashion: $(BUILD)/fashion $(addprefix $(BUILD)/fashion-mnist/,$(FMNIST_FILES))
 	./$(BUILD)/fashion $(BUILD)/fashion-mnist $(ARGS)
 

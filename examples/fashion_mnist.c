@@ -1,18 +1,35 @@
 /* make fashion: infinite-width kernel regression on real data (Fashion-MNIST, from Debian's
    dataset-fashion-mnist; the Makefile gunzips the IDX files into build/fashion-mnist).
-   NNGP and NTK of a ReLU network, one-hot targets, test accuracy, the time of every stage, and
-   for comparison one finite network of the same architecture trained by gradient descent.
+   One-hot targets, test accuracy and the time of every stage for:
+   - the NNGP and NTK of a ReLU MLP (train/test split --train/--test), and one finite network of
+     the same architecture trained by gradient descent against its analytic prediction;
+   - a CNN with a Flatten readout (--cnn-depth × [3×3 SAME conv + ReLU], Flatten, Dense) on
+     --cnn-train/--cnn-test points, and the MLP on the same points;
+   - a Myrtle kernel (Shankar et al. 2020: 3×3 SAME convs, ReLU, 2×2 average pools, global
+     average pool) on --myrtle-train/--myrtle-test points, and the MLP on the same points.
+   Subsets are the first N training and first M test images. Kernels run through ntk_kernel_ex
+   (--threads, 0 = all; progress on stderr when it is a terminal).
 
    usage: fashion DIR [--train N] [--test M] [--depth L] [--width W] [--net-train N2]
-                      [--net-steps S] [--diag-reg R]
-   defaults: 10000 train, 10000 test, depth 3, finite net width 512 on 1000 points, 200 steps */
+                      [--net-steps S] [--diag-reg R] [--threads T] [--no-mlp] [--no-conv]
+                      [--cnn-train N] [--cnn-test M] [--cnn-depth D]
+                      [--myrtle-train N] [--myrtle-test M] [--myrtle-input 28|14]
+   defaults: 10000 train, 10000 test, depth 3, finite net width 512 on 1000 points, 200 steps,
+   diag_reg 1e-4; CNN depth 2 on 1000 train / 10000 test; Myrtle on 28×28, 64 train / 200 test
+   (sized so that the whole run takes ~10 minutes on 2 idle cores with today's spatial driver;
+   the README's Fashion-MNIST section gives each row's cost per entry) */
 #define NTK_IMPLEMENTATION
 #include "../ntk.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static double now(void) {
   struct timespec ts;
@@ -73,104 +90,287 @@ static double accuracy(const double *pred, const unsigned char *labels, size_t m
   return (double)right / (double)m;
 }
 
+
+/* one stage row: the label padded to a fixed column (counted in UTF-8 characters), then what
+   follows; the rows of every section line up */
+static void row(const char *fmt, ...) {
+  char buf[256];
+  size_t i, chars = 0;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  for (i = 0; buf[i]; i++) chars += ((unsigned char)buf[i] & 0xC0) != 0x80;
+  fputs(buf, stdout);
+  for (; chars < 52; chars++) putchar(' ');
+}
+
+typedef struct progress_state {
+  const char *what;
+  double t0, last;
+} progress_state;
+
+/* called by ntk_kernel_ex from one thread: a \r line on stderr, at most once a second */
+static int show_progress(const char *stage, double done, void *user) {
+  progress_state *p = (progress_state *)user;
+  double t = now();
+  (void)stage;
+  if (t - p->last >= 1.0 && done < 1.0) {
+    fprintf(stderr, "\r  %s: %3.0f%%, %.0f s  ", p->what, 100 * done, t - p->t0);
+    fflush(stderr);
+    p->last = t;
+  } else if (done >= 1.0 && p->last > p->t0) {
+    fprintf(stderr, "\r%70s\r", "");
+  }
+  return 0;
+}
+
+typedef struct run_cfg {
+  int threads, tty; /* ntk_kernel_ex threads (0 = all); progress lines when stderr is a tty */
+  double reg;       /* diag_reg, relative */
+} run_cfg;
+
+static void kernel_stage(const run_cfg *cfg, const ntk_layer *layers, size_t L, const double *x1,
+                         size_t n1, const double *x2, size_t n2, size_t d, double *K, double *T,
+                         const char *what) {
+  ntk_kernel_desc desc;
+  progress_state ps;
+  double t = now(), entries = x2 ? (double)n1 * (double)n2 : 0.5 * (double)n1 * (double)(n1 + 1);
+  memset(&desc, 0, sizeof desc);
+  desc.threads = cfg->threads;
+  ps.what = what, ps.t0 = ps.last = t;
+  if (cfg->tty) desc.progress = show_progress, desc.progress_user = &ps;
+  check(ntk_kernel_ex(layers, L, x1, n1, x2, x2 ? n2 : 0, d, K, T, &desc), what);
+  t = now() - t;
+  row("  NNGP+NTK %s", what);
+  printf("%8.2f s   %.3g entries/s\n", t, entries / t);
+}
+
+/* NNGP and NTK of one architecture on n training rows x (n, d) and m test rows xt (m, d), then
+   kernel regression with each (one-hot targets y (n, 10)); prints the stages and the test
+   accuracies. Returns the train NTK (n, n) when keep_ntk, else NULL. */
+static double *kernel_regression(const run_cfg *cfg, const ntk_layer *layers, size_t L,
+                                 const double *x, size_t n, const double *xt, size_t m, size_t d,
+                                 const double *y, const unsigned char *labels, int keep_ntk) {
+  char what[64];
+  double t, *K = (double *)malloc(n * n * 8), *T = (double *)malloc(n * n * 8);
+  double *Kt = (double *)malloc(m * n * 8), *Tt = (double *)malloc(m * n * 8);
+  double *pred = (double *)malloc(m * 10 * 8);
+  if (!K || !T || !Kt || !Tt || !pred) { fprintf(stderr, "fashion: out of memory\n"); exit(1); }
+  snprintf(what, sizeof what, "train×train (%zu²)", n);
+  kernel_stage(cfg, layers, L, x, n, NULL, 0, d, K, T, what);
+  snprintf(what, sizeof what, "test×train (%zu×%zu)", m, n);
+  kernel_stage(cfg, layers, L, xt, m, x, n, d, Kt, Tt, what);
+  t = now();
+  check(ntk_gp_inference(K, n, y, 10, Kt, m, NULL, cfg->reg, 0, pred, NULL), "NNGP regression");
+  row("  NNGP kernel regression (Cholesky)");
+  printf("%8.2f s   test accuracy %.2f%%\n", now() - t, 100 * accuracy(pred, labels, m));
+  t = now();
+  check(ntk_gp_inference(T, n, y, 10, Tt, m, NULL, cfg->reg, 0, pred, NULL), "NTK regression");
+  row("  NTK kernel regression (Cholesky)");
+  printf("%8.2f s   test accuracy %.2f%%   (diag_reg %g, relative)\n", now() - t,
+         100 * accuracy(pred, labels, m), cfg->reg);
+  free(K), free(Kt), free(Tt), free(pred);
+  if (keep_ntk) return T;
+  free(T);
+  return NULL;
+}
+
+/* a layer list: INPUT (h, h, 1), then the text form spec (σ_w = w, σ_b = b on every layer) */
+static size_t spatial_net(ntk_layer *out, size_t cap, size_t h, const char *spec, double w, double b) {
+  ntk_parse_defaults df = ntk_parse_defaults_init();
+  size_t n = 0, pos = 0;
+  char err[160];
+  df.w_std = w, df.b_std = b;
+  out[0] = ntk_input(h, h, 1);
+  if (ntk_parse_net(spec, &df, out + 1, cap - 1, &n, &pos, err, sizeof err) != NTK_OK) {
+    fprintf(stderr, "fashion: %s: %s\n", spec, err);
+    exit(1);
+  }
+  return n + 1;
+}
+
+/* the MLP's two regressions on the conv rows' points, unless they are the MLP rows' own */
+static void mlp_on_same_points(const run_cfg *cfg, const ntk_layer *mlp, size_t L, int mlp_ran,
+                               size_t ntr, size_t nte, const double *x, size_t n, const double *xt,
+                               size_t m, const double *y, const unsigned char *labels) {
+  if (mlp_ran && n == ntr && m == nte) {
+    printf("  the MLP on the same points: the MLP rows above\n");
+    return;
+  }
+  printf("  the MLP on the same %zu train / %zu test points:\n", n, m);
+  kernel_regression(cfg, mlp, L, x, n, xt, m, 784, y, labels, 0);
+}
+
+#define SQRT2 1.4142135623730951
+
 int main(int argc, char **argv) {
   size_t ntr = 10000, nte = 10000, depth = 3, width = 512, nnet = 1000, steps = 200;
-  double reg = 1e-4, t0, t;
-  size_t ntr_all, nte_all, d, d2, i, j, k = 10, L;
+  size_t cnn_train = 1000, cnn_test = 10000, cnn_depth = 2;
+  size_t my_train = 64, my_test = 200, my_input = 28;
+  int do_mlp = 1, do_conv = 1;
+  run_cfg cfg;
+  double t0;
+  size_t ntr_all, nte_all, d, d2, i, j, k = 10, L, Lm, nx, nxt;
   unsigned char *Xtr, *Ytr, *Xte, *Yte;
-  double *x, *xt, *y, mean = 0, var = 0, *K, *T, *Kt, *Tt, *pred;
-  ntk_layer layers[64];
-  int a;
+  double *x, *xt, *y, mean = 0, var = 0, *T = NULL;
+  ntk_layer layers[64], mlp[64];
+  int a, nthreads;
+  cfg.threads = 0, cfg.reg = 1e-4, cfg.tty = isatty(2);
   if (argc < 2) {
-    fprintf(stderr, "usage: fashion DIR [--train N] [--test M] [--depth L] [--width W] [--net-train N2] [--net-steps S] [--diag-reg R]\n");
+    fprintf(stderr, "usage: fashion DIR [--train N] [--test M] [--depth L] [--width W] [--net-train N2] [--net-steps S]\n"
+                    "  [--diag-reg R] [--threads T] [--no-mlp] [--no-conv] [--cnn-train N] [--cnn-test M] [--cnn-depth D]\n"
+                    "  [--myrtle-train N] [--myrtle-test M] [--myrtle-input 28|14]\n");
     return 2;
   }
-  for (a = 2; a + 1 < argc; a += 2) {
-    if (!strcmp(argv[a], "--train")) ntr = (size_t)atol(argv[a + 1]);
-    else if (!strcmp(argv[a], "--test")) nte = (size_t)atol(argv[a + 1]);
-    else if (!strcmp(argv[a], "--depth")) depth = (size_t)atol(argv[a + 1]);
-    else if (!strcmp(argv[a], "--width")) width = (size_t)atol(argv[a + 1]);
-    else if (!strcmp(argv[a], "--net-train")) nnet = (size_t)atol(argv[a + 1]);
-    else if (!strcmp(argv[a], "--net-steps")) steps = (size_t)atol(argv[a + 1]);
-    else if (!strcmp(argv[a], "--diag-reg")) reg = atof(argv[a + 1]);
-    else { fprintf(stderr, "fashion: unknown option %s\n", argv[a]); return 2; }
+  for (a = 2; a < argc; a += 2) {
+    const char *o = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
+    if (!strcmp(o, "--no-mlp")) { do_mlp = 0, a--; continue; }
+    if (!strcmp(o, "--no-conv")) { do_conv = 0, a--; continue; }
+    if (!v) { fprintf(stderr, "fashion: %s needs a value\n", o); return 2; }
+    if (!strcmp(o, "--train")) ntr = (size_t)atol(v);
+    else if (!strcmp(o, "--test")) nte = (size_t)atol(v);
+    else if (!strcmp(o, "--depth")) depth = (size_t)atol(v);
+    else if (!strcmp(o, "--width")) width = (size_t)atol(v);
+    else if (!strcmp(o, "--net-train")) nnet = (size_t)atol(v);
+    else if (!strcmp(o, "--net-steps")) steps = (size_t)atol(v);
+    else if (!strcmp(o, "--diag-reg")) cfg.reg = atof(v);
+    else if (!strcmp(o, "--threads")) cfg.threads = atoi(v);
+    else if (!strcmp(o, "--cnn-train")) cnn_train = (size_t)atol(v);
+    else if (!strcmp(o, "--cnn-test")) cnn_test = (size_t)atol(v);
+    else if (!strcmp(o, "--cnn-depth")) cnn_depth = (size_t)atol(v);
+    else if (!strcmp(o, "--myrtle-train")) my_train = (size_t)atol(v);
+    else if (!strcmp(o, "--myrtle-test")) my_test = (size_t)atol(v);
+    else if (!strcmp(o, "--myrtle-input")) my_input = (size_t)atol(v);
+    else { fprintf(stderr, "fashion: unknown option %s\n", o); return 2; }
   }
+  if (my_input != 28 && my_input != 14) { fprintf(stderr, "fashion: --myrtle-input is 28 or 14\n"); return 2; }
+  if (cnn_depth < 1 || cnn_depth > 30) { fprintf(stderr, "fashion: --cnn-depth is 1 … 30\n"); return 2; }
   t0 = now();
   Xtr = read_idx(argv[1], "train-images-idx3-ubyte", &ntr_all, &d);
   Ytr = read_idx(argv[1], "train-labels-idx1-ubyte", &i, &d2);
   Xte = read_idx(argv[1], "t10k-images-idx3-ubyte", &nte_all, &d2);
   Yte = read_idx(argv[1], "t10k-labels-idx1-ubyte", &i, &d2);
-  if (ntr > ntr_all) ntr = ntr_all;
-  if (nte > nte_all) nte = nte_all;
+  if (d != 784) { fprintf(stderr, "fashion: expected 28×28 images, got %zu pixels\n", d); return 1; }
+#define CLAMP(v, hi) if ((v) > (hi)) (v) = (hi); if ((v) < 1) (v) = 1
+  CLAMP(ntr, ntr_all); CLAMP(nte, nte_all); CLAMP(cnn_train, ntr_all); CLAMP(cnn_test, nte_all);
+  CLAMP(my_train, ntr_all); CLAMP(my_test, nte_all);
   if (nnet > ntr) nnet = ntr;
   if (depth < 1 || depth > 30) depth = 3;
-  printf("Fashion-MNIST: %zu train / %zu test images of %zu pixels; ReLU network of depth %zu (NTK parameterisation,\n"
-         "σ_w = √2, σ_b = 0.1); one-hot targets (10 classes, centred); ntk.h %s, kernel set %s\n\n",
-         ntr, nte, d, depth, ntk_version(), ntk_simd_name());
-  /* pixels scaled to zero mean, unit variance over the training subset */
-  x = (double *)malloc(ntr * d * 8), xt = (double *)malloc(nte * d * 8), y = (double *)malloc(ntr * k * 8);
-  for (i = 0; i < ntr * d; i++) mean += Xtr[i];
-  mean /= (double)(ntr * d);
-  for (i = 0; i < ntr * d; i++) var += (Xtr[i] - mean) * (Xtr[i] - mean);
-  var /= (double)(ntr * d);
-  for (i = 0; i < ntr * d; i++) x[i] = (Xtr[i] - mean) / sqrt(var);
-  for (i = 0; i < nte * d; i++) xt[i] = (Xte[i] - mean) / sqrt(var);
-  for (i = 0; i < ntr; i++)
-    for (j = 0; j < k; j++) y[i * k + j] = (j == Ytr[i]) - 0.1;
-  printf("  load and preprocess                 %7.2f s\n", now() - t0);
-  L = ntk_mlp(layers, 64, depth, 0, ntk_relu(), 1.4142135623730951, 0.1, 1);
-  K = (double *)malloc(ntr * ntr * 8), T = (double *)malloc(ntr * ntr * 8);
-  Kt = (double *)malloc(nte * ntr * 8), Tt = (double *)malloc(nte * ntr * 8), pred = (double *)malloc(nte * k * 8);
-  if (!K || !T || !Kt || !Tt || !pred) { fprintf(stderr, "fashion: out of memory\n"); return 1; }
-  t = now();
-  check(ntk_kernel(layers, L, x, ntr, NULL, 0, d, K, T), "train kernel");
-  printf("  NNGP+NTK train×train (%zu²)        %7.2f s\n", ntr, now() - t);
-  t = now();
-  check(ntk_kernel(layers, L, xt, nte, x, ntr, d, Kt, Tt), "test kernel");
-  printf("  NNGP+NTK test×train (%zu×%zu)  %7.2f s\n", nte, ntr, now() - t);
-  t = now();
-  check(ntk_gp_inference(K, ntr, y, k, Kt, nte, NULL, reg, 0, pred, NULL), "NNGP regression");
-  printf("  NNGP kernel regression (Cholesky)   %7.2f s   test accuracy %.2f%%\n", now() - t, 100 * accuracy(pred, Yte, nte));
-  t = now();
-  check(ntk_gp_inference(T, ntr, y, k, Tt, nte, NULL, reg, 0, pred, NULL), "NTK regression");
-  printf("  NTK kernel regression (Cholesky)    %7.2f s   test accuracy %.2f%%   (diag_reg %g, relative)\n", now() - t, 100 * accuracy(pred, Yte, nte), reg);
-  free(K), free(Kt), free(Tt);
-  /* one finite network of the same architecture, trained by full-batch gradient descent on the
-     first nnet training points, against what its infinite-width NTK predicts for the same time */
-  {
-    ntk_net net;
-    ntk_predictor pr;
-    double lr, *Tn = (double *)malloc(nnet * nnet * 8), *Ttn = (double *)malloc(nte * nnet * 8), loss;
-    double *f0 = (double *)malloc(nnet * k * 8), *g0 = (double *)malloc(nte * k * 8);
-    L = ntk_mlp(layers, 64, depth, width, ntk_relu(), 1.4142135623730951, 0.1, k);
-    for (i = 0; i < nnet; i++) memcpy(Tn + i * nnet, T + i * ntr, nnet * 8); /* NTK on the subset */
-    check(ntk_max_learning_rate(Tn, nnet, k, &lr), "max learning rate");
-    lr *= 0.25; /* the finite network's own kernel can exceed the analytic λ_max */
-    check(ntk_net_init(&net, layers, L, d, 1), "network");
-    check(ntk_net_apply(&net, x, nnet, f0), "apply");
-    check(ntk_net_apply(&net, xt, nte, g0), "apply");
-    t = now();
-    check(ntk_net_train(&net, x, y, nnet, lr, steps), "training");
-    check(ntk_net_loss(&net, x, y, nnet, &loss), "loss");
-    printf("  finite network, width %zu, %zu steps of GD (lr %.3g) on %zu points  %7.2f s   train loss %.4f\n", width, steps, lr, nnet, now() - t, loss);
-    check(ntk_net_apply(&net, xt, nte, pred), "apply");
-    printf("      its test accuracy                                              %.2f%%\n", 100 * accuracy(pred, Yte, nte));
-    ntk_net_free(&net);
-    t = now();
-    L = ntk_mlp(layers, 64, depth, 0, ntk_relu(), 1.4142135623730951, 0.1, 1);
-    check(ntk_kernel(layers, L, xt, nte, x, nnet, d, NULL, Ttn), "test kernel");
-    check(ntk_predictor_init(&pr, Tn, nnet, y, k, f0, lr, 0, 0), "predictor");
-    check(ntk_predict_test(&pr, (double)steps, 1, Ttn, nte, g0, pred), "prediction");
-    printf("  analytic NTK, same steps, from the network's own initial outputs %7.2f s   test accuracy %.2f%%\n", now() - t, 100 * accuracy(pred, Yte, nte));
-    ntk_predictor_free(&pr);
-    check(ntk_predictor_init(&pr, Tn, nnet, y, k, NULL, lr, 0, 0), "predictor");
-    check(ntk_predict_test(&pr, (double)steps, 1, Ttn, nte, NULL, pred), "prediction");
-    printf("  infinite ensemble (f0 = 0), same steps                                  test accuracy %.2f%%\n", 100 * accuracy(pred, Yte, nte));
-    ntk_predictor_free(&pr);
-    free(f0), free(g0);
-    free(Tn), free(Ttn);
+  nx = do_mlp ? ntr : 1, nxt = do_mlp ? nte : 1;
+  if (do_conv) {
+    nx = nx > cnn_train ? nx : cnn_train, nx = nx > my_train ? nx : my_train;
+    nxt = nxt > cnn_test ? nxt : cnn_test, nxt = nxt > my_test ? nxt : my_test;
   }
-  printf("  total                               %7.2f s\n", now() - t0);
-  free(T), free(pred), free(x), free(xt), free(y), free(Xtr), free(Ytr), free(Xte), free(Yte);
+#ifdef _OPENMP
+  nthreads = cfg.threads ? cfg.threads : omp_get_max_threads();
+#else
+  nthreads = 1;
+#endif
+  printf("Fashion-MNIST: 28×28 grey images, 10 classes; one-hot targets (centred); subsets are the first N\n"
+         "training and the first M test images; pixels scaled to zero mean, unit variance over the first %zu\n"
+         "training images; ntk.h %s, kernel set %s, %d kernel threads\n\n",
+         nx, ntk_version(), ntk_simd_name(), nthreads);
+  x = (double *)malloc(nx * d * 8), xt = (double *)malloc(nxt * d * 8), y = (double *)malloc(nx * k * 8);
+  if (!x || !xt || !y) { fprintf(stderr, "fashion: out of memory\n"); return 1; }
+  for (i = 0; i < nx * d; i++) mean += Xtr[i];
+  mean /= (double)(nx * d);
+  for (i = 0; i < nx * d; i++) var += (Xtr[i] - mean) * (Xtr[i] - mean);
+  var /= (double)(nx * d);
+  for (i = 0; i < nx * d; i++) x[i] = (Xtr[i] - mean) / sqrt(var);
+  for (i = 0; i < nxt * d; i++) xt[i] = (Xte[i] - mean) / sqrt(var);
+  for (i = 0; i < nx; i++)
+    for (j = 0; j < k; j++) y[i * k + j] = (j == Ytr[i]) - 0.1;
+  row("  load and preprocess");
+  printf("%8.2f s\n", now() - t0);
+  Lm = ntk_mlp(mlp, 64, depth, 0, ntk_relu(), SQRT2, 0.1, 1);
+
+  if (do_mlp) {
+    printf("\nMLP: %zu × [Dense + ReLU], Dense (NTK parameterisation, σ_w = √2, σ_b = 0.1), %zu train / %zu test\n",
+           depth, ntr, nte);
+    T = kernel_regression(&cfg, mlp, Lm, x, ntr, xt, nte, d, y, Yte, 1);
+    /* one finite network of the same architecture, trained by full-batch gradient descent on the
+       first nnet training points, against what its infinite-width NTK predicts for the same time */
+    {
+      ntk_net net;
+      ntk_predictor pr;
+      double lr, *Tn = (double *)malloc(nnet * nnet * 8), *Ttn = (double *)malloc(nte * nnet * 8), loss, t;
+      double *f0 = (double *)malloc(nnet * k * 8), *g0 = (double *)malloc(nte * k * 8);
+      double *pred = (double *)malloc(nte * k * 8);
+      L = ntk_mlp(layers, 64, depth, width, ntk_relu(), SQRT2, 0.1, k);
+      for (i = 0; i < nnet; i++) memcpy(Tn + i * nnet, T + i * ntr, nnet * 8); /* NTK on the subset */
+      check(ntk_max_learning_rate(Tn, nnet, k, &lr), "max learning rate");
+      lr *= 0.25; /* the finite network's own kernel can exceed the analytic λ_max */
+      check(ntk_net_init(&net, layers, L, d, 1), "network");
+      check(ntk_net_apply(&net, x, nnet, f0), "apply");
+      check(ntk_net_apply(&net, xt, nte, g0), "apply");
+      t = now();
+      check(ntk_net_train(&net, x, y, nnet, lr, steps), "training");
+      check(ntk_net_loss(&net, x, y, nnet, &loss), "loss");
+      printf("  finite network, width %zu, %zu steps of GD (lr %.3g) on %zu points  %7.2f s   train loss %.4f\n", width, steps, lr, nnet, now() - t, loss);
+      check(ntk_net_apply(&net, xt, nte, pred), "apply");
+      printf("      its test accuracy                                              %.2f%%\n", 100 * accuracy(pred, Yte, nte));
+      ntk_net_free(&net);
+      t = now();
+      check(ntk_kernel(mlp, Lm, xt, nte, x, nnet, d, NULL, Ttn), "test kernel");
+      check(ntk_predictor_init(&pr, Tn, nnet, y, k, f0, lr, 0, 0), "predictor");
+      check(ntk_predict_test(&pr, (double)steps, 1, Ttn, nte, g0, pred), "prediction");
+      printf("  analytic NTK, same steps, from the network's own initial outputs %7.2f s   test accuracy %.2f%%\n", now() - t, 100 * accuracy(pred, Yte, nte));
+      ntk_predictor_free(&pr);
+      check(ntk_predictor_init(&pr, Tn, nnet, y, k, NULL, lr, 0, 0), "predictor");
+      check(ntk_predict_test(&pr, (double)steps, 1, Ttn, nte, NULL, pred), "prediction");
+      printf("  infinite ensemble (f0 = 0), same steps                                  test accuracy %.2f%%\n", 100 * accuracy(pred, Yte, nte));
+      ntk_predictor_free(&pr);
+      free(f0), free(g0), free(pred);
+      free(Tn), free(Ttn), free(T);
+    }
+  }
+
+  if (do_conv) {
+    char spec[256];
+    snprintf(spec, sizeof spec, "%zu*(conv(3,same) relu) flatten dense(1)", cnn_depth);
+    L = spatial_net(layers, 64, 28, spec, SQRT2, 0.1);
+    printf("\nCNN, Flatten readout: input(28,28,1) %s\n"
+           "  (%zu × [Conv 3×3 SAME + ReLU], Flatten, Dense; NTK parameterisation, σ_w = √2, σ_b = 0.1), %zu train / %zu test\n",
+           spec, cnn_depth, cnn_train, cnn_test);
+    kernel_regression(&cfg, layers, L, x, cnn_train, xt, cnn_test, d, y, Yte, 0);
+    mlp_on_same_points(&cfg, mlp, Lm, do_mlp, ntr, nte, x, cnn_train, xt, cnn_test, y, Yte);
+
+    {
+      /* Myrtle-5 (Shankar et al. 2020; neural-tangents' MyrtleNetwork(5)) with its last three
+         2×2 pools (4 → 2 → 1 on 32×32) as a global average pool, so 28 → 14 → 7 → GAP; σ_b = 0
+         (neural-tangents' b_std = 0: no bias contribution in the NTK parameterisation).
+         --myrtle-input 14: the same network less the 28×28 stage on 2×2-averaged images (an
+         average pool on the input, done here: the input covariance is linear in the pixels). */
+      const char *myrtle = my_input == 28
+        ? "2*(conv(3,same) relu) avgpool(2,s=2) conv(3,same) relu avgpool(2,s=2) conv(3,same) relu gap dense(1)"
+        : "2*(conv(3,same) relu) avgpool(2,s=2) conv(3,same) relu gap dense(1)";
+      size_t hh = my_input, dd = hh * hh, r, c;
+      double *xs = x, *xts = xt;
+      L = spatial_net(layers, 64, hh, myrtle, SQRT2, 0);
+      printf("\nMyrtle kernel (Shankar et al. 2020), %s: input(%zu,%zu,1) %s\n"
+             "  (NTK parameterisation, σ_w = √2, no bias; %s), %zu train / %zu test\n",
+             hh == 28 ? "Myrtle-5 on 28×28" : "Myrtle-5 less its 28×28 stage, on 2×2-averaged 14×14 images",
+             hh, hh, myrtle, hh == 28 ? "28 → 14 → 7 → GAP" : "14 → 7 → GAP", my_train, my_test);
+      if (hh == 14) {
+        xs = (double *)malloc(my_train * dd * 8), xts = (double *)malloc(my_test * dd * 8);
+        if (!xs || !xts) { fprintf(stderr, "fashion: out of memory\n"); return 1; }
+        for (i = 0; i < my_train + my_test; i++) {
+          const double *src = i < my_train ? x + i * d : xt + (i - my_train) * d;
+          double *dst = i < my_train ? xs + i * dd : xts + (i - my_train) * dd;
+          for (r = 0; r < 14; r++)
+            for (c = 0; c < 14; c++)
+              dst[r * 14 + c] = 0.25 * (src[56 * r + 2 * c] + src[56 * r + 2 * c + 1] +
+                                        src[56 * r + 28 + 2 * c] + src[56 * r + 28 + 2 * c + 1]);
+        }
+      }
+      kernel_regression(&cfg, layers, L, xs, my_train, xts, my_test, dd, y, Yte, 0);
+      if (hh == 14) free(xs), free(xts);
+      mlp_on_same_points(&cfg, mlp, Lm, do_mlp, ntr, nte, x, my_train, xt, my_test, y, Yte);
+    }
+  }
+  row("total");
+  printf("%8.2f s\n", now() - t0);
+  free(x), free(xt), free(y), free(Xtr), free(Ytr), free(Xte), free(Yte);
   return 0;
 }
