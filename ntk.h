@@ -4212,7 +4212,8 @@ NTK__RELU_FNS(_gen, )
     bs1[e] = s1[j + e];                                                                       \
     br1[e] = r1[j + e];                                                                       \
   }
-/* AVX-512 */
+/* AVX-512 (sqrt/min/max in their zero-masked forms: the plain ones pass _mm512_undefined_pd(),
+   which g++ 12 -O2 reports as maybe-uninitialized) */
 #ifdef NTK_REAL_FLOAT
 #define NTK__V __m512
 #define NTK__VM __mmask16
@@ -4224,9 +4225,9 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VSUB _mm512_sub_ps
 #define NTK__VMUL _mm512_mul_ps
 #define NTK__VFMA _mm512_fmadd_ps
-#define NTK__VSQRT _mm512_sqrt_ps
-#define NTK__VMIN _mm512_min_ps
-#define NTK__VMAX _mm512_max_ps
+#define NTK__VSQRT(x) _mm512_maskz_sqrt_ps((__mmask16)0xFFFF, x)
+#define NTK__VMIN(a, b) _mm512_maskz_min_ps((__mmask16)0xFFFF, a, b)
+#define NTK__VMAX(a, b) _mm512_maskz_max_ps((__mmask16)0xFFFF, a, b)
 #define NTK__VGT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
 #define NTK__VEQ(a, b) _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ)
@@ -4243,9 +4244,9 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VSUB _mm512_sub_pd
 #define NTK__VMUL _mm512_mul_pd
 #define NTK__VFMA _mm512_fmadd_pd
-#define NTK__VSQRT _mm512_sqrt_pd
-#define NTK__VMIN _mm512_min_pd
-#define NTK__VMAX _mm512_max_pd
+#define NTK__VSQRT(x) _mm512_maskz_sqrt_pd((__mmask8)0xFF, x)
+#define NTK__VMIN(a, b) _mm512_maskz_min_pd((__mmask8)0xFF, a, b)
+#define NTK__VMAX(a, b) _mm512_maskz_max_pd((__mmask8)0xFF, a, b)
 #define NTK__VGT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ)
 #define NTK__VEQ(a, b) _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ)
