@@ -6,7 +6,7 @@ WARN     = -Wall -Wextra -Wpedantic -Wshadow
 OPENMP  ?= -fopenmp
 LDLIBS   = -lm
 BUILD    = build
-TESTSRC  = tests/test_main.c tests/test_float.c
+TESTSRC  = tests/test_main.c tests/test_float.c tests/test_tiles_mem.c
 
 # OpenBLAS/LAPACKE are used by bench/ only (a comparison column), and only if installed.
 OPENBLAS_H := $(firstword $(wildcard /usr/include/*/openblas-pthread/cblas.h /usr/include/openblas/cblas.h))

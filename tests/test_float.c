@@ -18,6 +18,7 @@ static void *tf_malloc(size_t n) { return tf_refuse_big && n > 4096 ? NULL : mal
 #include "test_quad.c"
 #include "test_closed.c"
 #include "test_skernel.c"
+#include "test_tiles.c"
 
 /* without memory for its packing buffers the GEMM takes the direct path: same result, NTK_OK */
 static void test_gemm_no_memory(void) {
@@ -50,6 +51,7 @@ void test_float_suite(long *passed, long *failed) {
   test_quad();
   test_closed_all();
   test_skernel_all();
+  test_tiles_all();
   *passed += t_passed;
   *failed += t_failed;
 }

@@ -21,9 +21,13 @@
 #include "test_sref.c"
 #include "test_front.c"
 #include "test_skernel.c"
+#include "test_tiles.c"
+#include "test_solve.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
+void test_tiles_mem_suite(long *passed, long *failed);
+static void test_tiles_mem(void) { test_tiles_mem_suite(&t_passed, &t_failed); }
 
 typedef struct {
   const char *name;
@@ -64,6 +68,9 @@ static const t_entry t_all[] = {
     {"sref", test_sref_all},
     {"front", test_front_all},
     {"skernel", test_skernel_all},
+    {"tiles", test_tiles_all},
+    {"tiles_mem", test_tiles_mem},
+    {"solve", test_solve_all},
 };
 
 int main(int argc, char **argv) {
