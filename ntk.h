@@ -582,7 +582,8 @@ typedef struct ntk_refine_info {
 } ntk_refine_info;
 /* Iterative refinement (LAPACK dsposv's scheme) with a float Cholesky factor L (lower, from
    ntk_spotrf of A rounded to float, or of any float copy of A) and the double operator A:
-   x₀ = (L·Lᵀ)⁻¹b in float, then r = b − A·x in double and x += (L·Lᵀ)⁻¹r, until the largest
+   x₀ = (L·Lᵀ)⁻¹b, then r = b − A·x and x += (L·Lᵀ)⁻¹r, all in double with the float L (two
+   streaming passes over it per step, one thread), until the largest
    correction is ≤ √n·ε·‖x‖∞, or stops halving while ≤ 1e-8·‖x‖∞ (the rounding floor of the
    double solution, ~κ·ε; each step gains −log10(κ·ε_f) digits), or the relative residual
    ‖r‖₂/‖b‖₂ ≤ tol (0: not used), at most max_iter steps (0 = 30). B (n, nrhs, ldb), X (n, nrhs, ldx) out. Needs κ(A) ≲ 1/(2ε_f) ≈ 4e6: where the
@@ -2107,7 +2108,7 @@ NTK__LINALG_TYPED(float, s, ntk_sgemm, ntk_ssyrk, ntk__vec_s)
 NTK__LINALG_TYPED(double, d, ntk_dgemm, ntk_dsyrk, ntk__vec_d)
 
 /* ---- [linalg] mixed precision: a float factor refined in double; preconditioned CG ---------
-   Refinement (LAPACK dsposv's scheme): x₀ = L_f⁻ᵀL_f⁻¹b in float, then r = b − A·x in double
+   Refinement (LAPACK dsposv's scheme): x₀ = L_f⁻ᵀL_f⁻¹b (float factor, double arithmetic), then r = b − A·x in double
    (the caller's operator), x += L_f⁻ᵀL_f⁻¹r, until the correction is below √n·ε·‖x‖∞ (converged
    to double: at most ~log(ε)/log(κ·ε_f) steps) or the relative residual ‖r‖₂/‖b‖₂ ≤ tol. It
    converges when κ(A)·ε_f ≲ 1/2 (κ ≲ 4e6); beyond, the corrections stop shrinking and it
@@ -2121,6 +2122,34 @@ static double ntk__nrm2_col(const double *X, size_t n, size_t ld, size_t c) {
   return m * sqrt(s);
 }
 
+/* R (n, r) := (L·Lᵀ)⁻¹R in double with the float factor L: one streaming pass over L each
+   way (rows: dot products for L·y = r; then axpys along rows for Lᵀ·x = y), all columns of R
+   per row of L while it is in cache (ntk_spotrs runs in float and is blocked for wide R).
+   W: (n·r) scratch, R held column by column there. */
+static void ntk__sfactor_solve(size_t n, size_t r, const float *L, size_t ldl, double *R, double *W) {
+  size_t i, j, c;
+  for (i = 0; i < n; i++) for (c = 0; c < r; c++) W[c * n + i] = R[i * r + c];
+  for (i = 0; i < n; i++) { /* forward: y_i = (r_i − Σ_{j<i} l_ij y_j)/l_ii */
+    const float *l = L + i * ldl;
+    for (c = 0; c < r; c++) {
+      double *w = W + c * n, a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (j = 0; j + 4 <= i; j += 4)
+        a0 += (double)l[j] * w[j], a1 += (double)l[j + 1] * w[j + 1], a2 += (double)l[j + 2] * w[j + 2], a3 += (double)l[j + 3] * w[j + 3];
+      for (; j < i; j++) a0 += (double)l[j] * w[j];
+      w[i] = (w[i] - ((a0 + a1) + (a2 + a3))) / (double)l[i];
+    }
+  }
+  for (i = n; i-- > 0;) { /* backward: x_i = y_i/l_ii, then y_j −= l_ij·x_i for j < i */
+    const float *l = L + i * ldl;
+    for (c = 0; c < r; c++) {
+      double *w = W + c * n, xi = w[i] / (double)l[i];
+      w[i] = xi;
+      for (j = 0; j < i; j++) w[j] -= (double)l[j] * xi;
+    }
+  }
+  for (i = 0; i < n; i++) for (c = 0; c < r; c++) R[i * r + c] = W[c * n + i];
+}
+
 NTKDEF ntk_status ntk_sposv_refine(size_t n, size_t nrhs, const float *L, size_t ldl,
                                    ntk_matvec_fn apply, void *user, const double *B, size_t ldb,
                                    double *X, size_t ldx, double tol, size_t max_iter,
@@ -2128,7 +2157,6 @@ NTKDEF ntk_status ntk_sposv_refine(size_t n, size_t nrhs, const float *L, size_t
   size_t i, c, it, nn;
   int ok = 1, conv = 0;
   double *R = NULL, *AX = NULL, prev = INFINITY;
-  float *F = NULL;
   ntk_status st = NTK_OK;
   if (info) memset(info, 0, sizeof *info);
   if (!apply || !ntk__matrix_ok(L, n, n, ldl) || !ntk__matrix_ok(B, n, nrhs, ldb) ||
@@ -2142,22 +2170,19 @@ NTKDEF ntk_status ntk_sposv_refine(size_t n, size_t nrhs, const float *L, size_t
   if (max_iter == 0) max_iter = 30;
   R = (double *)NTK_MALLOC(nn * sizeof(double));
   AX = (double *)NTK_MALLOC(nn * sizeof(double));
-  F = (float *)NTK_MALLOC(nn * sizeof(float));
-  if (!R || !AX || !F) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  if (!R || !AX) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
   /* x₀ from the float factor; r = b at the start */
   for (i = 0; i < n; i++) for (c = 0; c < nrhs; c++) R[i * nrhs + c] = B[i * ldb + c];
   for (i = 0; i < n; i++) for (c = 0; c < nrhs; c++) X[i * ldx + c] = 0;
   for (it = 0;; it++) {
     double dmax = 0, xmax = 0, rrel = 0, rmax = 0;
-    /* the correction in float: r scaled by its largest entry (no float overflow) */
+    /* the correction with the float factor (the arithmetic in double) */
     for (i = 0; i < nn; i++) if (fabs(R[i]) > rmax) rmax = fabs(R[i]);
     if (rmax == 0) { conv = 1; break; }
-    for (i = 0; i < nn; i++) F[i] = (float)(R[i] / rmax);
-    st = ntk_spotrs(n, nrhs, L, ldl, F, nrhs);
-    if (st != NTK_OK) goto done;
+    ntk__sfactor_solve(n, nrhs, L, ldl, R, AX);
     for (i = 0; i < n; i++)
       for (c = 0; c < nrhs; c++) {
-        double d = (double)F[i * nrhs + c] * rmax;
+        double d = R[i * nrhs + c];
         X[i * ldx + c] += d;
         if (fabs(d) > dmax) dmax = fabs(d);
         if (fabs(X[i * ldx + c]) > xmax) xmax = fabs(X[i * ldx + c]);
@@ -2185,7 +2210,6 @@ NTKDEF ntk_status ntk_sposv_refine(size_t n, size_t nrhs, const float *L, size_t
 done:
   NTK_FREE(R);
   NTK_FREE(AX);
-  NTK_FREE(F);
   return st;
 }
 
@@ -5327,11 +5351,23 @@ static void ntk__kstore(const ntk_tile_desc *d, int sym, size_t i0, size_t i1, s
     if (d->out_float) {
       float *o = (float *)out;
       for (j = j0; j < b; j++) o[i * ld + j] = (float)s[j];
-      if (sym && d->mirror) for (j = j0; j < b && j < i; j++) o[j * ld + i] = (float)s[j];
     } else {
       double *o = (double *)out;
       for (j = j0; j < b; j++) o[i * ld + j] = (double)s[j];
-      if (sym && d->mirror) for (j = j0; j < b && j < i; j++) o[j * ld + i] = (double)s[j];
+    }
+  }
+  if (!sym || !d->mirror) return;
+  /* the mirror: out[j][i] = K[i][j], i > j; column j of the block is a contiguous run of row j
+     of out (the block's cache lines are reused across 8 consecutive j) */
+  for (j = j0; j < j1 && j + 1 < i1; j++) {
+    const ntk_real *s = S + (j - j0);
+    i = i0 > j + 1 ? i0 : j + 1;
+    if (d->out_float) {
+      float *o = (float *)out + j * ld;
+      for (; i < i1; i++) o[i] = (float)s[(i - i0) * lds];
+    } else {
+      double *o = (double *)out + j * ld;
+      for (; i < i1; i++) o[i] = (double)s[(i - i0) * lds];
     }
   }
 }
