@@ -66,7 +66,7 @@
    computes them, the finite-network calls return NTK_ERR_UNSUPPORTED; attention; a spatial
    covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); the
    spatial kernel's offset-slice speed-ups beyond the Flatten case (a GAP network materialises
-   each pair's (h·w)² covariance, see ntk_kernel); kernels larger than memory (no batching);
+   each pair's (h·w)² covariance, see ntk_kernel);
    GPUs; complex numbers; column-major arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
    φ′ evaluations per kernel entry and layer at pre-activation variances up to ~100, growing like
    log² of the variance (~45000 at 1e8), see NTK_QUAD_DEGREE.
@@ -475,14 +475,16 @@ typedef int (*ntk_progress_fn)(const char *stage, double done, void *user);
 typedef struct ntk_kernel_desc {
   ntk_progress_fn progress; /* NULL: none */
   void *progress_user;
-  size_t tile;              /* rows per elementwise work unit (0 = 32) */
+  size_t tile;              /* MLP: rows per block of ntk_kernel_tiles' loop (0 = 256) */
   int threads;              /* 0 = omp_get_max_threads() */
 } ntk_kernel_desc;
 
 /* NNGP and NTK (n1, n2) of the network between the rows of x1 (n1, dim) and x2 (n2, dim),
    per output unit (the kernel over k outputs is K ⊗ I_k). Either output may be NULL (then it
    is not computed). x2 == NULL means x2 = x1: one triangle is computed and mirrored, and the
-   diagonal uses ρ = 1 exactly. Memory beyond the outputs: O((n1 + n2)·n_layers) plus a tile.
+   diagonal uses ρ = 1 exactly. Memory beyond the outputs: O((n1 + n2)·n_layers) plus, per
+   thread, 3·(256 + desc->tile) values: MLPs are computed as ntk_kernel_tiles with blocks of
+   desc->tile rows × n2 columns, straight into the outputs.
    A kernel that is not representable — an entry of the result, or a variance q(x, x) after
    any layer, that overflows to ±Inf or is NaN (a custom φ returning NaN, say) — returns
    NTK_ERR_NON_FINITE. The outputs are then complete as computed: every requested entry is
@@ -2316,10 +2318,13 @@ static ntk_status ntk__pcg_build(ntk__pcg *p, size_t n, const double *diag, doub
     st = column(piv, col, cuser);
     if (st != NTK_OK) goto done;
     s = 1 / sqrt(dm);
-    for (i = 0; i < n; i++) {
-      double v = col[i];
-      for (j = 0; j < k; j++) v -= p->Lr[i * rank + j] * p->Lr[piv * rank + j];
-      p->Lr[i * rank + k] = v * s;
+    for (i = 0; i < n; i++) { /* col[i] − Lr[i, :k]·Lr[piv, :k], four partial sums */
+      const double *li = p->Lr + i * rank, *lp = p->Lr + piv * rank;
+      double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (j = 0; j + 4 <= k; j += 4)
+        a0 += li[j] * lp[j], a1 += li[j + 1] * lp[j + 1], a2 += li[j + 2] * lp[j + 2], a3 += li[j + 3] * lp[j + 3];
+      for (; j < k; j++) a0 += li[j] * lp[j];
+      p->Lr[i * rank + k] = (col[i] - ((a0 + a1) + (a2 + a3))) * s;
     }
     for (i = 0; i < n; i++) d[i] -= p->Lr[i * rank + k] * p->Lr[i * rank + k];
     d[piv] = 0;
@@ -2335,13 +2340,9 @@ static ntk_status ntk__pcg_build(ntk__pcg *p, size_t n, const double *diag, doub
     for (i = 0; i < n; i++) p->dj[i] = diag[i] + lambda > 0 ? diag[i] + lambda : 1;
     goto done;
   }
-  for (i = 0; i < k; i++)
-    for (j = 0; j <= i; j++) {
-      double s = i == j ? lambda : 0;
-      size_t q;
-      for (q = 0; q < n; q++) s += p->Lr[q * k + i] * p->Lr[q * k + j];
-      p->M[i * k + j] = s;
-    }
+  st = ntk_dsyrk(NTK_LOWER, NTK_TRANS, k, n, 1.0, p->Lr, k, 0.0, p->M, k); /* LᵣᵀLᵣ */
+  if (st != NTK_OK) goto done;
+  for (i = 0; i < k; i++) p->M[i * k + i] += lambda;
   st = ntk_dpotrf(k, p->M, k);
 done:
   NTK_FREE(d);
@@ -5407,6 +5408,18 @@ static size_t ntk__kwork(int sym, size_t i0, size_t i1, size_t j0, size_t j1) {
   return w;
 }
 
+/* out of memory on one thread: every thread stops at its next block */
+static void ntk__kflag(int *oom, int *cancelled) {
+#ifdef NTK__OMP
+#pragma omp atomic write
+#endif
+  *oom = 1;
+#ifdef NTK__OMP
+#pragma omp atomic write
+#endif
+  *cancelled = 1;
+}
+
 /* The tile loop over a built context. */
 static ntk_status ntk__ktiles(ntk__kctx *c, const ntk_tile_desc *d) {
   size_t n1 = c->n1, n2 = c->n2, br = d->rows ? d->rows : 256, bc = d->cols ? d->cols : 1024;
@@ -5435,19 +5448,11 @@ static ntk_status ntk__ktiles(ntk__kctx *c, const ntk_tile_desc *d) {
     ntk_real *S = NULL, *w = NULL;
     long kk;
     size_t area = br * bc;
-    /* scratch: the block's two kernels (not in place), the row runner's segments and the
-       transposed rows of a diagonal block */
+    /* scratch: the row runner's segments and the transposed rows of a diagonal block; the
+       block's two kernels (S) when a block is not computed in place, allocated at the first */
     w = (ntk_real *)NTK_MALLOC((3 * NTK__KSEG + 3 * br) * sizeof(ntk_real));
-    if (!inplace || c->sym || c->spatial) S = (ntk_real *)NTK_MALLOC(2 * area * sizeof(ntk_real));
-    if (!w || (!S && (!inplace || c->sym || c->spatial))) {
-#ifdef NTK__OMP
-#pragma omp atomic write
-#endif
-      oom = 1;
-#ifdef NTK__OMP
-#pragma omp atomic write
-#endif
-      cancelled = 1; /* the others stop too */
+    if (!w) {
+      ntk__kflag(&oom, &cancelled); /* the others stop too */
     }
 #ifdef NTK__OMP
 #pragma omp for schedule(dynamic, 1)
@@ -5457,8 +5462,9 @@ static ntk_status ntk__ktiles(ntk__kctx *c, const ntk_tile_desc *d) {
       size_t kb = c->sym ? nblk - 1 - (size_t)kk : (size_t)kk, i0 = kb / nbc * br, j0 = kb % nbc * bc;
       size_t m = n1 - i0 < br ? n1 - i0 : br, n = n2 - j0 < bc ? n2 - j0 : bc, i1 = i0 + m, j1 = j0 + n;
       int stop, b = 0, cross = c->sym && j1 > i0 + 1, stopped = 0;
+      int direct = !c->spatial && inplace && (!cross || (wide && d->mirror));
       ntk_status st = NTK_OK;
-      ntk_real *Q = S, *T = S ? S + area : NULL;
+      ntk_real *Q, *T;
 #ifdef NTK__OMP
 #pragma omp atomic read
 #endif
@@ -5466,6 +5472,14 @@ static ntk_status ntk__ktiles(ntk__kctx *c, const ntk_tile_desc *d) {
       if (stop || !w) continue;
       if (c->sym && j0 > i1 - 1) continue; /* above the diagonal */
       if (d->select && !d->select(i0, j0, m, n, d->select_user)) continue;
+      if (!direct && !S) { /* the first block that needs a scratch copy on this thread */
+        S = (ntk_real *)NTK_MALLOC(2 * area * sizeof(ntk_real));
+        if (!S) {
+          ntk__kflag(&oom, &cancelled);
+          continue;
+        }
+      }
+      Q = S, T = S ? S + area : NULL;
       if (c->spatial) {
         ntk_kernel_desc kd;
         memset(&kd, 0, sizeof kd);
@@ -5501,7 +5515,7 @@ static ntk_status ntk__ktiles(ntk__kctx *c, const ntk_tile_desc *d) {
           if (wq && d->nngp_out) ntk__kstore(d, c->sym, i0, i1, j0, j1, Q, n, d->nngp_out, d->ld_nngp);
           if (wt && d->ntk_out) ntk__kstore(d, c->sym, i0, i1, j0, j1, T, n, d->ntk_out, d->ld_ntk);
         }
-      } else if (inplace && (!cross || (wide && d->mirror))) {
+      } else if (direct) {
         /* straight into the destinations. A block across the diagonal writes Gram values
            above it only inside its own rows' diagonal square (columns < i1), which its own
            mirror then overwrites: safe when no other block shares these rows (wide) and the

@@ -10,7 +10,7 @@ B=build/mpitest
 mkdir -p $B
 MPIRUN="mpirun --oversubscribe"
 [ "$(id -u)" = 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
-MPIRUN="$MPIRUN --mca btl self,tcp,vader -x OMP_NUM_THREADS=1"
+MPIRUN="$MPIRUN --mca btl self,tcp,vader -x OMP_NUM_THREADS=1 -x OPENBLAS_NUM_THREADS=1"
 pass=0
 fail=0
 gen() { # rows cols seed file
