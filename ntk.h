@@ -176,6 +176,12 @@ NTKDEF ntk_status ntk_dpotrf(size_t n, double *A, size_t lda);
 NTKDEF ntk_status ntk_spotrf(size_t n, float *A, size_t lda);
 NTKDEF ntk_status ntk_dpotrf_ex(size_t n, double *A, size_t lda, size_t *info);
 NTKDEF ntk_status ntk_spotrf_ex(size_t n, float *A, size_t lda, size_t *info);
+/* The same with the refusal threshold given: a pivot at or below tol times its column's
+   diagonal (0 ≤ tol < 1; tol = 0: only pivots ≤ 0) counts as not positive definite, instead of
+   n·ε — for a factor that iterative refinement will check (ntk_sposv_refine): at n = 60 000 in
+   float, n·ε = 0.7 % would refuse a kernel whose smallest pivots are its diag_reg (1e-4). */
+NTKDEF ntk_status ntk_dpotrf_tol(size_t n, double *A, size_t lda, double tol, size_t *info);
+NTKDEF ntk_status ntk_spotrf_tol(size_t n, float *A, size_t lda, double tol, size_t *info);
 /* Solves A·X = B with L from ntk_?potrf; X overwrites B (n, nrhs). */
 NTKDEF ntk_status ntk_dpotrs(size_t n, size_t nrhs, const double *L, size_t lda, double *B, size_t ldb);
 NTKDEF ntk_status ntk_spotrs(size_t n, size_t nrhs, const float *L, size_t lda, float *B, size_t ldb);
@@ -2038,7 +2044,7 @@ typedef double ntk__vec_d;
         if (!ntk__finite_##S(a[j])) return j;                                                   \
     return n;                                                                                   \
   }                                                                                             \
-  NTKDEF ntk_status ntk_##S##potrf_ex(size_t n, T *A, size_t lda, size_t *info) {               \
+  static ntk_status ntk__potrf_tol_##S(size_t n, T *A, size_t lda, size_t *info, double tol) {   \
     size_t i, j, bad;                                                                           \
     ntk_status st = NTK_OK;                                                                     \
     int sc = 0;                                                                                 \
@@ -2071,7 +2077,7 @@ typedef double ntk__vec_d;
       }                                                                                         \
     }                                                                                           \
     for (i = 0; i < n; i++) dg[i] = A[i * lda + i] > 0 ? A[i * lda + i] : 0;                   \
-    bad = ntk__potrf_rec_##S(n, A, lda, dg, (T)n * (T)(sizeof(T) == 4 ? FLT_EPSILON : DBL_EPSILON), &st); \
+    bad = ntk__potrf_rec_##S(n, A, lda, dg, tol < 0 ? (T)n * (T)(sizeof(T) == 4 ? FLT_EPSILON : DBL_EPSILON) : (T)tol, &st); \
     NTK_FREE(dg);                                                                               \
     if (st != NTK_OK) return st;                                                                \
     if (bad < n) {                                                                              \
@@ -2082,6 +2088,13 @@ typedef double ntk__vec_d;
       for (i = 0; i < n; i++)                                                                   \
         for (j = 0; j <= i; j++) A[i * lda + j] = (T)ldexp((double)A[i * lda + j], -sc / 2);    \
     return NTK_OK;                                                                              \
+  }                                                                                             \
+  NTKDEF ntk_status ntk_##S##potrf_ex(size_t n, T *A, size_t lda, size_t *info) {               \
+    return ntk__potrf_tol_##S(n, A, lda, info, -1);                                             \
+  }                                                                                             \
+  NTKDEF ntk_status ntk_##S##potrf_tol(size_t n, T *A, size_t lda, double tol, size_t *info) {  \
+    if (!(tol >= 0) || !(tol < 1)) return NTK_ERR_INVALID_ARG;                                  \
+    return ntk__potrf_tol_##S(n, A, lda, info, tol);                                            \
   }                                                                                             \
   NTKDEF ntk_status ntk_##S##potrf(size_t n, T *A, size_t lda) {                                \
     return ntk_##S##potrf_ex(n, A, lda, NULL);                                                  \

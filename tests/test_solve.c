@@ -124,6 +124,23 @@ static void test_solve_all(void) {
     free(S), free(Sd);
   }
   T_STATUS(ntk_dsposv(2, 1, NULL, 2, LF, 2, B, 1, X, 1, NULL), NTK_ERR_INVALID_ARG);
+  { /* ntk_spotrf_tol: a 2×2 whose pivot 1 − a² = 2^-23 is below n·ε = 2^-22 */
+    float M[4], a = 1.0f - 5.9604645e-8f; /* the float below 1 */
+    double p;
+    size_t info = 7;
+    M[0] = 1, M[1] = 0, M[2] = a, M[3] = 1;
+    T_STATUS(ntk_spotrf(2, M, 2), NTK_ERR_NOT_POSITIVE_DEFINITE);
+    M[0] = 1, M[2] = a, M[3] = 1;
+    T_STATUS(ntk_spotrf_tol(2, M, 2, 1e-8, &info), NTK_OK);
+    p = (double)M[2] * M[2] + (double)M[3] * M[3]; /* (L·Lᵀ)₂₂ */
+    T_CHECK(fabs((double)M[0] * M[0] - 1) <= 1e-7 && fabs((double)M[2] * M[0] - a) <= 1e-7 && fabs(p - 1) <= 1e-6,
+            "spotrf_tol factor: L·Lᵀ = [%.9g %.9g; · %.9g]", (double)M[0] * M[0], (double)M[2] * M[0], p);
+    M[0] = 1, M[2] = a, M[3] = 1;
+    T_STATUS(ntk_spotrf_tol(2, M, 2, 0.5, &info), NTK_ERR_NOT_POSITIVE_DEFINITE);
+    T_CHECK(info == 1, "spotrf_tol: failing column %zu, expected 1", info);
+    T_STATUS(ntk_spotrf_tol(2, M, 2, 1.0, &info), NTK_ERR_INVALID_ARG);
+    T_STATUS(ntk_dpotrf_tol(2, Ad, 2, -1.0, &info), NTK_ERR_INVALID_ARG);
+  }
 
   /* n = 2048 in make test (seconds); NTK_TEST_CG_N=4096 for the size */
   n = getenv("NTK_TEST_CG_N") ? (size_t)atoi(getenv("NTK_TEST_CG_N")) : 2048;
