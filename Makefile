@@ -6,7 +6,7 @@ WARN     = -Wall -Wextra -Wpedantic -Wshadow
 OPENMP  ?= -fopenmp
 LDLIBS   = -lm
 BUILD    = build
-TESTSRC  = tests/test_main.c tests/test_float.c
+TESTSRC  = tests/test_main.c tests/test_float.c tests/test_tiles_mem.c
 
 # OpenBLAS/LAPACKE are used by bench/ only (a comparison column), and only if installed.
 OPENBLAS_H := $(firstword $(wildcard /usr/include/*/openblas-pthread/cblas.h /usr/include/openblas/cblas.h))
@@ -14,7 +14,7 @@ ifneq ($(OPENBLAS_H),)
 BENCH_BLAS = -DNTK_BENCH_OPENBLAS -I$(dir $(OPENBLAS_H)) -llapacke -lopenblas
 endif
 
-.PHONY: all test demo bench clean fashion matrix test-aarch64 test-riscv64 mcu sanitize valgrind tsan fuzz ci-extra
+.PHONY: all test demo bench clean fashion mpi test-mpi matrix test-aarch64 test-riscv64 mcu sanitize valgrind tsan fuzz ci-extra
 all: $(BUILD)/test $(BUILD)/demo $(BUILD)/ntk
 
 $(BUILD):
@@ -119,6 +119,16 @@ fashion: $(BUILD)/fashion $(addprefix $(BUILD)/fashion-mnist/,$(FMNIST_FILES))
 	./$(BUILD)/fashion $(BUILD)/fashion-mnist $(ARGS)
 
 # ---- portability and robustness (CI runs all of these through .ci/run) ------------------------
+# ---- MPI + ScaLAPACK (optional; Debian: openmpi-bin libopenmpi-dev libscalapack-openmpi-dev) --
+MPICC ?= mpicc
+SCALAPACK ?= -lscalapack-openmpi
+$(BUILD)/ntk-mpi: examples/mpi/ntk_mpi.c ntk.h | $(BUILD)
+	$(MPICC) $(CFLAGS) $(WARN) $(OPENMP) examples/mpi/ntk_mpi.c -o $@ $(SCALAPACK) $(LDLIBS)
+mpi:
+	@if command -v $(MPICC) >/dev/null 2>&1; then $(MAKE) $(BUILD)/ntk-mpi; else echo "make mpi: $(MPICC) not found (apt-get install openmpi-bin libopenmpi-dev libscalapack-openmpi-dev)"; fi
+test-mpi: $(BUILD)/ntk-mpi $(BUILD)/ntk
+	sh tests/mpi/test_mpi.sh
+
 matrix:
 	./tests/compile_matrix.sh
 

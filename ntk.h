@@ -66,7 +66,7 @@
    threads only inside the GEMM; attention; a spatial
    covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); the
    spatial kernel's offset-slice speed-ups beyond the Flatten case (a GAP network materialises
-   each pair's (h·w)² covariance, see ntk_kernel); kernels larger than memory (no batching);
+   each pair's (h·w)² covariance, see ntk_kernel);
    GPUs; complex numbers; column-major arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
    φ′ evaluations per kernel entry and layer at pre-activation variances up to ~100, growing like
    log² of the variance (~45000 at 1e8), see NTK_QUAD_DEGREE.
@@ -176,6 +176,12 @@ NTKDEF ntk_status ntk_dpotrf(size_t n, double *A, size_t lda);
 NTKDEF ntk_status ntk_spotrf(size_t n, float *A, size_t lda);
 NTKDEF ntk_status ntk_dpotrf_ex(size_t n, double *A, size_t lda, size_t *info);
 NTKDEF ntk_status ntk_spotrf_ex(size_t n, float *A, size_t lda, size_t *info);
+/* The same with the refusal threshold given: a pivot at or below tol times its column's
+   diagonal (0 ≤ tol < 1; tol = 0: only pivots ≤ 0) counts as not positive definite, instead of
+   n·ε — for a factor that iterative refinement will check (ntk_sposv_refine): at n = 60 000 in
+   float, n·ε = 0.7 % would refuse a kernel whose smallest pivots are its diag_reg (1e-4). */
+NTKDEF ntk_status ntk_dpotrf_tol(size_t n, double *A, size_t lda, double tol, size_t *info);
+NTKDEF ntk_status ntk_spotrf_tol(size_t n, float *A, size_t lda, double tol, size_t *info);
 /* Solves A·X = B with L from ntk_?potrf; X overwrites B (n, nrhs). */
 NTKDEF ntk_status ntk_dpotrs(size_t n, size_t nrhs, const double *L, size_t lda, double *B, size_t ldb);
 NTKDEF ntk_status ntk_spotrs(size_t n, size_t nrhs, const float *L, size_t lda, float *B, size_t ldb);
@@ -474,14 +480,16 @@ typedef int (*ntk_progress_fn)(const char *stage, double done, void *user);
 typedef struct ntk_kernel_desc {
   ntk_progress_fn progress; /* NULL: none */
   void *progress_user;
-  size_t tile;              /* rows per elementwise work unit (0 = 32) */
+  size_t tile;              /* MLP: rows per block of ntk_kernel_tiles' loop (0 = 256) */
   int threads;              /* 0 = omp_get_max_threads() */
 } ntk_kernel_desc;
 
 /* NNGP and NTK (n1, n2) of the network between the rows of x1 (n1, dim) and x2 (n2, dim),
    per output unit (the kernel over k outputs is K ⊗ I_k). Either output may be NULL (then it
    is not computed). x2 == NULL means x2 = x1: one triangle is computed and mirrored, and the
-   diagonal uses ρ = 1 exactly. Memory beyond the outputs: O((n1 + n2)·n_layers) plus a tile.
+   diagonal uses ρ = 1 exactly. Memory beyond the outputs: O((n1 + n2)·n_layers) plus, per
+   thread, 3·(256 + desc->tile) values: MLPs are computed as ntk_kernel_tiles with blocks of
+   desc->tile rows × n2 columns, straight into the outputs.
    A kernel that is not representable — an entry of the result, or a variance q(x, x) after
    any layer, that overflows to ±Inf or is NaN (a custom φ returning NaN, say) — returns
    NTK_ERR_NON_FINITE. The outputs are then complete as computed: every requested entry is
@@ -507,6 +515,127 @@ NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk
 NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
                                 size_t n1, const ntk_real *x2, size_t n2, size_t dim,
                                 ntk_real *nngp, ntk_real *ntk, const ntk_kernel_desc *desc);
+
+/* KERNEL TILES: the same kernel, block by block, for kernels that do not fit in memory (or are
+   spread over machines). The (n1, n2) kernel (x2 = NULL: x2 = x1, n2 = n1) is cut into blocks
+   of rows × cols entries from (0, 0) (the last row and column of blocks may be smaller: no
+   divisibility rule); every selected block is computed and
+   - handed to fn (NULL: none) with its origin (i0, j0), shape, the NNGP and NTK block (NULL
+     when not computed) in ntk_real, row-major with leading dimension ld (ld ≥ cols; valid
+     until fn returns). fn runs on one thread at a time (any of them), blocks in no particular
+     order; a nonzero return cancels (NTK_ERR_CANCELLED once the blocks in flight finish);
+   - and/or written into the strided destinations nngp_out / ntk_out (entry (i, j) at
+     out[i·ld + j], double, or float with out_float = 1: the recursion runs in ntk_real and
+     only the stored value is rounded).
+   Which kernels: a destination given, or nngp / ntk nonzero for fn (at least one).
+   x2 = x1: only the blocks with an entry on or below the diagonal (j0 < i0 + its rows) are
+   computed. fn gets complete blocks (a block that crosses the diagonal has its upper entries
+   from the transposed positions); the destinations get the entries j ≤ i, and with mirror = 1
+   also their mirror (j, i): the full symmetric matrix.
+   select (NULL: every block) picks blocks, e.g. those of one MPI rank's 2-D block-cyclic share;
+   it must be a pure function of its arguments (it is called from any thread, twice per block).
+   Every entry equals ntk_kernel's bit for bit, whatever the blocks (ntk_kernel is this loop
+   with blocks of desc->tile × 2048 into its outputs). Threads run over blocks (the Gram block
+   by our GEMM, then the recursion row by row); progress (stage "kernel", the fraction of the
+   selected blocks' entries done, from thread 0) may cancel. Memory beyond the destinations:
+   the per-point state of ntk_kernel, O((n1 + n2)·n_layers), and per thread two blocks of
+   ntk_real (none for a block written in place into an ntk_real destination that does not cross
+   the diagonal) plus 3·(256 + rows) values. Spatial and branched lists: each block is one call
+   of the spatial driver on the block's rows and columns (a block that crosses the diagonal: on
+   the rows it spans, u = max(i1, j1) − min(i0, j0), 2·u² more values), blocks one after the
+   other, threads inside the driver. Errors as ntk_kernel; NTK_ERR_INVALID_ARG also for desc
+   NULL, nothing asked for, ld < n2 or out_float not 0/1. NTK_ERR_NON_FINITE: every selected
+   block delivered, as computed. */
+typedef int (*ntk_tile_fn)(size_t i0, size_t j0, size_t rows, size_t cols, const ntk_real *nngp,
+                           const ntk_real *ntk, size_t ld, void *user);
+typedef int (*ntk_tile_select_fn)(size_t i0, size_t j0, size_t rows, size_t cols, void *user);
+typedef struct ntk_tile_desc {
+  size_t rows, cols;          /* block shape (0: 256, 1024; larger than the kernel: clipped) */
+  int nngp, ntk;              /* for fn: which kernels (nonzero: computed) */
+  ntk_tile_fn fn;             /* NULL: destinations only */
+  void *user;
+  ntk_tile_select_fn select;  /* NULL: every block (x2 = x1: on or below the diagonal) */
+  void *select_user;
+  void *nngp_out, *ntk_out;   /* NULL, or (n1, ld) destinations */
+  size_t ld_nngp, ld_ntk;     /* ≥ n2 */
+  int out_float;              /* 0: destinations are double, 1: float */
+  int mirror;                 /* x2 = x1: also write the upper triangle of the destinations */
+  ntk_progress_fn progress;   /* NULL: none */
+  void *progress_user;
+  int threads;                /* 0 = omp_get_max_threads() */
+} ntk_tile_desc;
+NTKDEF ntk_status ntk_kernel_tiles(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
+                                   size_t n1, const ntk_real *x2, size_t n2, size_t dim,
+                                   const ntk_tile_desc *desc);
+/* Y (n1, nrhs) = K·X for X (n2, nrhs) (x2 = NULL: the symmetric K(x1, x1), each entry computed
+   once and used for both of its positions), K the NNGP (which = 0) or NTK (which = 1), without
+   the kernel in memory: through ntk_kernel_tiles (blocks: rows, cols, threads, progress of
+   desc, the rest ignored; NULL: defaults; x2 = NULL uses square blocks of max(rows, cols)).
+   Memory: the tiles' plus nothing of size n1·n2. Sums in double, in block order. */
+NTKDEF ntk_status ntk_kernel_apply(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
+                                   size_t n1, const ntk_real *x2, size_t n2, size_t dim,
+                                   int which, size_t nrhs, const double *X, double *Y,
+                                   const ntk_tile_desc *desc);
+
+/* ---- mixed precision and iterative solves (double vectors, any operator) ---------------- */
+/* An operator Y (n, nrhs) = A·X (n, nrhs), row-major with leading dimension nrhs; a status
+   other than NTK_OK stops the solver with it. A column j of A (n) for preconditioners. */
+typedef ntk_status (*ntk_matvec_fn)(size_t nrhs, const double *X, double *Y, void *user);
+typedef ntk_status (*ntk_column_fn)(size_t j, double *col, void *user);
+typedef struct ntk_refine_info {
+  size_t iterations;  /* float solves after the first */
+  double residual;    /* the last max over columns of ‖b − A·x‖₂/‖b‖₂ */
+  size_t factor_info; /* ntk_dsposv: the float factorisation's failing column (else n) */
+} ntk_refine_info;
+/* Iterative refinement (LAPACK dsposv's scheme) with a float Cholesky factor L (lower, from
+   ntk_spotrf of A rounded to float, or of any float copy of A) and the double operator A:
+   x₀ = (L·Lᵀ)⁻¹b, then r = b − A·x and x += (L·Lᵀ)⁻¹r, all in double with the float L (two
+   streaming passes over it per step, one thread), until the largest
+   correction is ≤ √n·ε·‖x‖∞, or stops halving while ≤ 1e-8·‖x‖∞ (the rounding floor of the
+   double solution, ~κ·ε; each step gains −log10(κ·ε_f) digits), or the relative residual
+   ‖r‖₂/‖b‖₂ ≤ tol (0: not used), at most max_iter steps (0 = 30). B (n, nrhs, ldb), X (n, nrhs, ldx) out. Needs κ(A) ≲ 1/(2ε_f) ≈ 4e6: where the
+   corrections stop halving → NTK_ERR_NO_CONVERGENCE (X holds the last iterate; use the double
+   factorisation). With A a float copy (the only copy of a kernel too large for double),
+   the result is the double solution of that rounded A. */
+NTKDEF ntk_status ntk_sposv_refine(size_t n, size_t nrhs, const float *L, size_t ldl,
+                                   ntk_matvec_fn apply, void *user, const double *B, size_t ldb,
+                                   double *X, size_t ldx, double tol, size_t max_iter,
+                                   ntk_refine_info *info);
+/* The whole scheme on a double A (n, n; lower triangle read): A rounded into LF (n, n float,
+   its lower triangle overwritten by the float factor; the factorisation's errors as
+   ntk_spotrf, an entry beyond FLT_MAX → NTK_ERR_NON_FINITE), then ntk_sposv_refine with A. */
+NTKDEF ntk_status ntk_dsposv(size_t n, size_t nrhs, const double *A, size_t lda, float *LF,
+                             size_t ldl, const double *B, size_t ldb, double *X, size_t ldx,
+                             ntk_refine_info *info);
+/* Preconditioned conjugate gradients for (A + λI)·X = B, A symmetric positive semi-definite
+   (a kernel), each column its own recursion, the operator applied to all unconverged
+   columns' directions at once (one apply per iteration). Stops when every column's
+   ‖b − (A + λI)x‖₂ ≤ tol·‖b‖₂ (recursive residual; NTK_ERR_NO_CONVERGENCE after max_iter).
+   Preconditioner (rank > 0 and λ > 0): P = LᵣLᵣᵀ + λI, Lᵣ the greedy pivoted Cholesky of A of
+   rank r (r columns of A through column; pivots: the largest remaining diagonal; it stops
+   early when that is below 1e-14 of the largest diagonal), applied by Woodbury in O(n·r) per
+   column — the Nyström preconditioner, which leaves the spectrum of P⁻¹(A + λI) in
+   [1, 1 + λ_{r+1}/λ]. rank = 0: Jacobi, P = diag(A) + λI. diag (n) is A's diagonal (needed).
+   Progress: stage "cg" each iteration, done = log(residual)/log(tol) in [0, 1], info
+   current (iterations, residual); nonzero cancels (NTK_ERR_CANCELLED). Memory: 4·n·nrhs +
+   n·r + r² doubles. A direction with pᵀ(A + λI)p ≤ 0 → NTK_ERR_NOT_POSITIVE_DEFINITE. */
+typedef struct ntk_cg_desc {
+  double tol;               /* relative residual (0 = 1e-10) */
+  size_t max_iter;          /* 0 = 10·n */
+  size_t rank;              /* preconditioner rank (0: Jacobi) */
+  ntk_column_fn column;     /* column j of A (needed when rank > 0) */
+  void *column_user;
+  const double *diag;       /* (n): A's diagonal */
+  ntk_progress_fn progress; /* NULL: none */
+  void *progress_user;
+} ntk_cg_desc;
+typedef struct ntk_cg_info {
+  size_t iterations, rank;  /* iterations done; the preconditioner's rank */
+  double residual;          /* max over columns of the relative residual */
+} ntk_cg_info;
+NTKDEF ntk_status ntk_cg(size_t n, size_t nrhs, ntk_matvec_fn apply, void *user, double lambda,
+                         const double *B, size_t ldb, double *X, size_t ldx,
+                         const ntk_cg_desc *desc, ntk_cg_info *info);
 
 /* ---- finite networks --------------------------------------------------------------------- */
 /* Parameters: one contiguous array; for each Dense or Conv layer in list order (branches left
@@ -1938,7 +2067,7 @@ typedef double ntk__vec_d;
         if (!ntk__finite_##S(a[j])) return j;                                                   \
     return n;                                                                                   \
   }                                                                                             \
-  NTKDEF ntk_status ntk_##S##potrf_ex(size_t n, T *A, size_t lda, size_t *info) {               \
+  static ntk_status ntk__potrf_tol_##S(size_t n, T *A, size_t lda, size_t *info, double tol) {   \
     size_t i, j, bad;                                                                           \
     ntk_status st = NTK_OK;                                                                     \
     int sc = 0;                                                                                 \
@@ -1971,7 +2100,7 @@ typedef double ntk__vec_d;
       }                                                                                         \
     }                                                                                           \
     for (i = 0; i < n; i++) dg[i] = A[i * lda + i] > 0 ? A[i * lda + i] : 0;                   \
-    bad = ntk__potrf_rec_##S(n, A, lda, dg, (T)n * (T)(sizeof(T) == 4 ? FLT_EPSILON : DBL_EPSILON), &st); \
+    bad = ntk__potrf_rec_##S(n, A, lda, dg, tol < 0 ? (T)n * (T)(sizeof(T) == 4 ? FLT_EPSILON : DBL_EPSILON) : (T)tol, &st); \
     NTK_FREE(dg);                                                                               \
     if (st != NTK_OK) return st;                                                                \
     if (bad < n) {                                                                              \
@@ -1982,6 +2111,13 @@ typedef double ntk__vec_d;
       for (i = 0; i < n; i++)                                                                   \
         for (j = 0; j <= i; j++) A[i * lda + j] = (T)ldexp((double)A[i * lda + j], -sc / 2);    \
     return NTK_OK;                                                                              \
+  }                                                                                             \
+  NTKDEF ntk_status ntk_##S##potrf_ex(size_t n, T *A, size_t lda, size_t *info) {               \
+    return ntk__potrf_tol_##S(n, A, lda, info, -1);                                             \
+  }                                                                                             \
+  NTKDEF ntk_status ntk_##S##potrf_tol(size_t n, T *A, size_t lda, double tol, size_t *info) {  \
+    if (!(tol >= 0) || !(tol < 1)) return NTK_ERR_INVALID_ARG;                                  \
+    return ntk__potrf_tol_##S(n, A, lda, info, tol);                                            \
   }                                                                                             \
   NTKDEF ntk_status ntk_##S##potrf(size_t n, T *A, size_t lda) {                                \
     return ntk_##S##potrf_ex(n, A, lda, NULL);                                                  \
@@ -2008,6 +2144,346 @@ typedef double ntk__vec_d;
 
 NTK__LINALG_TYPED(float, s, ntk_sgemm, ntk_ssyrk, ntk__vec_s)
 NTK__LINALG_TYPED(double, d, ntk_dgemm, ntk_dsyrk, ntk__vec_d)
+
+/* ---- [linalg] mixed precision: a float factor refined in double; preconditioned CG ---------
+   Refinement (LAPACK dsposv's scheme): x₀ = L_f⁻ᵀL_f⁻¹b (float factor, double arithmetic), then r = b − A·x in double
+   (the caller's operator), x += L_f⁻ᵀL_f⁻¹r, until the correction is below √n·ε·‖x‖∞ (converged
+   to double: at most ~log(ε)/log(κ·ε_f) steps) or the relative residual ‖r‖₂/‖b‖₂ ≤ tol. It
+   converges when κ(A)·ε_f ≲ 1/2 (κ ≲ 4e6); beyond, the corrections stop shrinking and it
+   returns NTK_ERR_NO_CONVERGENCE (x then holds the best iterate). */
+static double ntk__nrm2_col(const double *X, size_t n, size_t ld, size_t c) {
+  double s = 0, m = 0, v;
+  size_t i;
+  for (i = 0; i < n; i++) if (fabs(X[i * ld + c]) > m) m = fabs(X[i * ld + c]);
+  if (m == 0) return 0;
+  for (i = 0; i < n; i++) v = X[i * ld + c] / m, s += v * v;
+  return m * sqrt(s);
+}
+
+/* R (n, r) := (L·Lᵀ)⁻¹R in double with the float factor L: one streaming pass over L each
+   way (rows: dot products for L·y = r; then axpys along rows for Lᵀ·x = y), all columns of R
+   per row of L while it is in cache (ntk_spotrs runs in float and is blocked for wide R).
+   W: (n·r) scratch, R held column by column there. */
+static void ntk__sfactor_solve(size_t n, size_t r, const float *L, size_t ldl, double *R, double *W) {
+  size_t i, j, c;
+  for (i = 0; i < n; i++) for (c = 0; c < r; c++) W[c * n + i] = R[i * r + c];
+  for (i = 0; i < n; i++) { /* forward: y_i = (r_i − Σ_{j<i} l_ij y_j)/l_ii */
+    const float *l = L + i * ldl;
+    for (c = 0; c < r; c++) {
+      double *w = W + c * n, a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (j = 0; j + 4 <= i; j += 4)
+        a0 += (double)l[j] * w[j], a1 += (double)l[j + 1] * w[j + 1], a2 += (double)l[j + 2] * w[j + 2], a3 += (double)l[j + 3] * w[j + 3];
+      for (; j < i; j++) a0 += (double)l[j] * w[j];
+      w[i] = (w[i] - ((a0 + a1) + (a2 + a3))) / (double)l[i];
+    }
+  }
+  for (i = n; i-- > 0;) { /* backward: x_i = y_i/l_ii, then y_j −= l_ij·x_i for j < i */
+    const float *l = L + i * ldl;
+    for (c = 0; c < r; c++) {
+      double *w = W + c * n, xi = w[i] / (double)l[i];
+      w[i] = xi;
+      for (j = 0; j < i; j++) w[j] -= (double)l[j] * xi;
+    }
+  }
+  for (i = 0; i < n; i++) for (c = 0; c < r; c++) R[i * r + c] = W[c * n + i];
+}
+
+NTKDEF ntk_status ntk_sposv_refine(size_t n, size_t nrhs, const float *L, size_t ldl,
+                                   ntk_matvec_fn apply, void *user, const double *B, size_t ldb,
+                                   double *X, size_t ldx, double tol, size_t max_iter,
+                                   ntk_refine_info *info) {
+  size_t i, c, it, nn;
+  int ok = 1, conv = 0;
+  double *R = NULL, *AX = NULL, prev = INFINITY;
+  ntk_status st = NTK_OK;
+  if (info) memset(info, 0, sizeof *info);
+  if (!apply || !ntk__matrix_ok(L, n, n, ldl) || !ntk__matrix_ok(B, n, nrhs, ldb) ||
+      !ntk__matrix_ok(X, n, nrhs, ldx) || !(tol >= 0))
+    return NTK_ERR_INVALID_ARG;
+  if (n == 0 || nrhs == 0) return NTK_OK;
+  nn = ntk__mul(n, nrhs, &ok);
+  (void)ntk__mul(nn, sizeof(double), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  for (i = 0; i < n; i++) for (c = 0; c < nrhs; c++) if (!ntk__finite_d(B[i * ldb + c])) return NTK_ERR_NON_FINITE;
+  if (max_iter == 0) max_iter = 30;
+  R = (double *)NTK_MALLOC(nn * sizeof(double));
+  AX = (double *)NTK_MALLOC(nn * sizeof(double));
+  if (!R || !AX) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  /* x₀ from the float factor; r = b at the start */
+  for (i = 0; i < n; i++) for (c = 0; c < nrhs; c++) R[i * nrhs + c] = B[i * ldb + c];
+  for (i = 0; i < n; i++) for (c = 0; c < nrhs; c++) X[i * ldx + c] = 0;
+  for (it = 0;; it++) {
+    double dmax = 0, xmax = 0, rrel = 0, rmax = 0;
+    /* the correction with the float factor (the arithmetic in double) */
+    for (i = 0; i < nn; i++) if (fabs(R[i]) > rmax) rmax = fabs(R[i]);
+    if (rmax == 0) { conv = 1; break; }
+    ntk__sfactor_solve(n, nrhs, L, ldl, R, AX);
+    for (i = 0; i < n; i++)
+      for (c = 0; c < nrhs; c++) {
+        double d = R[i * nrhs + c];
+        X[i * ldx + c] += d;
+        if (fabs(d) > dmax) dmax = fabs(d);
+        if (fabs(X[i * ldx + c]) > xmax) xmax = fabs(X[i * ldx + c]);
+      }
+    if (!ntk__finite_d(dmax) || !ntk__finite_d(xmax)) { st = NTK_ERR_NON_FINITE; goto done; }
+    /* r = b − A·x in double */
+    for (i = 0; i < n; i++) for (c = 0; c < nrhs; c++) R[i * nrhs + c] = X[i * ldx + c];
+    st = apply(nrhs, R, AX, user);
+    if (st != NTK_OK) goto done;
+    for (i = 0; i < n; i++) for (c = 0; c < nrhs; c++) R[i * nrhs + c] = B[i * ldb + c] - AX[i * nrhs + c];
+    for (c = 0; c < nrhs; c++) {
+      double b = ntk__nrm2_col(B, n, ldb, c), r = ntk__nrm2_col(R, n, nrhs, c);
+      double e = b > 0 ? r / b : r;
+      if (e > rrel) rrel = e;
+    }
+    if (info) info->iterations = it + 1, info->residual = rrel;
+    if (dmax <= sqrt((double)n) * DBL_EPSILON * xmax || (tol > 0 && rrel <= tol)) { conv = 1; break; }
+    /* corrections that stop halving: at the rounding floor (~κ·ε·‖x‖, converged) when they
+       are small, else the float factor is too coarse (κ·ε_f ≳ 1/2) */
+    if (it > 0 && dmax > 0.5 * prev) { conv = dmax <= 1e-8 * xmax; break; }
+    if (it + 1 >= max_iter) break;
+    prev = dmax;
+  }
+  st = conv ? NTK_OK : NTK_ERR_NO_CONVERGENCE;
+done:
+  NTK_FREE(R);
+  NTK_FREE(AX);
+  return st;
+}
+
+/* the operator of a dense symmetric double matrix (lower triangle read) */
+typedef struct ntk__dsym_op { const double *A; size_t n, lda; } ntk__dsym_op;
+static ntk_status ntk__dsym_apply(size_t nrhs, const double *X, double *Y, void *user) {
+  const ntk__dsym_op *o = (const ntk__dsym_op *)user;
+  size_t i, j, c;
+  for (i = 0; i < o->n * nrhs; i++) Y[i] = 0;
+  for (i = 0; i < o->n; i++) {
+    const double *a = o->A + i * o->lda;
+    for (j = 0; j < i; j++) /* a[j] = A[i][j] = A[j][i] */
+      for (c = 0; c < nrhs; c++) Y[i * nrhs + c] += a[j] * X[j * nrhs + c], Y[j * nrhs + c] += a[j] * X[i * nrhs + c];
+    for (c = 0; c < nrhs; c++) Y[i * nrhs + c] += a[i] * X[i * nrhs + c];
+  }
+  return NTK_OK;
+}
+
+NTKDEF ntk_status ntk_dsposv(size_t n, size_t nrhs, const double *A, size_t lda, float *LF,
+                             size_t ldl, const double *B, size_t ldb, double *X, size_t ldx,
+                             ntk_refine_info *info) {
+  size_t i, j, bad;
+  ntk__dsym_op op;
+  ntk_status st;
+  if (info) memset(info, 0, sizeof *info);
+  if (!ntk__matrix_ok(A, n, n, lda) || !ntk__matrix_ok(LF, n, n, ldl)) return NTK_ERR_INVALID_ARG;
+  for (i = 0; i < n; i++)
+    for (j = 0; j <= i; j++) {
+      double a = A[i * lda + j];
+      if (!ntk__finite_d(a) || fabs(a) > FLT_MAX) return NTK_ERR_NON_FINITE;
+      LF[i * ldl + j] = (float)a;
+    }
+  st = ntk_spotrf_ex(n, LF, ldl, &bad);
+  if (info) info->factor_info = bad;
+  if (st != NTK_OK) return st;
+  op.A = A, op.n = n, op.lda = lda;
+  return ntk_sposv_refine(n, nrhs, LF, ldl, ntk__dsym_apply, &op, B, ldb, X, ldx, 0, 0, info);
+}
+
+/* Preconditioned conjugate gradients for (A + λI)·X = B, every column its own recursion, the
+   operator applied to all columns at once. Preconditioner: P = Lᵣ·Lᵣᵀ + λI from a greedy
+   pivoted Cholesky of rank r (the Nyström approximation on the r points of largest residual
+   variance; each step takes one column of A), applied by Woodbury:
+   P⁻¹v = (v − Lᵣ(λI + LᵣᵀLᵣ)⁻¹Lᵣᵀv)/λ, O(n·r) per column; rank 0 (or λ = 0): Jacobi,
+   P = diag(A) + λ. */
+typedef struct ntk__pcg {
+  size_t n, r;
+  double lambda;
+  double *Lr;  /* (n, r) */
+  double *M;   /* (r, r): Cholesky factor of λI + LᵣᵀLᵣ */
+  double *dj;  /* (n): Jacobi diagonal, when r = 0 */
+} ntk__pcg;
+
+static void ntk__pcg_apply(const ntk__pcg *p, const double *V, double *Z, size_t nrhs, double *w) {
+  size_t i, c, k;
+  if (p->r == 0) {
+    for (i = 0; i < p->n; i++) for (c = 0; c < nrhs; c++) Z[i * nrhs + c] = V[i * nrhs + c] / p->dj[i];
+    return;
+  }
+  /* w (r, nrhs) = Lᵣᵀ·V; M⁻¹w; Z = (V − Lᵣ·w)/λ */
+  for (k = 0; k < p->r * nrhs; k++) w[k] = 0;
+  for (i = 0; i < p->n; i++)
+    for (k = 0; k < p->r; k++) {
+      double l = p->Lr[i * p->r + k];
+      for (c = 0; c < nrhs; c++) w[k * nrhs + c] += l * V[i * nrhs + c];
+    }
+  (void)ntk_dpotrs(p->r, nrhs, p->M, p->r, w, nrhs);
+  for (i = 0; i < p->n; i++)
+    for (c = 0; c < nrhs; c++) {
+      double s = V[i * nrhs + c];
+      for (k = 0; k < p->r; k++) s -= p->Lr[i * p->r + k] * w[k * nrhs + c];
+      Z[i * nrhs + c] = s / p->lambda;
+    }
+}
+
+static ntk_status ntk__pcg_build(ntk__pcg *p, size_t n, const double *diag, double lambda, size_t rank,
+                                 ntk_column_fn column, void *cuser) {
+  size_t i, k, j;
+  double *d = NULL, *col = NULL, dmax0 = 0;
+  ntk_status st = NTK_OK;
+  int ok = 1;
+  memset(p, 0, sizeof *p);
+  p->n = n, p->lambda = lambda;
+  if (rank > n) rank = n;
+  if (rank == 0 || lambda <= 0 || !column) {
+    p->dj = (double *)NTK_MALLOC(n * sizeof(double));
+    if (!p->dj) return NTK_ERR_OUT_OF_MEMORY;
+    for (i = 0; i < n; i++) p->dj[i] = diag[i] + lambda > 0 ? diag[i] + lambda : 1;
+    return NTK_OK;
+  }
+  (void)ntk__mul(ntk__mul(n, rank, &ok), sizeof(double), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  p->Lr = (double *)NTK_MALLOC(n * rank * sizeof(double));
+  p->M = (double *)NTK_MALLOC(rank * rank * sizeof(double));
+  d = (double *)NTK_MALLOC(n * sizeof(double));
+  col = (double *)NTK_MALLOC(n * sizeof(double));
+  if (!p->Lr || !p->M || !d || !col) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  for (i = 0; i < n; i++) d[i] = diag[i], dmax0 = d[i] > dmax0 ? d[i] : dmax0;
+  for (k = 0; k < rank; k++) {
+    size_t piv = 0;
+    double dm = -1, s;
+    for (i = 0; i < n; i++) if (d[i] > dm) dm = d[i], piv = i;
+    if (!(dm > 1e-14 * dmax0)) break; /* the rest of A is below rounding: rank k suffices */
+    st = column(piv, col, cuser);
+    if (st != NTK_OK) goto done;
+    s = 1 / sqrt(dm);
+    for (i = 0; i < n; i++) { /* col[i] − Lr[i, :k]·Lr[piv, :k], four partial sums */
+      const double *li = p->Lr + i * rank, *lp = p->Lr + piv * rank;
+      double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (j = 0; j + 4 <= k; j += 4)
+        a0 += li[j] * lp[j], a1 += li[j + 1] * lp[j + 1], a2 += li[j + 2] * lp[j + 2], a3 += li[j + 3] * lp[j + 3];
+      for (; j < k; j++) a0 += li[j] * lp[j];
+      p->Lr[i * rank + k] = (col[i] - ((a0 + a1) + (a2 + a3))) * s;
+    }
+    for (i = 0; i < n; i++) d[i] -= p->Lr[i * rank + k] * p->Lr[i * rank + k];
+    d[piv] = 0;
+  }
+  if (k < rank) { /* compact (n, rank) → (n, k) */
+    for (i = 0; i < n; i++) for (j = 0; j < k; j++) p->Lr[i * k + j] = p->Lr[i * rank + j];
+  }
+  p->r = k;
+  if (k == 0) { /* A = 0 to rounding: Jacobi */
+    NTK_FREE(p->Lr), p->Lr = NULL;
+    p->dj = (double *)NTK_MALLOC(n * sizeof(double));
+    if (!p->dj) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+    for (i = 0; i < n; i++) p->dj[i] = diag[i] + lambda > 0 ? diag[i] + lambda : 1;
+    goto done;
+  }
+  st = ntk_dsyrk(NTK_LOWER, NTK_TRANS, k, n, 1.0, p->Lr, k, 0.0, p->M, k); /* LᵣᵀLᵣ */
+  if (st != NTK_OK) goto done;
+  for (i = 0; i < k; i++) p->M[i * k + i] += lambda;
+  st = ntk_dpotrf(k, p->M, k);
+done:
+  NTK_FREE(d);
+  NTK_FREE(col);
+  return st;
+}
+
+static void ntk__pcg_free(ntk__pcg *p) {
+  NTK_FREE(p->Lr), NTK_FREE(p->M), NTK_FREE(p->dj);
+  memset(p, 0, sizeof *p);
+}
+
+NTKDEF ntk_status ntk_cg(size_t n, size_t nrhs, ntk_matvec_fn apply, void *user, double lambda,
+                         const double *B, size_t ldb, double *X, size_t ldx, const ntk_cg_desc *desc,
+                         ntk_cg_info *info) {
+  ntk_cg_desc dd;
+  ntk__pcg P;
+  size_t i, c, it, nn, maxit;
+  int ok = 1, all = 0;
+  double *R = NULL, *Z = NULL, *Pd = NULL, *AP = NULL, *rz = NULL, *bn = NULL, *w = NULL, tol, worst = 0;
+  ntk_status st = NTK_OK;
+  if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
+  if (info) memset(info, 0, sizeof *info);
+  memset(&P, 0, sizeof P);
+  if (!apply || !ntk__matrix_ok(B, n, nrhs, ldb) || !ntk__matrix_ok(X, n, nrhs, ldx) ||
+      !(lambda >= 0) || !ntk__finite_d(lambda) || !(dd.tol >= 0) || (dd.rank > 0 && !dd.column) ||
+      (n > 0 && !dd.diag))
+    return NTK_ERR_INVALID_ARG;
+  if (n == 0 || nrhs == 0) return NTK_OK;
+  nn = ntk__mul(n, nrhs, &ok);
+  (void)ntk__mul(ntk__mul(nn, 4, &ok), sizeof(double), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  for (i = 0; i < n; i++) {
+    if (!ntk__finite_d(dd.diag[i])) return NTK_ERR_NON_FINITE;
+    for (c = 0; c < nrhs; c++) if (!ntk__finite_d(B[i * ldb + c])) return NTK_ERR_NON_FINITE;
+  }
+  tol = dd.tol > 0 ? dd.tol : 1e-10;
+  maxit = dd.max_iter ? dd.max_iter : 10 * n;
+  st = ntk__pcg_build(&P, n, dd.diag, lambda, dd.rank, dd.column, dd.column_user);
+  if (st != NTK_OK) goto done;
+  if (info) info->rank = P.r;
+  R = (double *)NTK_MALLOC(nn * sizeof(double));
+  Z = (double *)NTK_MALLOC(nn * sizeof(double));
+  Pd = (double *)NTK_MALLOC(nn * sizeof(double));
+  AP = (double *)NTK_MALLOC(nn * sizeof(double));
+  rz = (double *)NTK_MALLOC(2 * nrhs * sizeof(double));
+  w = (double *)NTK_MALLOC((P.r + 1) * nrhs * sizeof(double));
+  if (!R || !Z || !Pd || !AP || !rz || !w) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  bn = rz + nrhs;
+  /* x₀ = 0: r = b */
+  for (i = 0; i < n; i++) for (c = 0; c < nrhs; c++) X[i * ldx + c] = 0, R[i * nrhs + c] = B[i * ldb + c];
+  for (c = 0; c < nrhs; c++) bn[c] = ntk__nrm2_col(R, n, nrhs, c);
+  ntk__pcg_apply(&P, R, Z, nrhs, w);
+  for (c = 0; c < nrhs; c++) {
+    rz[c] = 0;
+    for (i = 0; i < n; i++) rz[c] += R[i * nrhs + c] * Z[i * nrhs + c];
+  }
+  memcpy(Pd, Z, nn * sizeof(double));
+  for (it = 0; it < maxit; it++) {
+    worst = 0;
+    for (c = 0; c < nrhs; c++) {
+      double r = ntk__nrm2_col(R, n, nrhs, c), e = bn[c] > 0 ? r / bn[c] : 0;
+      if (e > worst) worst = e;
+    }
+    if (info) info->iterations = it, info->residual = worst;
+    if (dd.progress) {
+      double f = worst <= tol ? 1 : worst >= 1 ? 0 : log(worst) / log(tol);
+      if (dd.progress("cg", f, dd.progress_user)) { st = NTK_ERR_CANCELLED; goto done; }
+    }
+    if (worst <= tol) { all = 1; break; }
+    st = apply(nrhs, Pd, AP, user);
+    if (st != NTK_OK) goto done;
+    for (c = 0; c < nrhs; c++) {
+      double pap = 0, a, rzn = 0, r = ntk__nrm2_col(R, n, nrhs, c);
+      if (bn[c] == 0 || r <= tol * bn[c]) continue; /* converged: frozen */
+      for (i = 0; i < n; i++) AP[i * nrhs + c] += lambda * Pd[i * nrhs + c], pap += Pd[i * nrhs + c] * AP[i * nrhs + c];
+      if (!(pap > 0)) { st = ntk__finite_d(pap) ? NTK_ERR_NOT_POSITIVE_DEFINITE : NTK_ERR_NON_FINITE; goto done; }
+      a = rz[c] / pap;
+      for (i = 0; i < n; i++) X[i * ldx + c] += a * Pd[i * nrhs + c], R[i * nrhs + c] -= a * AP[i * nrhs + c];
+      (void)rzn;
+    }
+    ntk__pcg_apply(&P, R, Z, nrhs, w);
+    for (c = 0; c < nrhs; c++) {
+      double rzn = 0, beta;
+      for (i = 0; i < n; i++) rzn += R[i * nrhs + c] * Z[i * nrhs + c];
+      beta = rz[c] > 0 ? rzn / rz[c] : 0;
+      rz[c] = rzn;
+      for (i = 0; i < n; i++) Pd[i * nrhs + c] = Z[i * nrhs + c] + beta * Pd[i * nrhs + c];
+    }
+  }
+  if (!all) { /* the last residual */
+    worst = 0;
+    for (c = 0; c < nrhs; c++) {
+      double r = ntk__nrm2_col(R, n, nrhs, c), e = bn[c] > 0 ? r / bn[c] : 0;
+      if (e > worst) worst = e;
+    }
+    if (info) info->iterations = it, info->residual = worst;
+    all = worst <= tol;
+  }
+  st = all ? NTK_OK : NTK_ERR_NO_CONVERGENCE;
+done:
+  ntk__pcg_free(&P);
+  NTK_FREE(R), NTK_FREE(Z), NTK_FREE(Pd), NTK_FREE(AP), NTK_FREE(rz), NTK_FREE(w);
+  return st;
+}
 
 /* ============================================================================================
    [tridiag] implicit QL with Wilkinson-type shifts on a symmetric tridiagonal matrix.
@@ -5028,38 +5504,86 @@ static int ntk__any_nonfinite(const ntk_real *x, size_t n) { return ntk__any_non
 static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size_t L, const ntk_real *x1,
                                size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
                                ntk_real *ntk, const ntk_kernel_desc *dd, int sym);
-NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
-                                size_t n1, const ntk_real *x2, size_t n2, size_t dim,
-                                ntk_real *nngp, ntk_real *ntk, const ntk_kernel_desc *desc) {
-  ntk_kernel_desc dd;
-  ntk__kjob jb;
-  ntk_status st;
-  size_t L = n_layers, i, l, nv, npt, nact, npp, *act = NULL;
-  int ok = 1, nthreads = 1, cancelled = 0, nonfinite = 0;
-  ntk_real *var = NULL;
-  double *nin = NULL;
-  ntk__quad *quad = NULL;
+/* ---- the kernel engine: one context per call, blocks computed independently ---------------
+   Every entry (i, j) of an MLP kernel is computed by exactly the same operations whatever the
+   block it falls in (this is what makes ntk_kernel_tiles equal ntk_kernel bit for bit, for any
+   block shape and any MPI distribution):
+   - its Gram value x1_i·x2_j/dim by the packed GEMM (ntk__use_direct is bypassed: the direct
+     path, which ntk_dgemm takes for small products, sums in another order) — each entry of a
+     packed product is one FMA chain over k in KC-sized panels whose size depends on k only;
+   - its recursion in the call ntk_kernel would make: row i cut into segments of NTK__KSEG
+     columns from column 0 (ending at n2, or at i + 1 with x2 = x1), and within a segment the
+     same lanes: the AVX2 dual (ReLU family, double) takes groups of 4 from the segment's start
+     and the scalar loop the rest, and the two differ in the last bits. ntk__krow computes any
+     column range [a, b) by running the 4-aligned groups that cover it (padding lanes discarded)
+     and the scalar tail one short call at a time. */
+#ifdef NTK_REAL_FLOAT
+#define NTK__KTYPES ntk__types_s
+#else
+#define NTK__KTYPES ntk__types_d
+#endif
+#define NTK__KLANES 4 /* the AVX2 dual's group (ntk__abrelu_avx2) */
+
+typedef struct ntk__kctx {
   ntk__arch A;
+  ntk__kjob jb;
+  const ntk_layer *layers;
+  size_t L, n1, n2, dim;
+  const ntk_real *x1, *x2;
+  int sym, spatial, nonfinite;
+  ntk_real *var;
+  double *nin;
+  size_t *act;
+  ntk__quad *quad;
+} ntk__kctx;
+
+static void ntk__kctx_free(ntk__kctx *c) {
+  size_t l;
+  if (c->quad) for (l = 0; l < c->L; l++) if (c->quad[l].x) NTK_FREE(c->quad[l].x);
+  NTK_FREE(c->quad);
+  NTK_FREE(c->nin);
+  NTK_FREE(c->act);
+  NTK_FREE(c->var);
+  ntk__arch_free(&c->A);
+  memset(c, 0, sizeof *c);
+}
+
+/* Gram block C (m, n) = x1[i0 …]·x2[j0 …]ᵀ/dim, always the packed path where one exists */
+static ntk_status ntk__kgram(const ntk__kctx *c, size_t i0, size_t m, size_t j0, size_t n,
+                             ntk_real *C, size_t ldc, int tri) {
+  size_t big = 4096;
+  return ntk__gemm(&NTK__KTYPES, ntk__simd_level(), ntk__use_direct(big, big, big), tri, 0, 1, m, n,
+                   c->dim, (double)(ntk_real)(1.0 / (double)c->dim), c->x1 + i0 * c->dim, c->dim,
+                   c->x2 + j0 * c->dim, c->dim, 0.0, C, ldc);
+}
+
+/* Checks the arguments and builds the per-point state: variances after every layer and the
+   closed-form duals' per-point values, O((n1 + n2)·L). Spatial lists: only the front end
+   (c->spatial = 1; the [skernel] driver does the rest). The caller frees c either way. */
+static ntk_status ntk__kctx_init(ntk__kctx *c, const ntk_layer *layers, size_t n_layers,
+                                 const ntk_real *x1, size_t n1, const ntk_real *x2, size_t n2,
+                                 size_t dim, int want) {
+  ntk_status st;
+  size_t L = n_layers, i, l, nv, npt, nact, npp, bad;
+  int ok = 1, sym = x2 == NULL;
   const char *why;
-  int sym = x2 == NULL;
-  if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
+  memset(c, 0, sizeof *c);
   if (sym) n2 = n1, x2 = x1;
+  c->layers = layers, c->L = L, c->n1 = n1, c->n2 = n2, c->dim = dim, c->x1 = x1, c->x2 = x2;
+  c->sym = sym;
   /* the front end: shapes and fan-ins ('standard' Dense layers need the finite input width) */
-  st = ntk__arch_init(&A, layers, n_layers, dim, &i, &why);
-  if (st == NTK_OK && A.spatial) { /* spatial/branched: the [skernel] driver */
-    st = ntk__skernel(&A, layers, n_layers, x1, n1, x2, n2, dim, nngp, ntk, &dd, sym);
-    goto done;
-  }
-  if (st != NTK_OK) goto done;
-  if (dim == 0 || (n1 > 0 && !x1) || (n2 > 0 && !x2)) { st = NTK_ERR_INVALID_ARG; goto done; }
+  st = ntk__arch_init(&c->A, layers, n_layers, dim, &bad, &why);
+  if (st != NTK_OK) return st;
+  if (c->A.spatial) { c->spatial = 1; return NTK_OK; }
+  if (dim == 0 || (n1 > 0 && !x1) || (n2 > 0 && !x2)) return NTK_ERR_INVALID_ARG;
   (void)ntk__mul(ntk__mul(n1 > n2 ? n1 : n2, dim, &ok), sizeof(ntk_real), &ok);
   (void)ntk__mul(ntk__mul(n1, n2, &ok), sizeof(ntk_real), &ok);
   nv = ntk__mul(ntk__add(n1, sym ? 0 : n2, &ok), L + 1, &ok);
   (void)ntk__mul(ntk__mul(nv, 1 + NTK__NPT, &ok), sizeof(ntk_real), &ok);
-  if (!ok) { st = NTK_ERR_OVERFLOW; goto done; }
-  if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) goto done;
-  for (i = 0; i < n1 * dim; i++) if (!ntk__finite(x1[i])) { st = NTK_ERR_NON_FINITE; goto done; }
-  if (!sym) for (i = 0; i < n2 * dim; i++) if (!ntk__finite(x2[i])) { st = NTK_ERR_NON_FINITE; goto done; }
+  if (!ok) return NTK_ERR_OVERFLOW;
+  if (n1 == 0 || n2 == 0 || !want) return NTK_OK;
+  for (i = 0; i < n1 * dim; i++) if (!ntk__finite(x1[i])) return NTK_ERR_NON_FINITE;
+  if (!sym) for (i = 0; i < n2 * dim; i++) if (!ntk__finite(x2[i])) return NTK_ERR_NON_FINITE;
   /* variances (nv), and the per-point values of the closed-form duals (ntk__dual_point: √q,
      1/√q, …): npt ≤ NTK__NPT slots of npp = (n1 + n2)·n_act each, for the n_act layers whose
      dual uses them: O((n1 + n2)·L) */
@@ -5070,55 +5594,59 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
     if (np) nact++;
   }
   npp = (n1 + (sym ? 0 : n2)) * nact; /* ≤ nv: no overflow */
-  var = (ntk_real *)NTK_MALLOC((nv + npt * npp) * sizeof(ntk_real));
-  nin = (double *)NTK_MALLOC(L * sizeof(double));
-  act = (size_t *)NTK_MALLOC(L * sizeof(size_t));
-  quad = (ntk__quad *)NTK_MALLOC(L * sizeof(ntk__quad));
-  if (!var || !nin || !act || !quad) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
-  for (l = 0, nact = 0; l < L; l++) act[l] = ntk__dual_npt(layers[l].kind) ? nact++ : 0;
-  memset(quad, 0, L * sizeof(ntk__quad));
+  c->var = (ntk_real *)NTK_MALLOC((nv + npt * npp) * sizeof(ntk_real));
+  c->nin = (double *)NTK_MALLOC(L * sizeof(double));
+  c->act = (size_t *)NTK_MALLOC(L * sizeof(size_t));
+  c->quad = (ntk__quad *)NTK_MALLOC(L * sizeof(ntk__quad));
+  if (!c->var || !c->nin || !c->act || !c->quad) return NTK_ERR_OUT_OF_MEMORY;
+  for (l = 0, nact = 0; l < L; l++) c->act[l] = ntk__dual_npt(layers[l].kind) ? nact++ : 0;
+  memset(c->quad, 0, L * sizeof(ntk__quad));
   for (l = 0; l < L; l++) {
     const ntk_layer *ly = &layers[l];
-    nin[l] = (double)A.l[l].fan_in;
+    c->nin[l] = (double)c->A.l[l].fan_in;
     if (ntk__is_quadrature(ly->kind)) {
-      st = ntk__quad_init(&quad[l], ly->quad_degree ? ly->quad_degree : NTK_QUAD_DEGREE);
-      if (st != NTK_OK) goto done;
+      st = ntk__quad_init(&c->quad[l], ly->quad_degree ? ly->quad_degree : NTK_QUAD_DEGREE);
+      if (st != NTK_OK) return st;
     }
   }
-  memset(&jb, 0, sizeof jb);
-  jb.layers = layers, jb.L = L, jb.n1 = n1, jb.n2 = n2, jb.dim = dim, jb.sym = sym;
-  jb.var1 = var, jb.var2 = sym ? var : var + (L + 1) * n1;
-  for (l = 0; l < npt; l++) {
-    jb.pt1[l] = var + nv + l * npp;
-    jb.pt2[l] = sym ? jb.pt1[l] : jb.pt1[l] + nact * n1;
+  {
+    ntk__kjob *jb = &c->jb;
+    ntk_real *var = c->var;
+    memset(jb, 0, sizeof *jb);
+    jb->layers = layers, jb->L = L, jb->n1 = n1, jb->n2 = n2, jb->dim = dim, jb->sym = sym;
+    jb->var1 = var, jb->var2 = sym ? var : var + (L + 1) * n1;
+    for (l = 0; l < npt; l++) {
+      jb->pt1[l] = var + nv + l * npp;
+      jb->pt2[l] = sym ? jb->pt1[l] : jb->pt1[l] + nact * n1;
+    }
+    jb->act = c->act, jb->nin = c->nin, jb->quad = c->quad;
   }
-  jb.act = act;
-  jb.nin = nin, jb.quad = quad, jb.nngp = nngp, jb.ntk = ntk;
-  jb.buf = nngp ? nngp : ntk;
-  /* 1. Gram matrix into the buffer */
-  if (sym)
-    st = NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, dim, (ntk_real)(1.0 / (double)dim), x1, dim, 0, jb.buf, n1);
-  else
-    st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, dim, (ntk_real)(1.0 / (double)dim), x1, dim, x2, dim, 0, jb.buf, n2);
-  if (st != NTK_OK) goto done;
-  /* 2. variances: the recursion on (q, q, q), through the same code as every entry. With
-     x2 = NULL they start from the Gram diagonal itself, so that identical inputs give
-     bit-identical rows (a kernel with duplicates is exactly singular, not nearly). */
+  /* variances: the recursion on (q, q, q), through the same code as every entry. With
+     x2 = NULL they start from the Gram diagonal itself (the entries (i, i) of a packed
+     product), so that identical inputs give bit-identical rows (a kernel with duplicates is
+     exactly singular, not nearly). */
   {
     size_t pass, np = sym ? 1 : 2;
+    ntk_real *var = c->var;
     for (pass = 0; pass < np; pass++) {
       const ntk_real *x = pass ? x2 : x1;
       size_t n = pass ? n2 : n1;
       ntk_real *v = pass ? var + (L + 1) * n1 : var;
-      for (i = 0; i < n; i++) {
-        double acc = 0;
-        size_t k;
-        if (sym) {
-          v[i] = jb.buf[i * n1 + i];
-          continue;
+      if (sym) {
+        ntk_real g[64 * 64];
+        for (i = 0; i < n; i += 64) {
+          size_t m = n - i < 64 ? n - i : 64, k;
+          st = ntk__kgram(c, i, m, i, m, g, m, 1);
+          if (st != NTK_OK) return st;
+          for (k = 0; k < m; k++) v[i + k] = g[k * m + k];
         }
-        for (k = 0; k < dim; k++) acc += (double)x[i * dim + k] * (double)x[i * dim + k];
-        v[i] = (ntk_real)(acc / (double)dim);
+      } else {
+        for (i = 0; i < n; i++) {
+          double acc = 0;
+          size_t k;
+          for (k = 0; k < dim; k++) acc += (double)x[i * dim + k] * (double)x[i * dim + k];
+          v[i] = (ntk_real)(acc / (double)dim);
+        }
       }
       for (l = 0; l < L; l++) {
         const ntk_layer *ly = &layers[l];
@@ -5128,114 +5656,440 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
           ntk_real w2 = (ntk_real)(ly->w_std * ly->w_std), b2 = (ntk_real)(ntk__bstd(ly) * ntk__bstd(ly));
           for (i = 0; i < n; i++) nxt[i] = w2 * nxt[i] + b2;
         } else {
-          ntk__dual(ly, &quad[l], n, cur, cur, nxt, NULL, NULL);
+          ntk__dual(ly, &c->quad[l], n, cur, cur, nxt, NULL, NULL);
         }
       }
     }
   }
   /* a variance that over- or underflowed to ±Inf/NaN at any layer: the kernel is not
      representable there (off-diagonal entries are bounded by the diagonal ones) */
-  nonfinite = ntk__any_nonfinite(var, nv);
+  c->nonfinite = ntk__any_nonfinite(c->var, nv);
   for (l = 0; l < L; l++) {
     size_t np = (size_t)ntk__dual_npt(layers[l].kind), pass, k;
     for (pass = 0; np && pass < (sym ? 1u : 2u); pass++) {
       size_t n = pass ? n2 : n1, off = (pass ? (L + 1) * n1 : 0) + l * n;
       for (i = 0; i < n; i++) {
         ntk_real o[NTK__NPT];
-        ntk__dual_point(&layers[l], var[off + i], o);
-        for (k = 0; k < np; k++) var[nv + k * npp + (pass ? nact * n1 : 0) + act[l] * n + i] = o[k];
+        ntk__dual_point(&layers[l], c->var[off + i], o);
+        for (k = 0; k < np; k++) c->var[nv + k * npp + (pass ? nact * n1 : 0) + c->act[l] * n + i] = o[k];
       }
     }
   }
-  /* 3. the recursion, by blocks of NTK__KROWS rows and NTK__KSEG columns; with x2 = x1 each
-     finished block of the lower triangle is written transposed into the upper one while it is
-     still in cache (a separate mirror pass reads 2 × n² entries back from memory) */
-  nthreads = dd.threads > 0 ? dd.threads : ntk__max_threads();
+  return NTK_OK;
+}
+
+/* Entries (i, a … b−1) of an MLP kernel, b ≤ the row's extent (n2, or i + 1 with x2 = x1), from
+   their Gram values g (b − a): the NNGP into q (may be g itself; NULL: not wanted), the NTK into
+   t (NULL: not wanted). w: scratch of 3·NTK__KSEG. Returns 1 if an entry is not finite. The
+   calls are those ntk_kernel makes for these entries (see above), so the bits are too. */
+static int ntk__krow(const ntk__kjob *jb, size_t i, size_t a, size_t b, const ntk_real *g,
+                     ntk_real *q, ntk_real *t, ntk_real *w) {
+  size_t jmax = jb->sym ? i + 1 : jb->n2, a0 = a;
+  ntk_real *wq = w, *wt = w + NTK__KSEG, *v1 = w + 2 * NTK__KSEG;
+  int bad = 0;
+  while (a < b) {
+    size_t s0 = a / NTK__KSEG * NTK__KSEG, cnt = jmax - s0 < NTK__KSEG ? jmax - s0 : NTK__KSEG;
+    size_t vec = cnt / NTK__KLANES * NTK__KLANES, e = b < s0 + cnt ? b : s0 + cnt, lo, hi, j;
+    if (a < s0 + vec) { /* whole groups of the segment's vector part */
+      size_t r = (e - s0 + NTK__KLANES - 1) / NTK__KLANES * NTK__KLANES;
+      lo = s0 + (a - s0) / NTK__KLANES * NTK__KLANES;
+      hi = s0 + (r < vec ? r : vec);
+    } else { /* the scalar tail (fewer than NTK__KLANES entries: no vector group) */
+      lo = a, hi = e;
+    }
+    for (j = lo; j < hi; j++) wq[j - lo] = j >= a && j < e ? g[j - a0] : 0;
+    ntk__kernel_seg(jb, i, lo, hi - lo, wq, t ? wt : NULL, v1);
+    if (e > hi) e = hi;
+    if (ntk__any_nonfinite2(wq + (a - lo), t ? wt + (a - lo) : wq + (a - lo), e - a)) bad = 1;
+    if (q) memcpy(q + (a - a0), wq + (a - lo), (e - a) * sizeof(ntk_real));
+    if (t) memcpy(t + (a - a0), wt + (a - lo), (e - a) * sizeof(ntk_real));
+    a = e;
+  }
+  return bad;
+}
+
+/* The MLP block rows [i0, i1) × columns [j0, j1) into Q (NNGP, ldq) and T (NTK, ldt), either
+   NULL, both at the block's origin; with x2 = x1 only the entries j ≤ i (others left as they
+   are). The Gram values are computed first into G (ldg: Q, T or a scratch). MQ, MT (NULL: no
+   mirror): the whole matrices Q and T are in, whose upper triangle gets the mirror of every
+   chunk of NTK__KROWS rows × NTK__KSEG columns while it is in cache. */
+static ntk_status ntk__kblock(const ntk__kctx *c, size_t i0, size_t i1, size_t j0, size_t j1,
+                              ntk_real *G, size_t ldg, ntk_real *Q, size_t ldq, ntk_real *T,
+                              size_t ldt, ntk_real *MQ, ntk_real *MT, ntk_real *w, int *bad) {
+  size_t i, ii, jj, jg = c->sym && j1 > i1 ? i1 : j1; /* x2 = x1: no row needs a column ≥ i1 */
+  ntk_status st = ntk__kgram(c, i0, i1 - i0, j0, jg - j0, G, ldg, 0);
+  if (st != NTK_OK) return st;
+  for (ii = i0; ii < i1; ii += NTK__KROWS) {
+    size_t ie = ii + NTK__KROWS < i1 ? ii + NTK__KROWS : i1;
+    for (jj = j0; jj < jg; jj += NTK__KSEG) {
+      size_t je = jj + NTK__KSEG < jg ? jj + NTK__KSEG : jg;
+      for (i = ii; i < ie; i++) {
+        size_t b = c->sym && i + 1 < je ? i + 1 : je, r = i - i0, o = jj - j0;
+        if (b <= jj) continue;
+        if (ntk__krow(&c->jb, i, jj, b, G + r * ldg + o, Q ? Q + r * ldq + o : NULL,
+                      T ? T + r * ldt + o : NULL, w))
+          *bad = 1;
+      }
+      if (MQ) ntk__mirror_block(MQ, ldq, ii, ie, jj, je);
+      if (MT) ntk__mirror_block(MT, ldt, ii, ie, jj, je);
+    }
+#ifdef NTK__BUILD_X86
+    if (MQ || MT) _mm_sfence(); /* the streaming stores of ntk__mirror_block are weakly ordered */
+#endif
+  }
+  return NTK_OK;
+}
+
+/* Hands a finished block (scratch Q, T with ld = bc, entries j ≤ i only when lower_only) to the
+   destinations: converted to their type; x2 = x1: the entries j ≤ i, and their mirror. */
+static void ntk__kstore(const ntk_tile_desc *d, int sym, size_t i0, size_t i1, size_t j0, size_t j1,
+                        const ntk_real *S, size_t lds, void *out, size_t ld) {
+  size_t i, j;
+  for (i = i0; i < i1; i++) {
+    size_t b = sym && i + 1 < j1 ? i + 1 : j1;
+    const ntk_real *s = S + (i - i0) * lds - j0;
+    if (d->out_float) {
+      float *o = (float *)out;
+      for (j = j0; j < b; j++) o[i * ld + j] = (float)s[j];
+    } else {
+      double *o = (double *)out;
+      for (j = j0; j < b; j++) o[i * ld + j] = (double)s[j];
+    }
+  }
+  if (!sym || !d->mirror) return;
+  /* the mirror: out[j][i] = K[i][j], i > j; column j of the block is a contiguous run of row j
+     of out (the block's cache lines are reused across 8 consecutive j) */
+  for (j = j0; j < j1 && j + 1 < i1; j++) {
+    const ntk_real *s = S + (j - j0);
+    i = i0 > j + 1 ? i0 : j + 1;
+    if (d->out_float) {
+      float *o = (float *)out + j * ld;
+      for (; i < i1; i++) o[i] = (float)s[(i - i0) * lds];
+    } else {
+      double *o = (double *)out + j * ld;
+      for (; i < i1; i++) o[i] = (double)s[(i - i0) * lds];
+    }
+  }
+}
+
+/* x2 = x1, a block that crosses the diagonal, for a callback: its entries above the diagonal
+   are those of the transposed positions, taken from the block where they are in it and
+   computed (row r, columns i < r: the calls ntk_kernel makes) where they are not. w: scratch
+   of 3·NTK__KSEG + 3·rows. */
+static ntk_status ntk__kupper(const ntk__kctx *c, size_t i0, size_t i1, size_t j0, size_t j1,
+                              ntk_real *Q, ntk_real *T, size_t ld, ntk_real *w, int *bad) {
+  size_t r, i, m = i1 - i0;
+  ntk_real *g = w + 3 * NTK__KSEG, *q = g + m, *t = q + m;
+  for (r = (j0 > i0 + 1 ? j0 : i0 + 1); r < j1; r++) {
+    size_t top = r < i1 ? r : i1, hc = r < i1 ? (top < j0 ? top : j0) : top;
+    if (hc > i0) { /* columns [i0, hc) of row r are outside the block */
+      ntk_status st = ntk__kgram(c, r, 1, i0, hc - i0, g, hc - i0, 0);
+      if (st != NTK_OK) return st;
+      if (ntk__krow(&c->jb, r, i0, hc, g, q, T ? t : NULL, w)) *bad = 1;
+      for (i = i0; i < hc; i++) {
+        if (Q) Q[(i - i0) * ld + (r - j0)] = q[i - i0];
+        if (T) T[(i - i0) * ld + (r - j0)] = t[i - i0];
+      }
+    }
+    for (i = hc > i0 ? hc : i0; i < top; i++) { /* in the block: row r, column i ≥ j0 */
+      if (Q) Q[(i - i0) * ld + (r - j0)] = Q[(r - i0) * ld + (i - j0)];
+      if (T) T[(i - i0) * ld + (r - j0)] = T[(r - i0) * ld + (i - j0)];
+    }
+  }
+  return NTK_OK;
+}
+
+/* Entries of the block computed: all, or with x2 = x1 those with j ≤ i (progress counts these) */
+static size_t ntk__kwork(int sym, size_t i0, size_t i1, size_t j0, size_t j1) {
+  size_t i, w = 0;
+  if (!sym) return (i1 - i0) * (j1 - j0);
+  for (i = i0; i < i1; i++) w += i + 1 <= j0 ? 0 : (i + 1 < j1 ? i + 1 : j1) - j0;
+  return w;
+}
+
+/* out of memory on one thread: every thread stops at its next block */
+static void ntk__kflag(int *oom, int *cancelled) {
+#ifdef NTK__OMP
+#pragma omp atomic write
+#endif
+  *oom = 1;
+#ifdef NTK__OMP
+#pragma omp atomic write
+#endif
+  *cancelled = 1;
+}
+
+/* The tile loop over a built context. */
+static ntk_status ntk__ktiles(ntk__kctx *c, const ntk_tile_desc *d) {
+  size_t n1 = c->n1, n2 = c->n2, br = d->rows ? d->rows : 256, bc = d->cols ? d->cols : 1024;
+  size_t nbr, nbc, nblk, k, total = 0, done = 0, dim = c->dim;
+  int wq = d->nngp_out || (d->fn && d->nngp), wt = d->ntk_out || (d->fn && d->ntk);
+  int same = d->out_float == (sizeof(ntk_real) == sizeof(float));
+  int inplace = !d->fn && same && (!wq || d->nngp_out) && (!wt || d->ntk_out);
+  int nthreads = d->threads > 0 ? d->threads : ntk__max_threads();
+  int cancelled = 0, bad = c->nonfinite, oom = 0, failed = 0, wide;
+  ntk_status fst = NTK_OK;
+  if (br > n1) br = n1;
+  if (bc > n2) bc = n2;
+  nbr = (n1 + br - 1) / br, nbc = (n2 + bc - 1) / bc, nblk = nbr * nbc, wide = nbc == 1;
+  for (k = 0; k < nblk; k++) {
+    size_t i0 = k / nbc * br, j0 = k % nbc * bc, m = n1 - i0 < br ? n1 - i0 : br, n = n2 - j0 < bc ? n2 - j0 : bc;
+    if (c->sym && j0 > i0 + m - 1) continue;
+    if (d->select && !d->select(i0, j0, m, n, d->select_user)) continue;
+    total += ntk__kwork(c->sym, i0, i0 + m, j0, j0 + n);
+  }
+  if (c->spatial) nthreads = 1; /* the [skernel] driver threads over its rows */
   (void)nthreads;
-  {
-    long rb, nrb = (long)((n1 + NTK__KROWS - 1) / NTK__KROWS);
-    size_t rows_done = 0;
 #ifdef NTK__OMP
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
 #endif
-    {
-      ntk_real segq[NTK__KSEG], v1[NTK__KSEG];
+  {
+    ntk_real *S = NULL, *w = NULL;
+    long kk;
+    size_t area = br * bc;
+    /* scratch: the row runner's segments and the transposed rows of a diagonal block; the
+       block's two kernels (S) when a block is not computed in place, allocated at the first */
+    w = (ntk_real *)NTK_MALLOC((3 * NTK__KSEG + 3 * br) * sizeof(ntk_real));
+    if (!w) {
+      ntk__kflag(&oom, &cancelled); /* the others stop too */
+    }
 #ifdef NTK__OMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-      for (rb = 0; rb < nrb; rb++) {
-        /* with x2 = x1 the last blocks are the longest: take them first */
-        size_t i0 = (size_t)(sym ? nrb - 1 - rb : rb) * NTK__KROWS, ii, j0;
-        size_t i1 = i0 + NTK__KROWS < n1 ? i0 + NTK__KROWS : n1, jend = sym ? i1 : n2;
-        int stop;
+    for (kk = 0; kk < (long)nblk; kk++) {
+      /* x2 = x1: the last rows first (the longest, with wide blocks) */
+      size_t kb = c->sym ? nblk - 1 - (size_t)kk : (size_t)kk, i0 = kb / nbc * br, j0 = kb % nbc * bc;
+      size_t m = n1 - i0 < br ? n1 - i0 : br, n = n2 - j0 < bc ? n2 - j0 : bc, i1 = i0 + m, j1 = j0 + n;
+      int stop, b = 0, cross = c->sym && j1 > i0 + 1, stopped = 0;
+      int direct = !c->spatial && inplace && (!cross || (wide && d->mirror));
+      ntk_status st = NTK_OK;
+      ntk_real *Q, *T;
 #ifdef NTK__OMP
 #pragma omp atomic read
 #endif
-        stop = cancelled;
-        if (stop) continue;
-        for (j0 = 0; j0 < jend; j0 += NTK__KSEG) {
-          size_t jn = jend - j0 < NTK__KSEG ? jend - j0 : NTK__KSEG;
-          for (ii = i0; ii < i1; ii++) {
-            size_t jmax = sym ? ii + 1 : n2, cnt;
-            ntk_real *row = jb.buf + ii * n2 + j0, *q = nngp ? row : segq;
-            if (j0 >= jmax) continue;
-            cnt = jmax - j0 < jn ? jmax - j0 : jn;
-            /* in place in the NNGP output (which holds the Gram matrix), or from a copy when
-               only the NTK is wanted (the Gram matrix is then in the NTK output). With
-               x2 = NULL the diagonal entry is var[ii] itself (the variances start from it),
-               so ρ = 1 exactly there */
-            if (!nngp) memcpy(segq, row, cnt * sizeof(ntk_real));
-            ntk__kernel_seg(&jb, ii, j0, cnt, q, ntk ? ntk + ii * n2 + j0 : NULL, v1);
-            /* NaN/Inf in what the recursion produced, while it is in L1 */
-            if (ntk__any_nonfinite2(q, ntk ? ntk + ii * n2 + j0 : q, cnt)) {
+      stop = cancelled;
+      if (stop || !w) continue;
+      if (c->sym && j0 > i1 - 1) continue; /* above the diagonal */
+      if (d->select && !d->select(i0, j0, m, n, d->select_user)) continue;
+      if (!direct && !S) { /* the first block that needs a scratch copy on this thread */
+        S = (ntk_real *)NTK_MALLOC(2 * area * sizeof(ntk_real));
+        if (!S) {
+          ntk__kflag(&oom, &cancelled);
+          continue;
+        }
+      }
+      Q = S, T = S ? S + area : NULL;
+      if (c->spatial) {
+        ntk_kernel_desc kd;
+        memset(&kd, 0, sizeof kd);
+        kd.threads = d->threads;
+        if (!cross && !(c->sym && j1 > i0)) {
+          st = ntk__skernel(&c->A, c->layers, c->L, c->x1 + i0 * dim, m, c->x2 + j0 * dim, n, dim,
+                            wq ? Q : NULL, wt ? T : NULL, &kd, 0);
+        } else { /* a block on the diagonal: the symmetric call on the rows it spans */
+          size_t u0 = i0 < j0 ? i0 : j0, u1 = i1 > j1 ? i1 : j1, u = u1 - u0, r;
+          int ok = 1;
+          ntk_real *U;
+          (void)ntk__mul(ntk__mul(u, u, &ok), 2 * sizeof(ntk_real), &ok);
+          U = ok ? (ntk_real *)NTK_MALLOC(2 * u * u * sizeof(ntk_real)) : NULL;
+          if (!U) st = NTK_ERR_OUT_OF_MEMORY;
+          else {
+            st = ntk__skernel(&c->A, c->layers, c->L, c->x1 + u0 * dim, u, c->x1 + u0 * dim, u, dim,
+                              wq ? U : NULL, wt ? U + u * u : NULL, &kd, 1);
+            for (r = 0; r < m; r++) {
+              if (wq) memcpy(Q + r * n, U + (i0 - u0 + r) * u + (j0 - u0), n * sizeof(ntk_real));
+              if (wt) memcpy(T + r * n, U + u * u + (i0 - u0 + r) * u + (j0 - u0), n * sizeof(ntk_real));
+            }
+            NTK_FREE(U);
+          }
+        }
+        if (st == NTK_ERR_NON_FINITE) b = 1, st = NTK_OK;
+        if (st == NTK_OK && d->fn) {
+#ifdef NTK__OMP
+#pragma omp critical(ntk__ktiles_fn)
+#endif
+          stopped = d->fn(i0, j0, m, n, wq ? Q : NULL, wt ? T : NULL, n, d->user) != 0;
+        }
+        if (st == NTK_OK) {
+          if (wq && d->nngp_out) ntk__kstore(d, c->sym, i0, i1, j0, j1, Q, n, d->nngp_out, d->ld_nngp);
+          if (wt && d->ntk_out) ntk__kstore(d, c->sym, i0, i1, j0, j1, T, n, d->ntk_out, d->ld_ntk);
+        }
+      } else if (direct) {
+        /* straight into the destinations. A block across the diagonal writes Gram values
+           above it only inside its own rows' diagonal square (columns < i1), which its own
+           mirror then overwrites: safe when no other block shares these rows (wide) and the
+           mirror is asked for */
+        ntk_real *Qd = wq ? (ntk_real *)d->nngp_out + i0 * d->ld_nngp + j0 : NULL;
+        ntk_real *Td = wt ? (ntk_real *)d->ntk_out + i0 * d->ld_ntk + j0 : NULL;
+        int mir = c->sym && d->mirror;
+        st = ntk__kblock(c, i0, i1, j0, j1, Qd ? Qd : Td, Qd ? d->ld_nngp : d->ld_ntk, Qd,
+                         d->ld_nngp, Td, d->ld_ntk, mir && Qd ? (ntk_real *)d->nngp_out : NULL,
+                         mir && Td ? (ntk_real *)d->ntk_out : NULL, w, &b);
+      } else {
+        st = ntk__kblock(c, i0, i1, j0, j1, wq ? Q : T, n, wq ? Q : NULL, n, wt ? T : NULL, n, NULL, NULL, w, &b);
+        if (st == NTK_OK && cross && d->fn) st = ntk__kupper(c, i0, i1, j0, j1, wq ? Q : NULL, wt ? T : NULL, n, w, &b);
+        if (st == NTK_OK && d->fn) {
+#ifdef NTK__OMP
+#pragma omp critical(ntk__ktiles_fn)
+#endif
+          stopped = d->fn(i0, j0, m, n, wq ? Q : NULL, wt ? T : NULL, n, d->user) != 0;
+        }
+        if (st == NTK_OK) {
+          if (wq && d->nngp_out) ntk__kstore(d, c->sym, i0, i1, j0, j1, Q, n, d->nngp_out, d->ld_nngp);
+          if (wt && d->ntk_out) ntk__kstore(d, c->sym, i0, i1, j0, j1, T, n, d->ntk_out, d->ld_ntk);
+        }
+      }
+      if (st != NTK_OK) {
+#ifdef NTK__OMP
+#pragma omp critical(ntk__ktiles_err)
+#endif
+        { fst = st; failed = 1; cancelled = 1; }
+      }
+      if (b) {
 #ifdef NTK__OMP
 #pragma omp atomic write
 #endif
-              nonfinite = 1;
-            }
-          }
-          if (sym && nngp) ntk__mirror_block(nngp, n1, i0, i1, j0, j0 + jn);
-          if (sym && ntk) ntk__mirror_block(ntk, n1, i0, i1, j0, j0 + jn);
-        }
-#ifdef NTK__BUILD_X86
-        _mm_sfence(); /* the streaming stores of ntk__mirror_block are weakly ordered */
+        bad = 1;
+      }
+      if (stopped) {
+#ifdef NTK__OMP
+#pragma omp atomic write
 #endif
-        if (dd.progress) {
-          size_t now_done;
+        cancelled = 1;
+      }
+      if (d->progress) {
+        size_t now_done;
 #ifdef NTK__OMP
 #pragma omp atomic capture
 #endif
-          now_done = rows_done += i1 - i0;
+        now_done = done += ntk__kwork(c->sym, i0, i1, j0, j1);
 #ifdef NTK__OMP
-          if (omp_get_thread_num() == 0)
+        if (omp_get_thread_num() == 0)
 #endif
-          {
-            double done = (double)now_done, all = (double)n1;
-            /* with x2 = x1 the blocks run longest first: the work done is the share of the
-               triangle's area in the rows done from the bottom */
-            double frac = sym ? 1.0 - (all - done) * (all - done) / (all * all) : done / all;
-            if (dd.progress("kernel", frac, dd.progress_user)) {
+        {
+          if (d->progress("kernel", total ? (double)now_done / (double)total : 1.0, d->progress_user)) {
 #ifdef NTK__OMP
 #pragma omp atomic write
 #endif
-              cancelled = 1;
-            }
+            cancelled = 1;
           }
         }
       }
     }
+    NTK_FREE(S);
+    NTK_FREE(w);
   }
-  if (cancelled) { st = NTK_ERR_CANCELLED; goto done; }
-  if (dd.progress) dd.progress("kernel", 1.0, dd.progress_user);
+  if (oom) return NTK_ERR_OUT_OF_MEMORY;
+  if (failed) return fst;
+  if (cancelled) return NTK_ERR_CANCELLED;
+  if (d->progress) d->progress("kernel", 1.0, d->progress_user);
   /* complete either way: on NON_FINITE every entry has been written, as computed */
-  st = nonfinite ? NTK_ERR_NON_FINITE : NTK_OK;
-done:
-  if (quad) for (l = 0; l < L; l++) if (quad[l].x) NTK_FREE(quad[l].x);
-  NTK_FREE(quad);
-  NTK_FREE(nin);
-  NTK_FREE(act);
-  NTK_FREE(var);
-  ntk__arch_free(&A);
+  return bad ? NTK_ERR_NON_FINITE : NTK_OK;
+}
+
+NTKDEF ntk_status ntk_kernel_tiles(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
+                                   size_t n1, const ntk_real *x2, size_t n2, size_t dim,
+                                   const ntk_tile_desc *desc) {
+  ntk__kctx c;
+  ntk_status st;
+  int wq, wt, ok = 1;
+  size_t m2 = x2 ? n2 : n1;
+  if (!desc) return NTK_ERR_INVALID_ARG;
+  wq = desc->nngp_out || (desc->fn && desc->nngp), wt = desc->ntk_out || (desc->fn && desc->ntk);
+  if (!wq && !wt) return NTK_ERR_INVALID_ARG; /* nothing asked for */
+  if ((desc->nngp_out && desc->ld_nngp < m2) || (desc->ntk_out && desc->ld_ntk < m2) ||
+      (desc->out_float != 0 && desc->out_float != 1))
+    return NTK_ERR_INVALID_ARG;
+  (void)ntk__mul(ntk__mul(n1, desc->ld_nngp > desc->ld_ntk ? desc->ld_nngp : desc->ld_ntk, &ok), sizeof(double), &ok);
+  (void)ntk__mul(ntk__mul(desc->rows ? desc->rows : 1, desc->cols ? desc->cols : 1, &ok), 2 * sizeof(ntk_real), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  st = ntk__kctx_init(&c, layers, n_layers, x1, n1, x2, n2, dim, 1);
+  if (st == NTK_OK && c.spatial) { /* the context holds the front end only */
+    size_t i;
+    if (dim == 0 || (n1 > 0 && !x1)) st = NTK_ERR_INVALID_ARG;
+    c.x1 = x1, c.n1 = n1, c.dim = dim, c.sym = x2 == NULL;
+    c.x2 = x2 ? x2 : x1, c.n2 = x2 ? n2 : n1;
+    for (i = 0; st == NTK_OK && c.n2 > 0 && i < n1 * dim; i++) if (!ntk__finite(x1[i])) st = NTK_ERR_NON_FINITE;
+    for (i = 0; st == NTK_OK && x2 && n1 > 0 && i < n2 * dim; i++) if (!ntk__finite(x2[i])) st = NTK_ERR_NON_FINITE;
+  }
+  if (st == NTK_OK && c.n1 > 0 && c.n2 > 0) st = ntk__ktiles(&c, desc);
+  ntk__kctx_free(&c);
+  return st;
+}
+
+typedef struct ntk__kapply {
+  size_t nrhs;
+  int which, sym;
+  const double *X;
+  double *Y;
+} ntk__kapply;
+static int ntk__kapply_cb(size_t i0, size_t j0, size_t rows, size_t cols, const ntk_real *nngp,
+                          const ntk_real *ntk, size_t ld, void *user) {
+  const ntk__kapply *a = (const ntk__kapply *)user;
+  const ntk_real *K = a->which ? ntk : nngp;
+  size_t i, j, c, r = a->nrhs;
+  /* x2 = x1 with square blocks: a block is on the diagonal (i0 = j0, complete) or below it */
+  int below = a->sym && j0 + cols <= i0;
+  for (i = 0; i < rows; i++) {
+    double *y = a->Y + (i0 + i) * r;
+    const double *xi = a->X + (i0 + i) * r;
+    for (j = 0; j < cols; j++) {
+      double k = (double)K[i * ld + j];
+      const double *x = a->X + (j0 + j) * r;
+      for (c = 0; c < r; c++) y[c] += k * x[c];
+      if (below) {
+        double *yj = a->Y + (j0 + j) * r;
+        for (c = 0; c < r; c++) yj[c] += k * xi[c];
+      }
+    }
+  }
+  return 0;
+}
+
+NTKDEF ntk_status ntk_kernel_apply(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
+                                   size_t n1, const ntk_real *x2, size_t n2, size_t dim,
+                                   int which, size_t nrhs, const double *X, double *Y,
+                                   const ntk_tile_desc *desc) {
+  ntk_tile_desc d;
+  ntk__kapply a;
+  size_t i, m2 = x2 ? n2 : n1;
+  int ok = 1;
+  if ((which != 0 && which != 1) || nrhs == 0 || (n1 > 0 && !Y) || (m2 > 0 && !X)) return NTK_ERR_INVALID_ARG;
+  (void)ntk__mul(ntk__mul(n1 > m2 ? n1 : m2, nrhs, &ok), sizeof(double), &ok);
+  if (!ok) return NTK_ERR_OVERFLOW;
+  for (i = 0; i < m2 * nrhs; i++) if (!ntk__finite_d(X[i])) return NTK_ERR_NON_FINITE;
+  memset(&d, 0, sizeof d);
+  if (desc) d.rows = desc->rows, d.cols = desc->cols, d.threads = desc->threads, d.progress = desc->progress, d.progress_user = desc->progress_user;
+  if (!x2) d.rows = d.cols = (d.rows > d.cols ? d.rows : d.cols) ? (d.rows > d.cols ? d.rows : d.cols) : 512;
+  a.nrhs = nrhs, a.which = which, a.sym = x2 == NULL, a.X = X, a.Y = Y;
+  d.nngp = which == 0, d.ntk = which == 1, d.fn = ntk__kapply_cb, d.user = &a;
+  for (i = 0; i < n1 * nrhs; i++) Y[i] = 0;
+  return ntk_kernel_tiles(layers, n_layers, x1, n1, x2, n2, dim, &d);
+}
+
+NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
+                                size_t n1, const ntk_real *x2, size_t n2, size_t dim,
+                                ntk_real *nngp, ntk_real *ntk, const ntk_kernel_desc *desc) {
+  ntk_kernel_desc dd;
+  ntk_tile_desc td;
+  ntk__kctx c;
+  ntk_status st;
+  int sym = x2 == NULL;
+  if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
+  st = ntk__kctx_init(&c, layers, n_layers, x1, n1, x2, n2, dim, nngp || ntk);
+  if (st == NTK_OK && c.spatial) { /* spatial/branched: the [skernel] driver */
+    st = ntk__skernel(&c.A, layers, n_layers, x1, n1, sym ? x1 : x2, sym ? n1 : n2, dim, nngp, ntk, &dd, sym);
+  } else if (st == NTK_OK && n1 > 0 && c.n2 > 0 && (nngp || ntk)) {
+    /* one use of the tiles: blocks of dd.tile rows straight into the outputs (the Gram block
+       first, the recursion in place), x2 = x1 blocks mirrored while in cache */
+    memset(&td, 0, sizeof td);
+    td.rows = dd.tile ? dd.tile : 256, td.cols = c.n2; /* one block per row block */
+    td.nngp_out = nngp, td.ntk_out = ntk, td.ld_nngp = td.ld_ntk = c.n2;
+    td.out_float = sizeof(ntk_real) == sizeof(float), td.mirror = 1;
+    td.progress = dd.progress, td.progress_user = dd.progress_user, td.threads = dd.threads;
+    st = ntk__ktiles(&c, &td);
+  }
+  ntk__kctx_free(&c);
   return st;
 }
 

@@ -739,6 +739,148 @@ static void bench_predict(void) {
   }
 }
 
+/* ---- issue 19: tiles, float storage and solve, CG, ntk-mpi -------------------------------- */
+typedef struct { double sum; } scale_acc;
+static int scale_copy_cb(size_t i0, size_t j0, size_t rows, size_t cols, const ntk_real *nngp,
+                         const ntk_real *ntk, size_t ld, void *user) { /* a caller that reads every entry */
+  scale_acc *a = (scale_acc *)user;
+  size_t i, j;
+  (void)i0, (void)j0;
+  for (i = 0; i < rows; i++) for (j = 0; j < cols; j++) a->sum += nngp[i * ld + j] + ntk[i * ld + j];
+  return 0;
+}
+typedef struct { const double *A; size_t n; } scale_op;
+static ntk_status scale_apply(size_t nrhs, const double *X, double *Y, void *user) {
+  const scale_op *o = (const scale_op *)user;
+  /* Yᵀ = Xᵀ·A (A symmetric): the product wide along n, not 10 columns */
+  double *Yt = (double *)malloc(o->n * nrhs * sizeof(double));
+  size_t i, c;
+  ntk_status st;
+  if (!Yt) return NTK_ERR_OUT_OF_MEMORY;
+  st = ntk_dgemm(NTK_TRANS, NTK_NO_TRANS, nrhs, o->n, o->n, 1.0, X, nrhs, o->A, o->n, 0.0, Yt, o->n);
+  for (i = 0; i < o->n; i++) for (c = 0; c < nrhs; c++) Y[i * nrhs + c] = Yt[c * o->n + i];
+  free(Yt);
+  return st;
+}
+static ntk_status scale_column(size_t j, double *col, void *user) {
+  const scale_op *o = (const scale_op *)user;
+  size_t i;
+  for (i = 0; i < o->n; i++) col[i] = o->A[i * o->n + j];
+  return NTK_OK;
+}
+static void bench_scale(void) {
+  size_t n = getenv("NTK_BENCH_SCALE_N") ? (size_t)atol(getenv("NTK_BENCH_SCALE_N")) : 10000, d = 784, i, k = 10;
+  ntk_layer net[16];
+  size_t L = ntk_mlp(net, 16, 3, 0, ntk_relu(), 1.4, 0.1, 1);
+  double *x, *K, *T, *B, *X, t0, tk, tt, tc, tf, td;
+  float *F;
+  ntk_tile_desc dd;
+  scale_acc acc;
+  int r;
+  if (!want("scale")) return;
+  printf("\n### Issue 19 (scale): n = %zu, d = 784, ReLU depth 3, 2 threads; seconds (best of 2)\n\n", n);
+  printf("| %-58s | %9s | %9s |\n", "case", "seconds", "ratio");
+  printf("|%s|---:|---:|\n", "------------------------------------------------------------");
+  set_threads(2);
+  x = (double *)malloc(n * d * 8), K = (double *)malloc(n * n * 8), T = (double *)malloc(n * n * 8);
+  F = (float *)malloc(n * n * 4), B = (double *)malloc(n * k * 8), X = (double *)malloc(n * k * 8);
+  if (!x || !K || !T || !F || !B || !X) { printf("  !! out of memory\n"); n_failed_checks++; return; }
+  for (i = 0; i < n * d; i++) x[i] = urand();
+  for (i = 0; i < n * k; i++) B[i] = urand();
+  tk = tt = tc = tf = 1e30;
+  for (r = 0; r < 2; r++) {
+    t0 = now(), ntk_kernel(net, L, x, n, NULL, n, d, K, T), t0 = now() - t0, tk = t0 < tk ? t0 : tk;
+    memset(&dd, 0, sizeof dd);
+    dd.rows = 512, dd.cols = 2048, dd.nngp_out = K, dd.ntk_out = T, dd.ld_nngp = dd.ld_ntk = n, dd.mirror = 1;
+    t0 = now(), ntk_kernel_tiles(net, L, x, n, NULL, n, d, &dd), t0 = now() - t0, tt = t0 < tt ? t0 : tt;
+    memset(&dd, 0, sizeof dd);
+    acc.sum = 0, dd.rows = dd.cols = 1024, dd.nngp = dd.ntk = 1, dd.fn = scale_copy_cb, dd.user = &acc;
+    t0 = now(), ntk_kernel_tiles(net, L, x, n, NULL, n, d, &dd), t0 = now() - t0, tc = t0 < tc ? t0 : tc;
+    memset(&dd, 0, sizeof dd);
+    dd.rows = 512, dd.cols = 2048, dd.ntk_out = F, dd.ld_ntk = n, dd.out_float = 1, dd.mirror = 1;
+    t0 = now(), ntk_kernel_tiles(net, L, x, n, NULL, n, d, &dd), t0 = now() - t0, tf = t0 < tf ? t0 : tf;
+  }
+  printf("| %-58s | %9.3f | %9s |\n", "ntk_kernel NNGP+NTK x2 = x1 (the reference)", tk, "1.00");
+  printf("| %-58s | %9.3f | %9.3f |\n", "tiles 512x2048 -> double destinations, mirrored", tt, tt / tk);
+  printf("| %-58s | %9.3f | %9.3f |\n", "tiles 1024x1024 -> a callback reading every entry", tc, tc / tk);
+  printf("| %-58s | %9.3f | %9.3f |\n", "tiles -> float NTK destination, mirrored (vs NNGP+NTK)", tf, tf / tk);
+  { /* the solve: double Cholesky vs float Cholesky + refinement, on the NTK + 1e-4·mean diag */
+    double tr = 0, lam, *A = K, e = 0, nrm = 0;
+    ntk_refine_info ri;
+    for (i = 0; i < n; i++) tr += T[i * n + i];
+    lam = 1e-4 * tr / (double)n;
+    memcpy(A, T, n * n * 8);
+    for (i = 0; i < n; i++) A[i * n + i] += lam;
+    memcpy(X, B, n * k * 8);
+    t0 = now();
+    ntk_dpotrf(n, A, n), ntk_dpotrs(n, k, A, n, X, k);
+    td = now() - t0;
+    memcpy(A, T, n * n * 8);
+    for (i = 0; i < n; i++) A[i * n + i] += lam;
+    {
+      double *Xd = (double *)malloc(n * k * 8);
+      memcpy(Xd, X, n * k * 8);
+      t0 = now();
+      if (ntk_dsposv(n, k, A, n, F, n, B, k, X, k, &ri) != NTK_OK) { printf("  !! dsposv failed\n"); n_failed_checks++; }
+      tf = now() - t0;
+      for (i = 0; i < n * k; i++) e += (X[i] - Xd[i]) * (X[i] - Xd[i]), nrm += Xd[i] * Xd[i];
+      free(Xd);
+    }
+    printf("| %-58s | %9.3f | %9s |\n", "dpotrf + dpotrs (10 rhs), lambda = 1e-4 mean diag", td, "1.00");
+    printf("| %-58s | %9.3f | %9.3f |\n", "dsposv: spotrf + refinement (solution within)", tf, tf / td);
+    printf("|   %-56s | %9.2e | %9zu |\n", "  relative difference, refinement steps", sqrt(e / nrm), ri.iterations);
+    { /* CG, Nyström rank 500, several λ; each against its own Cholesky time */
+      static const double lams[3] = {1e-2, 1e-4, 1e-6};
+      double *diag = (double *)malloc(n * 8);
+      int li;
+      for (i = 0; i < n; i++) diag[i] = T[i * n + i];
+      for (li = 0; li < 3; li++) {
+        ntk_cg_desc cd;
+        ntk_cg_info ci;
+        scale_op op;
+        char name[96];
+        ntk_status st;
+        memset(&cd, 0, sizeof cd);
+        op.A = T, op.n = n;
+        cd.tol = 1e-8, cd.rank = 500, cd.column = scale_column, cd.column_user = &op, cd.diag = diag, cd.max_iter = 3000;
+        t0 = now();
+        st = ntk_cg(n, k, scale_apply, &op, lams[li] * tr / (double)n, B, k, X, k, &cd, &ci);
+        t0 = now() - t0;
+        snprintf(name, sizeof name, "CG rank 500, tol 1e-8, lambda %.0e mean diag: %zu its%s", lams[li], ci.iterations,
+                 st == NTK_OK ? "" : " (no conv.)");
+        printf("| %-58s | %9.3f | %9.3f |\n", name, t0, t0 / td);
+      }
+      free(diag);
+    }
+  }
+  free(x), free(K), free(T), free(F), free(B), free(X);
+  /* ntk-mpi, 1 vs 2 processes (this machine has 2 cores: the row shows the engine's overhead) */
+  if (system("command -v mpirun >/dev/null 2>&1 && test -x build/ntk-mpi") == 0) {
+    size_t m = n < 4000 ? n : 4000, dm = 100, j;
+    FILE *f = fopen("build/bench_mpi_x.txt", "w"), *g = fopen("build/bench_mpi_y.txt", "w");
+    double t1 = 0, t2 = 0;
+    const char *run = "mpirun --oversubscribe --allow-run-as-root -x OMP_NUM_THREADS=1 -x OPENBLAS_NUM_THREADS=1 -np %d build/ntk-mpi predict --depth 3 "
+                      "--w-std 1.4 --b-std 0.1 --diag-reg 1e-4 --block 128 --train build/bench_mpi_x.txt --targets "
+                      "build/bench_mpi_y.txt --test build/bench_mpi_x.txt > /dev/null";
+    char cmd[512];
+    for (i = 0; i < m; i++) {
+      for (j = 0; j < dm; j++) fprintf(f, "%.6f%c", urand(), j + 1 < dm ? ',' : '\n');
+      fprintf(g, "%.6f\n", urand());
+    }
+    fclose(f), fclose(g);
+    for (r = 1; r <= 2; r++) {
+      snprintf(cmd, sizeof cmd, run, r);
+      t0 = now();
+      if (system(cmd) != 0) { printf("  !! ntk-mpi failed\n"); n_failed_checks++; }
+      if (r == 1) t1 = now() - t0; else t2 = now() - t0;
+    }
+    printf("| %-58s | %9.3f | %9s |\n", "ntk-mpi predict n = 4000 (d 100), 1 process, 1 thread", t1, "1.00");
+    printf("| %-58s | %9.3f | %9.3f |\n", "ntk-mpi predict, 2 processes (speed-up: 1 / ratio)", t2, t2 / t1);
+  } else {
+    printf("| %-58s | %9s | %9s |\n", "ntk-mpi: not built (make mpi) or no mpirun", "-", "-");
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) filter = argv[1];
   if (getenv("NTK_BENCH_REPS")) reps_default = atoi(getenv("NTK_BENCH_REPS"));
@@ -760,6 +902,7 @@ int main(int argc, char **argv) {
   bench_cnn();
   bench_spatial();
   bench_predict();
+  bench_scale();
   if (n_failed_checks) {
     printf("\n%d validation failures\n", n_failed_checks);
     return 1;

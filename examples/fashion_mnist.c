@@ -13,11 +13,22 @@
    usage: fashion DIR [--train N] [--test M] [--depth L] [--width W] [--net-train N2]
                       [--net-steps S] [--diag-reg R] [--threads T] [--no-mlp] [--no-conv]
                       [--cnn-train N] [--cnn-test M] [--cnn-depth D]
-                      [--myrtle-train N] [--myrtle-test M] [--myrtle-input 28|14]
+                      [--myrtle-train N] [--myrtle-test M] [--myrtle-input 28|14] [--float]
    defaults: 10000 train, 10000 test, depth 3, finite net width 512 on 1000 points, 200 steps,
    diag_reg 1e-4; CNN depth 2 on 1000 train / 10000 test; Myrtle on 28×28, 64 train / 200 test
    (sized so that the whole run takes ~10 minutes on 2 idle cores with today's spatial driver;
-   the README's Fashion-MNIST section gives each row's cost per entry) */
+   the README's Fashion-MNIST section gives each row's cost per entry)
+
+
+   The MLP rows take two paths. In memory (double): NNGP and NTK train and test kernels stored, Cholesky.
+   Scalable (--float, and automatically when the double path would need more than 70 % of
+   the machine's memory, e.g. the full 60 000): NTK only; the train kernel computed once by
+   ntk_kernel_tiles into one float (n, n) array (lower triangle + its mirror: 4·n² bytes,
+   14.4 GB at 60 000), its diagonal kept in double; ntk_spotrf factors the lower triangle in
+   place, ntk_sposv_refine refines in double against the kernel kept in the upper triangle
+   (the double solution for that float-rounded kernel); the test predictions K_test·α come from
+   ntk_kernel_apply, tile by tile, with no test kernel in memory. Stage times and the peak
+   resident memory (getrusage) are printed. */
 #define NTK_IMPLEMENTATION
 #include "../ntk.h"
 
@@ -26,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -204,6 +216,104 @@ static void mlp_on_same_points(const run_cfg *cfg, const ntk_layer *mlp, size_t 
 
 #define SQRT2 1.4142135623730951
 
+static double peak_gib(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_maxrss / (1024.0 * 1024.0); /* ru_maxrss is in KiB on Linux */
+}
+
+/* (K + λI)·X with K's strict upper triangle in the float array U (n, n) and its diagonal dg:
+   one threaded pass over the upper triangle, each row i giving Σ_j u_ij·x_j to y_i and
+   u_ij·x_i to every y_j (per-thread copies of Y, summed at the end), columns of X contiguous */
+typedef struct fm_op { const float *U; const double *dg; size_t n; double lambda; } fm_op;
+static ntk_status fm_apply(size_t nrhs, const double *X, double *Y, void *user) {
+  const fm_op *o = (const fm_op *)user;
+  size_t n = o->n, r = nrhs, nt = 1, i;
+  double *Xt = (double *)malloc(n * r * 8), *Yt;
+#ifdef _OPENMP
+  nt = (size_t)omp_get_max_threads();
+#endif
+  Yt = (double *)calloc(nt * n * r, 8);
+  if (!Xt || !Yt) { free(Xt), free(Yt); return NTK_ERR_OUT_OF_MEMORY; }
+  for (i = 0; i < n; i++) {
+    size_t c;
+    for (c = 0; c < r; c++) Xt[c * n + i] = X[i * r + c];
+  }
+#pragma omp parallel
+  {
+    long ii;
+    size_t me = 0;
+#ifdef _OPENMP
+    me = (size_t)omp_get_thread_num();
+#endif
+#pragma omp for schedule(dynamic, 16)
+    for (ii = 0; ii < (long)n; ii++) {
+      size_t c, j, row = (size_t)ii;
+      const float *u = o->U + row * n;
+      for (c = 0; c < r; c++) {
+        const double *xc = Xt + c * n;
+        double *yc = Yt + (me * r + c) * n, xi = xc[row], acc = (o->dg[row] + o->lambda) * xi;
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* four sums: the dot product vectorises */
+        for (j = row + 1; j < n; j++) yc[j] += (double)u[j] * xi;
+        for (j = row + 1; j + 4 <= n; j += 4)
+          a0 += (double)u[j] * xc[j], a1 += (double)u[j + 1] * xc[j + 1], a2 += (double)u[j + 2] * xc[j + 2], a3 += (double)u[j + 3] * xc[j + 3];
+        for (; j < n; j++) a0 += (double)u[j] * xc[j];
+        yc[row] += acc + ((a0 + a1) + (a2 + a3));
+      }
+    }
+  }
+  for (i = 0; i < n; i++) {
+    size_t c, t;
+    for (c = 0; c < r; c++) {
+      double s = 0;
+      for (t = 0; t < nt; t++) s += Yt[(t * r + c) * n + i];
+      Y[i * r + c] = s;
+    }
+  }
+  free(Xt), free(Yt);
+  return NTK_OK;
+}
+
+/* the scalable path (see the top): NTK only, returns the test predictions (nte, k) */
+static void fm_scalable(const ntk_layer *layers, size_t L, const double *x, size_t ntr, const double *xt,
+                        size_t nte, size_t d, const double *y, size_t k, double reg, double *pred,
+                        const unsigned char *Yte) {
+  size_t i, bytes = ntr * ntr * sizeof(float);
+  float *K = (float *)malloc(bytes);
+  double *dg = (double *)malloc(ntr * 8), *alpha = (double *)malloc(ntr * k * 8), tr = 0, t, lambda;
+  ntk_tile_desc td;
+  ntk_refine_info ri;
+  fm_op op;
+  ntk_status st;
+  if (!K || !dg || !alpha) { fprintf(stderr, "fashion: out of memory (%.1f GB for the float kernel)\n", bytes / 1e9); exit(1); }
+  t = now();
+  memset(&td, 0, sizeof td);
+  td.rows = 256, td.cols = 2048, td.ntk_out = K, td.ld_ntk = ntr, td.out_float = 1, td.mirror = 1;
+  check(ntk_kernel_tiles(layers, L, x, ntr, NULL, ntr, d, &td), "train kernel (tiles)");
+  for (i = 0; i < ntr; i++) dg[i] = K[i * ntr + i], tr += dg[i];
+  printf("  NTK train×train (%zu², float tiles, %.1f GB)  %7.2f s   peak RSS %.2f GiB\n", ntr, bytes / 1e9, now() - t, peak_gib());
+  lambda = reg * tr / (double)ntr;
+  for (i = 0; i < ntr; i++) K[i * ntr + i] = (float)(dg[i] + lambda);
+  t = now();
+  /* pivots down to diag_reg·(mean diagonal) are expected (near-duplicate images): refuse only
+     those below 1e-6 of their diagonal (the refinement then checks what the factor is worth) */
+  check(ntk_spotrf_tol(ntr, K, ntr, 1e-6, NULL), "float Cholesky");
+  printf("  float Cholesky (ntk_spotrf_tol)     %7.2f s   %.1f GFlop/s\n", now() - t, (double)ntr * ntr * ntr / 3 / (now() - t) / 1e9);
+  t = now();
+  op.U = K, op.dg = dg, op.n = ntr, op.lambda = lambda;
+  st = ntk_sposv_refine(ntr, k, K, ntr, fm_apply, &op, y, k, alpha, k, 1e-12, 0, &ri);
+  check(st, "refinement");
+  printf("  refinement in double                %7.2f s   %zu steps, relative residual %.2e\n", now() - t, ri.iterations, ri.residual);
+  free(K);
+  t = now();
+  memset(&td, 0, sizeof td);
+  td.rows = 256, td.cols = 2048;
+  check(ntk_kernel_apply(layers, L, xt, nte, x, ntr, d, 1, k, alpha, pred, &td), "test predictions (tiles)");
+  printf("  NTK test×train·α (%zu×%zu, tiles)  %7.2f s   test accuracy %.2f%%   (diag_reg %g, relative)\n", nte, ntr, now() - t,
+         100 * accuracy(pred, Yte, nte), reg);
+  free(dg), free(alpha);
+}
+
 int main(int argc, char **argv) {
   size_t ntr = 10000, nte = 10000, depth = 3, width = 512, nnet = 1000, steps = 200;
   size_t cnn_train = 1000, cnn_test = 10000, cnn_depth = 2;
@@ -215,7 +325,7 @@ int main(int argc, char **argv) {
   unsigned char *Xtr, *Ytr, *Xte, *Yte;
   double *x, *xt, *y, mean = 0, var = 0, *T = NULL;
   ntk_layer layers[64], mlp[64];
-  int a, nthreads;
+  int a, nthreads, use_float = 0;
   cfg.threads = 0, cfg.reg = 1e-4, cfg.tty = isatty(2);
   if (argc < 2) {
     fprintf(stderr, "usage: fashion DIR [--train N] [--test M] [--depth L] [--width W] [--net-train N2] [--net-steps S]\n"
@@ -227,6 +337,7 @@ int main(int argc, char **argv) {
     const char *o = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
     if (!strcmp(o, "--no-mlp")) { do_mlp = 0, a--; continue; }
     if (!strcmp(o, "--no-conv")) { do_conv = 0, a--; continue; }
+    if (!strcmp(o, "--float")) { use_float = 1, a--; continue; }
     if (!v) { fprintf(stderr, "fashion: %s needs a value\n", o); return 2; }
     if (!strcmp(o, "--train")) ntr = (size_t)atol(v);
     else if (!strcmp(o, "--test")) nte = (size_t)atol(v);
@@ -285,7 +396,18 @@ int main(int argc, char **argv) {
   printf("%8.2f s\n", now() - t0);
   Lm = ntk_mlp(mlp, 64, depth, 0, ntk_relu(), SQRT2, 0.1, 1);
 
-  if (do_mlp) {
+  {
+    double need = 16.0 * ntr * ntr + 16.0 * nte * ntr, have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (do_mlp && need > 0.7 * have) use_float = 1;
+  }
+  if (do_mlp && use_float) { /* the scalable path: NTK only, float storage, no finite network */
+    double *pred = (double *)malloc(nte * k * 8);
+    printf("\nMLP: %zu × [Dense + ReLU], Dense (NTK parameterisation, σ_w = √2, σ_b = 0.1), %zu train / %zu test, float path\n",
+           depth, ntr, nte);
+    if (!pred) { fprintf(stderr, "fashion: out of memory\n"); return 1; }
+    fm_scalable(mlp, Lm, x, ntr, xt, nte, d, y, k, cfg.reg, pred, Yte);
+    free(pred);
+  } else if (do_mlp) {
     printf("\nMLP: %zu × [Dense + ReLU], Dense (NTK parameterisation, σ_w = √2, σ_b = 0.1), %zu train / %zu test\n",
            depth, ntr, nte);
     T = kernel_regression(&cfg, mlp, Lm, x, ntr, xt, nte, d, y, Yte, 1);
@@ -370,7 +492,7 @@ int main(int argc, char **argv) {
     }
   }
   row("total");
-  printf("%8.2f s\n", now() - t0);
+  printf("%8.2f s   peak RSS %.2f GiB\n", now() - t0, peak_gib());
   free(x), free(xt), free(y), free(Xtr), free(Ytr), free(Xte), free(Yte);
   return 0;
 }

@@ -19,6 +19,7 @@ static void *tf_malloc(size_t n) { return tf_refuse_big && n > 4096 ? NULL : mal
 #include "test_closed.c"
 #include "test_skernel.c"
 #include "test_frames.c"
+#include "test_tiles.c"
 
 /* without memory for its packing buffers the GEMM takes the direct path: same result, NTK_OK */
 static void test_gemm_no_memory(void) {
@@ -52,6 +53,7 @@ void test_float_suite(long *passed, long *failed) {
   test_closed_all();
   test_skernel_all();
   test_frames_all();
+  test_tiles_all();
   *passed += t_passed;
   *failed += t_failed;
 }

@@ -25,9 +25,13 @@
 #include "test_python.c"
 #include "test_fnet.c"
 #include "test_fcli.c"
+#include "test_tiles.c"
+#include "test_solve.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
+void test_tiles_mem_suite(long *passed, long *failed);
+static void test_tiles_mem(void) { test_tiles_mem_suite(&t_passed, &t_failed); }
 
 typedef struct {
   const char *name;
@@ -72,6 +76,9 @@ static const t_entry t_all[] = {
     {"frames", test_frames_all},
     {"fnet", test_fnet_all},
     {"fnet_cli", test_fnet_cli},
+    {"tiles", test_tiles_all},
+    {"tiles_mem", test_tiles_mem},
+    {"solve", test_solve_all},
 };
 
 int main(int argc, char **argv) {

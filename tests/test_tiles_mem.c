@@ -1,0 +1,93 @@
+/* ntk_kernel_tiles' memory bound, with a counting allocator: a translation unit of its own
+   (NTK_STATIC, NTK_MALLOC/NTK_FREE counting live and peak bytes), linked into the test binary.
+   The bound: the per-point state O(n·L) plus, per thread, two blocks and the row scratch, plus
+   the GEMM's packing buffers for one block — independent of the kernel's n1·n2 entries. */
+#define NTK_STATIC
+#define NTK_IMPLEMENTATION
+#include <stdlib.h>
+#include <string.h>
+static size_t tm_live, tm_peak;
+static void *tm_malloc(size_t n) {
+  size_t *p = (size_t *)malloc(n + 16);
+  if (!p) return NULL;
+  p[0] = n;
+#ifdef _OPENMP
+#pragma omp critical(tm_count)
+#endif
+  {
+    tm_live += n;
+    if (tm_live > tm_peak) tm_peak = tm_live;
+  }
+  return (char *)p + 16;
+}
+static void tm_free(void *q) {
+  size_t *p;
+  if (!q) return;
+  p = (size_t *)((char *)q - 16);
+#ifdef _OPENMP
+#pragma omp critical(tm_count)
+#endif
+  tm_live -= p[0];
+  free(p);
+}
+#define NTK_MALLOC(sz) tm_malloc(sz)
+#define NTK_FREE(p) tm_free(p)
+#include "../ntk.h"
+#include "test.h"
+
+typedef struct { double sum; } tm_acc;
+static int tm_cb(size_t i0, size_t j0, size_t rows, size_t cols, const ntk_real *nngp,
+                 const ntk_real *ntk, size_t ld, void *user) {
+  tm_acc *a = (tm_acc *)user;
+  size_t i, j;
+  (void)i0, (void)j0;
+  for (i = 0; i < rows; i++) for (j = 0; j < cols; j++) a->sum += nngp[i * ld + j] + ntk[i * ld + j];
+  return 0;
+}
+
+/* peak bytes of one tiled kernel (n points, blocks b × b, t threads, both kernels) */
+static size_t tm_run(const ntk_layer *net, size_t L, const ntk_real *x, size_t n, size_t dim,
+                     size_t b, int threads, int sym) {
+  ntk_tile_desc d;
+  tm_acc a;
+  memset(&d, 0, sizeof d);
+  a.sum = 0;
+  d.rows = d.cols = b, d.nngp = d.ntk = 1, d.fn = tm_cb, d.user = &a, d.threads = threads;
+  tm_live = tm_peak = 0;
+  T_STATUS(ntk_kernel_tiles(net, L, x, n, sym ? NULL : x, n, dim, &d), NTK_OK);
+  T_CHECK(tm_live == 0, "tiles: %zu bytes not freed", tm_live);
+  T_CHECK(a.sum == a.sum, "tiles: a NaN in the blocks");
+  return tm_peak;
+}
+
+void test_tiles_mem_suite(long *passed, long *failed);
+void test_tiles_mem_suite(long *passed, long *failed) {
+  ntk_layer net[8];
+  size_t L = ntk_mlp(net, 8, 3, 0, ntk_relu(), 1.4, 0.1, 1), dim = 20, n = 3000, i, b, sym;
+  ntk_real *x = (ntk_real *)malloc(n * dim * sizeof(ntk_real));
+  t_section("tiles: memory bounded by the blocks in flight (counting allocator)");
+  (void)t_err_ratio_d;
+  for (i = 0; i < n * dim; i++) x[i] = (ntk_real)t_normal();
+  for (sym = 0; sym < 2; sym++)
+    for (b = 32; b <= 256; b *= 8) {
+      int th;
+      for (th = 1; th <= 2; th++) {
+        size_t small = tm_run(net, L, x, 1000, dim, b, th, (int)sym), big = tm_run(net, L, x, n, dim, b, th, (int)sym);
+        /* per point: (L + 1) variances and ≤ 5 dual values per activation (x2 = x1: once) */
+        size_t per_point = (sym ? 1 : 2) * (L + 1) * 6 * sizeof(ntk_real);
+        /* per thread: two blocks, the row scratch; the GEMM's packing: ≤ (b + 16)·kc A and
+           (b + 64)·kc B per thread, kc ≤ 512, plus 64-byte rounding */
+        size_t per_block = (2 * b * b + 3 * (256 + b)) * sizeof(ntk_real) + (2 * b + 80) * 512 * sizeof(ntk_real) + 256;
+        size_t bound = n * per_point + (size_t)th * per_block + 64 * 1024;
+        T_CHECK(big <= bound, "tiles n = %zu, blocks %zu, %d threads%s: peak %zu bytes > bound %zu", n, b, th,
+                sym ? ", x2 = x1" : "", big, bound);
+        T_CHECK(big - small <= (n - 1000) * per_point, "tiles: peak grows by %zu bytes from n = 1000 to %zu "
+                "(> the per-point state %zu): something scales with n²", big - small, n, (n - 1000) * per_point);
+        T_CHECK(big < n * n * sizeof(ntk_real) / 16, "tiles: peak %zu bytes is not small against the kernel's %zu",
+                big, n * n * sizeof(ntk_real));
+      }
+    }
+  free(x);
+  *passed += t_passed;
+  *failed += t_failed;
+}
