@@ -24,6 +24,7 @@
 #include "test_python.c"
 #include "test_fnet.c"
 #include "test_fcli.c"
+#include "test_fnet2.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -70,6 +71,7 @@ static const t_entry t_all[] = {
     {"python", test_python_all},
     {"fnet", test_fnet_all},
     {"fnet_cli", test_fnet_cli},
+    {"fnet_entk_paths", test_fnet_entk_paths},
 };
 
 int main(int argc, char **argv) {
