@@ -6724,6 +6724,7 @@ NTK__VEC static void ntk__act(const ntk_layer *L, size_t cnt, const ntk_real *z,
 #define NTK_NET_CHUNK_BYTES ((size_t)64 << 20)
 #endif
 #define NTK__SN_ROWS 1024
+#define NTK__SN_JVALS 65536 /* im2col values per block of a per-example Jacobian (L2-sized) */
 
 static int ntk__net_spatial(const ntk_net *net) {
   size_t l;
@@ -6843,31 +6844,36 @@ static ptrdiff_t ntk__sn_tap(size_t o, size_t d, size_t s, size_t lo, size_t n, 
   if (circ) return ((p % (ptrdiff_t)n) + (ptrdiff_t)n) % (ptrdiff_t)n;
   return p < 0 || p >= (ptrdiff_t)n ? -1 : p;
 }
-/* im2col of examples [e0, e1) of X (·, in_n) into U (rows (e, oh, ow), columns (dy, dx, ci));
-   back: the transpose, U added into X (col2im) */
+/* im2col of output positions [p0, p1) of example e of X (·, in_n) into rows 0.. of U (columns
+   (dy, dx, ci)); back: the transpose, U added into X (col2im) */
+static void ntk__sn_im2col_rows(const ntk__arch_layer *R, int circ, ntk_real *X, size_t e, size_t p0, size_t p1,
+                                ntk_real *U, int back) {
+  size_t H = R->in[0], W = R->in[1], C = R->in[2], Wo = R->out[1];
+  size_t F = R->f[0] * R->f[1] * C, p, oh, ow, dy, dx, c;
+  for (p = p0; p < p1; p++) {
+    ntk_real *row = U + (p - p0) * F;
+    oh = p / Wo, ow = p % Wo;
+    for (dy = 0; dy < R->f[0]; dy++) {
+      ptrdiff_t ih = ntk__sn_tap(oh, dy, R->s[0], R->lo[0], H, circ);
+      for (dx = 0; dx < R->f[1]; dx++) {
+        ptrdiff_t iw = ntk__sn_tap(ow, dx, R->s[1], R->lo[1], W, circ);
+        ntk_real *u = row + (dy * R->f[1] + dx) * C, *xp;
+        if (ih < 0 || iw < 0) {
+          if (!back) memset(u, 0, C * sizeof(ntk_real));
+          continue;
+        }
+        xp = X + e * R->in_n + ((size_t)ih * W + (size_t)iw) * C;
+        if (back) for (c = 0; c < C; c++) xp[c] += u[c];
+        else memcpy(u, xp, C * sizeof(ntk_real));
+      }
+    }
+  }
+}
+/* the same for examples [e0, e1), rows (e, oh, ow) */
 static void ntk__sn_im2col(const ntk__arch_layer *R, int circ, ntk_real *X, size_t e0, size_t e1,
                            ntk_real *U, int back) {
-  size_t H = R->in[0], W = R->in[1], C = R->in[2], Ho = R->out[0], Wo = R->out[1];
-  size_t F = R->f[0] * R->f[1] * C, e, oh, ow, dy, dx, c;
-  for (e = e0; e < e1; e++)
-    for (oh = 0; oh < Ho; oh++)
-      for (ow = 0; ow < Wo; ow++) {
-        ntk_real *row = U + (((e - e0) * Ho + oh) * Wo + ow) * F;
-        for (dy = 0; dy < R->f[0]; dy++) {
-          ptrdiff_t ih = ntk__sn_tap(oh, dy, R->s[0], R->lo[0], H, circ);
-          for (dx = 0; dx < R->f[1]; dx++) {
-            ptrdiff_t iw = ntk__sn_tap(ow, dx, R->s[1], R->lo[1], W, circ);
-            ntk_real *u = row + (dy * R->f[1] + dx) * C, *xp;
-            if (ih < 0 || iw < 0) {
-              if (!back) memset(u, 0, C * sizeof(ntk_real));
-              continue;
-            }
-            xp = X + e * R->in_n + ((size_t)ih * W + (size_t)iw) * C;
-            if (back) for (c = 0; c < C; c++) xp[c] += u[c];
-            else memcpy(u, xp, C * sizeof(ntk_real));
-          }
-        }
-      }
+  size_t S = R->out[0] * R->out[1], F = R->f[0] * R->f[1] * R->in[2], e;
+  for (e = e0; e < e1; e++) ntk__sn_im2col_rows(R, circ, X, e, 0, S, U + (e - e0) * S * F, back);
 }
 
 /* the affine part of Dense/Conv on a chunk: Y (mm·S, C_out) = beta·Y + c·U(X)·Wᵀ */
@@ -7059,6 +7065,28 @@ static ntk_status ntk__sn_pgrad(ntk__sn *sn, size_t l, size_t mm, ntk_real *X, c
     const ntk_real *Gt = G + t * S * Co, *Am = X + t * S * F;
     if (pg->out && pg->jac && jc == NTK__NONE) { /* pair form: keep G(x) */
       memcpy(pg->gbuf[l] + (pg->e0 + t) * S * Co, Gt, rows * Co * sizeof(ntk_real));
+    } else if (pg->out && pg->jac && conv && S * F > NTK__SN_JVALS) {
+      /* a large image: per example, blocks of positions whose im2col rows stay in cache, the
+         input gradient of the block at once */
+      size_t rb = NTK__SN_JVALS / F ? NTK__SN_JVALS / F : 1, r0;
+      for (e = 0; e < te && st == NTK_OK; e++) {
+        ntk_real *row = pg->out + (pg->e0 + t + e) * pg->rs + pg->as + jc;
+        const ntk_real *Ge = Gt + e * S * Co;
+        for (r0 = 0; r0 < S && st == NTK_OK; r0 += rb) {
+          size_t nr = S - r0 < rb ? S - r0 : rb;
+          ntk__sn_im2col_rows(R, circ, X, t + e, r0, r0 + nr, sn->U, 0);
+          st = NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, Co, F, nr, c, Ge + r0 * Co, Co, sn->U, F, r0 ? 1 : 0, row, F);
+          if (gin && st == NTK_OK && (st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, nr, F, Co, c, Ge + r0 * Co, Co, W, F, 0, sn->U2, F)) == NTK_OK)
+            ntk__sn_im2col_rows(R, circ, gin, t + e, r0, r0 + nr, sn->U2, 1);
+        }
+        if (R->has_bias)
+          for (o = 0; o < Co; o++) {
+            ntk_real acc = 0;
+            for (q = 0; q < S; q++) acc += Ge[q * Co + o];
+            row[nw + o] = cb * acc;
+          }
+      }
+      continue;
     } else if (pg->out && pg->jac) {
       if (conv) ntk__sn_im2col(R, circ, X, t, t + te, sn->U, 0), Am = sn->U;
       for (e = 0; e < te && st == NTK_OK; e++) { /* J_l(x) = c·G(x)ᵀ·U(x), contracted over positions */

@@ -25,9 +25,10 @@ static void tf2_paths(const char *name, const ntk_layer *l, size_t nl, size_t di
   static const char *mname[4] = {"per-layer choice", "J·Jᵀ method", "all Jacobian blocks", "all pair form"};
   size_t n1 = 4, n2 = 3, m, sym;
   ntk_net net;
-  double x[7 * 80], K[16], Ref[16], Rs[16], r;
+  double *x, K[16], Ref[16], Rs[16], r;
   ntk_entk_desc d;
   if (ntk_net_init(&net, l, nl, dim, 21) != NTK_OK) { T_CHECK(0, "%s: init", name); return; }
+  x = (double *)malloc((n1 + n2) * dim * sizeof(double));
   tf_fill(x, (n1 + n2) * dim);
   tf2_ref(&net, x, n1, x + n1 * dim, n2, Ref);
   tf2_ref(&net, x, n1, x, n1, Rs);
@@ -45,6 +46,7 @@ static void tf2_paths(const char *name, const ntk_layer *l, size_t nl, size_t di
       T_CHECK(r <= 1 && ok, "%s, %s, %s: traced eNTK vs J·Jᵀ/k: ratio %.3g%s", name, mname[m], sym ? "x2 = NULL" : "x2", r,
               sym ? ", exactly symmetric" : "");
     }
+  free(x);
   ntk_net_free(&net);
 }
 
@@ -68,6 +70,13 @@ static void test_fnet_entk_paths(void) {
   l[3] = ntk_dense(2, 1.3, 0.5), l[4] = ntk_branch(), l[5] = ntk_gelu(), l[6] = ntk_fanin_concat();
   l[7] = ntk_dense_standard(4, 0.9, 0.3), l[8] = ntk_relu(), l[9] = ntk_flatten(), l[10] = ntk_dense(2, 1, 0.2);
   tf2_paths("standard circular stride-2 conv, per-position dense, concat", l, 11, 60);
+  /* a conv whose per-example im2col exceeds NTK__SN_JVALS (16x16 positions x 3x3x32 = 73728
+     values): its Jacobian and input gradient run in blocks of 227 positions (two blocks) */
+  l[0] = ntk_input(16, 16, 4), l[1] = ntk_conv(32, 1, 1, 1, 1, NTK_PAD_VALID, 1.2, 0.1), l[2] = ntk_relu();
+  l[3] = ntk_conv(2, 3, 3, 1, 1, NTK_PAD_SAME, 1.4, 0.2), l[4] = ntk_relu(), l[5] = ntk_global_avg_pool(), l[6] = ntk_dense(2, 1, 0);
+  T_CHECK(256 * 288 > NTK__SN_JVALS && NTK__SN_JVALS / 288 < 256, "the 3x3x32 conv on 16x16 takes the blocked path");
+  tf_fd("blocked per-example conv Jacobian (16x16, F = 288)", l, 7, 1024, 2);
+  tf2_paths("blocked per-example conv Jacobian (16x16, F = 288)", l, 7, 1024);
   /* thread counts: the same kernel bit for bit */
 #ifdef _OPENMP
   {
