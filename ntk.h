@@ -54,16 +54,16 @@
    aborts. Nothing is written to an output array unless the call's arguments are valid.
    The linear algebra follows CBLAS (row-major) semantics: beta = 0 never reads C.
 
-   Threads: with -fopenmp the GEMM uses omp_get_max_threads() threads (OMP_NUM_THREADS);
+   Threads: with -fopenmp the GEMM uses omp_get_max_threads() threads (OMP_NUM_THREADS; the
+   traced empirical NTK of spatial finite networks runs them over examples instead);
    every entry point is reentrant (no global mutable state beyond the once-computed CPU level
    and one kept GEMM packing block, swapped atomically; see NTK_GEMM_KEEP).
 
    ---------------------------------------------------------------------------------------------
    WHAT ntk.h DOES NOT DO (YET)
    ---------------------------------------------------------------------------------------------
-   The structured (per-layer) empirical NTK of spatial or branched finite networks: they take
-   the Jacobian path (per-output Jacobian rows of all examples in memory, see ntk_net), with
-   threads only inside the GEMM; attention; a spatial
+   The structured form of the full (k·k) empirical NTK of spatial or branched finite networks:
+   it holds the Jacobian (see ntk_net; the traced kernel is structured); attention; a spatial
    covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); the
    spatial kernel's offset-slice speed-ups beyond the Flatten case (a GAP network materialises
    each pair's (h·w)² covariance, see ntk_kernel); kernels larger than memory (no batching);
@@ -532,10 +532,18 @@ NTKDEF ntk_status ntk_kernel_ex(const ntk_layer *layers, size_t n_layers, const 
    net->chunk (0 = as many as fit NTK_NET_CHUNK_BYTES, default 64 MB, of forward values plus
    gradients or tangents: 2·Σ_layers h·w·c values per example; rounded up to a multiple of
    the GEMM tile, at least one example): the chunk size changes no result, bit for bit. Memory
-   beyond the outputs: one chunk, two im2col tiles (≤ 1024 positions × C_in·fh·fw each) and, for
-   the empirical NTK (the Jacobian path, whatever ntk_entk_desc.method says): traced, the rows
-   ∂f_a/∂θ of every example for one output a at a time, (n1 + n2)·n_params values (n1 with
-   x2 = NULL), one forward pass per chunk and output; full, (n1 + n2)·k·n_params. The
+   beyond the outputs: one chunk and two im2col tiles (≤ 1024 positions × C_in·fh·fw each).
+   The traced empirical NTK (method STRUCTURED) runs one forward pass per example and keeps the
+   outputs of every Dense/Conv layer, (n1 + n2)·Σ h·w·C_out values (n1 with x2 = NULL; the other
+   layers are recomputed from them), then per output a one backward pass per example; each
+   Dense/Conv layer contributes through the cheaper, by exact flop count, of its Jacobian block
+   J_l^a = c·G_aᵀ·U (the rows of every such layer side by side for one output at a time:
+   (n1 + n2)·Σ_blocks P_l values, contracted by SYRK/GEMM) and the pair form Σ_{s,t} (c²·U U′ᵀ
+   + c_b²)_{st}·(G_a G′_aᵀ)_{st} (n1·n2·S² values per layer; Dense layers on vectors, S = 1,
+   take it nearly always). Threads run over tiles of examples, each with its own chunk-sized
+   engine (one GEMM tile) and single-threaded GEMMs; results do not depend on the thread count
+   or net->chunk. The full kernel holds the Jacobian (n1 + n2)·k·n_params (one forward pass per
+   chunk, k backward passes); method JACOBIAN is J·Jᵀ from ntk_net_jacobian, the reference. The
    conditional NNGP needs a Dense readout on a vector (else NTK_ERR_UNSUPPORTED).
 
    Errors, the same for every function below (ntk_net_train adds its report of divergence). All
@@ -586,7 +594,9 @@ NTKDEF ntk_status ntk_net_apply_linearized(const ntk_net *net, const ntk_real *t
                                            const ntk_real *x, size_t n, ntk_real *f);
 
 typedef enum ntk_entk_method {
-  NTK_ENTK_STRUCTURED = 0, /* Σ_layers (c²·H Hᵀ + c_b²) ⊙ (G Gᵀ): GEMMs, no Jacobian in memory */
+  NTK_ENTK_STRUCTURED = 0, /* Σ_layers (c²·H Hᵀ + c_b²) ⊙ (G Gᵀ): GEMMs, no Jacobian in memory
+                              (spatial lists: per layer the cheaper of that and its Jacobian
+                              block, see ntk_net) */
   NTK_ENTK_JACOBIAN = 1    /* J·Jᵀ from ntk_net_jacobian: the slow reference */
 } ntk_entk_method;
 typedef struct ntk_entk_desc {
@@ -8035,9 +8045,8 @@ done:
   return st;
 }
 
-/* Empirical kernels of a spatial/branched list (the Jacobian path): traced, per output a, the
-   rows J_a(x) of every example (n1·P and n2·P values) and Θ += J1_a·J2_aᵀ/k; full, J (n·k, P)
-   of both sides at once and one product. The NNGP from the outputs (conditional: the readout's
+/* Empirical kernels of a spatial/branched list: traced, ntk__sn_entk_traced; full, J (n·k, P)
+   of both sides at once and one product; method JACOBIAN, ntk__entk_jacobian. The NNGP from the outputs (conditional: the readout's
    input, for a Dense readout on a vector). Forward caches are per chunk. */
 static ntk_status ntk__sn_entk(const ntk_net *net, const ntk_real *x1, size_t n1, const ntk_real *x2, size_t n2,
                                int sym, int full, int cond, ntk_entk_method method, ntk_real *nngp, ntk_real *ntk) {
@@ -8100,17 +8109,79 @@ static ntk_status ntk__sn_entk(const ntk_net *net, const ntk_real *x1, size_t n1
 
 /* ½·mean squared error (loss ≠ NULL: that only) or full-batch gradient descent, chunk by chunk:
    the gradient is summed over the chunks' tiles in example order */
+/* one pass of ntk__sn_train over the examples on T > 1 threads: tiles of examples (the GEMM
+   tile grid) over per-thread engines, tile q's gradient added into the accumulator of thread
+   q mod T (a static schedule: the same sums whatever the timing), the accumulators then summed
+   in order into grad; f − y and f go to d (2·n·k) for the caller's loss, summed in example
+   order as on one thread */
+static ntk_status ntk__sn_train_pass(ntk__sn *eng, size_t T, const ntk_real *x, const ntk_real *y, size_t n, int back,
+                                     ntk_real *acc, ntk_real *grad, ntk_real *top, ntk_real *d) {
+  size_t g = eng[0].g, ntile = (n + g - 1) / g, k = eng[0].k, P = eng[0].P, N = n * k, t, i;
+  long q;
+  int err = 0, nt = (int)T;
+  if (back) memset(acc, 0, T * P * sizeof(ntk_real));
+#ifdef NTK__OMP
+#pragma omp parallel for num_threads(nt) schedule(static, 1) reduction(min : err)
+#endif
+  for (q = 0; q < (long)ntile; q++) {
+    int tid = 0;
+    size_t e0 = (size_t)q * g, te = n - e0 < g ? n - e0 : g, a;
+    const ntk_real *xe = x + e0 * eng[0].net->dim, *f;
+    ntk_real *tp;
+    ntk__sn *sn;
+    ntk__sn_pg pg;
+    ntk_status s;
+#ifdef NTK__OMP
+    tid = omp_get_thread_num();
+#endif
+    sn = &eng[tid], tp = top + (size_t)tid * g * k;
+    if ((s = ntk__sn_fwd(sn, xe, te, NULL)) == NTK_OK) {
+      f = ntk__sn_buf(sn, sn->cache, xe, sn->src[sn->nl - 1]);
+      for (a = 0; a < te * k; a++) {
+        d[e0 * k + a] = f[a] - y[e0 * k + a], d[N + e0 * k + a] = f[a];
+        tp[a] = (ntk_real)(((double)f[a] - (double)y[e0 * k + a]) / (double)N);
+      }
+      pg.out = acc + (size_t)tid * P, pg.rs = pg.as = pg.e0 = 0, pg.jac = 0, pg.jcol = NULL, pg.gbuf = NULL;
+      if (back) s = ntk__sn_bwd(sn, xe, te, tp, &pg);
+    }
+    if ((int)s < err) err = (int)s;
+  }
+  (void)nt;
+  if (err == 0 && back)
+    for (i = 0; i < P; i++) {
+      ntk_real sm = acc[i];
+      for (t = 1; t < T; t++) sm += acc[t * P + i];
+      grad[i] = sm;
+    }
+  return (ntk_status)err;
+}
+
 static ntk_status ntk__sn_train(ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n, double lr,
                                 size_t steps, const ntk_train_desc *dd, double *loss_only) {
-  ntk__sn sn;
-  ntk_real *grad = NULL, *top = NULL;
-  size_t step, i, e0, k = net->outputs, N = n * k, P = net->n_params;
+  ntk__sn sn, *eng = NULL;
+  ntk_real *grad = NULL, *top = NULL, *acc = NULL, *dv = NULL;
+  size_t step, i, e0, k = net->outputs, N = n * k, P = net->n_params, T = (size_t)ntk__max_threads(), t;
   double sc = sqrt(0.5 / (double)N);
   ntk_status st = ntk__sn_init(&sn, net, n, 0);
   if (st != NTK_OK) return st;
+  /* several threads: over tiles of examples, one engine (one tile) each, instead of inside the
+     GEMMs of per-example shapes (2 threads there took 8x the CPU time of one, measured) */
+  if (T > (n + sn.g - 1) / sn.g) T = (n + sn.g - 1) / sn.g;
+  if (T > 1) {
+    size_t g = sn.g;
+    ntk__sn_free(&sn);
+    eng = (ntk__sn *)NTK_MALLOC(T * sizeof(ntk__sn));
+    if (!eng) return NTK_ERR_OUT_OF_MEMORY;
+    memset(eng, 0, T * sizeof(ntk__sn));
+    for (t = 0; t < T && st == NTK_OK; t++) st = ntk__sn_init(&eng[t], net, g, 0);
+    acc = (ntk_real *)NTK_MALLOC((T * P + 1) * sizeof(ntk_real));
+    dv = (ntk_real *)NTK_MALLOC((2 * N + 1) * sizeof(ntk_real));
+    if (st == NTK_OK && (!acc || !dv)) st = NTK_ERR_OUT_OF_MEMORY;
+    sn = eng[0];
+  }
   grad = (ntk_real *)NTK_MALLOC((P + 1) * sizeof(ntk_real));
-  top = (ntk_real *)NTK_MALLOC((sn.m * k + 1) * sizeof(ntk_real));
-  if (!grad || !top) st = NTK_ERR_OUT_OF_MEMORY;
+  top = (ntk_real *)NTK_MALLOC(((T > 1 ? T : 1) * sn.m * k + 1) * sizeof(ntk_real));
+  if (st == NTK_OK && (!grad || !top)) st = NTK_ERR_OUT_OF_MEMORY;
   for (step = 0; step <= steps && st == NTK_OK; step++) {
     double loss, sum = 0, sums = 0;
     int back = !loss_only && step < steps;
@@ -8121,7 +8192,12 @@ static ntk_status ntk__sn_train(ntk_net *net, const ntk_real *x, const ntk_real 
     }
     if (back) memset(grad, 0, P * sizeof(ntk_real));
     pg.out = grad, pg.rs = pg.as = pg.e0 = 0, pg.jac = 0, pg.jcol = NULL, pg.gbuf = NULL;
-    for (e0 = 0; e0 < n && st == NTK_OK; e0 += sn.m) {
+    if (T > 1 && (st = ntk__sn_train_pass(eng, T, x, y, n, back, acc, grad, top, dv)) == NTK_OK)
+      for (i = 0; i < N; i++) {
+        double d2 = (double)dv[i], ds = (double)dv[N + i] * sc - (double)y[i] * sc;
+        sum += d2 * d2, sums += ds * ds;
+      }
+    for (e0 = 0; T <= 1 && e0 < n && st == NTK_OK; e0 += sn.m) {
       size_t mm = n - e0 < sn.m ? n - e0 : sn.m;
       const ntk_real *xe = x + e0 * net->dim, *f, *ye = y + e0 * k;
       if ((st = ntk__sn_fwd(&sn, xe, mm, NULL)) != NTK_OK) break;
@@ -8154,8 +8230,13 @@ static ntk_status ntk__sn_train(ntk_net *net, const ntk_real *x, const ntk_real 
     if (step == steps) break;
     for (i = 0; i < P; i++) net->params[i] -= (ntk_real)lr * grad[i];
   }
-  NTK_FREE(grad), NTK_FREE(top);
-  ntk__sn_free(&sn);
+  NTK_FREE(grad), NTK_FREE(top), NTK_FREE(acc), NTK_FREE(dv);
+  if (eng) {
+    for (t = 0; t < T; t++) ntk__sn_free(&eng[t]);
+    NTK_FREE(eng);
+  } else {
+    ntk__sn_free(&sn);
+  }
   return st;
 }
 

@@ -578,9 +578,10 @@ static void bench_entk(void) {
    Empirical NTK (traced, x2 = NULL, N = 128 or NTK_BENCH_CNN_N) beside torch.func (vmap(jacrev)
    + contraction, bench/torch_cnn_entk.py) when a python3 has torch: the same architecture,
    precision and thread count with its own random weights (timing only; the values are not
-   compared). One GD step at N = 1024 (NTK_BENCH_CNN_GD_N). Each call runs in a child process
-   (fork) so that its peak resident memory — ru_maxrss less the resident set the child started
-   with — is the call's own; seconds are wall and CPU time (the machine may be shared). */
+   compared; NTK_BENCH_TORCH=0 skips it). One GD step at N = 1024 (NTK_BENCH_CNN_GD_N). Each
+   call runs in a child process (fork) so that its peak resident memory — ru_maxrss less the
+   resident set the child started with — is the call's own; seconds are wall and CPU time (the
+   machine may be shared). */
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -667,7 +668,7 @@ static void bench_cnn(void) {
     if (!cnn_child(0, N, r)) printf("eNTK failed\n"), n_failed_checks++;
     /* the same threads for torch: the first python3 that has it */
     snprintf(cmd, sizeof cmd, "for p in python3 /usr/bin/python3; do $p -c 'import torch' 2>/dev/null && exec $p bench/torch_cnn_entk.py %zu %d; done 2>/dev/null", N, T);
-    p = popen(cmd, "r");
+    p = getenv("NTK_BENCH_TORCH") && !strcmp(getenv("NTK_BENCH_TORCH"), "0") ? NULL : popen(cmd, "r");
     if (p) {
       if (fscanf(p, "%lf %lf %lf", &tt[0], &tt[1], &tt[2]) != 3) tt[0] = -1;
       pclose(p);
