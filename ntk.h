@@ -54,16 +54,16 @@
    aborts. Nothing is written to an output array unless the call's arguments are valid.
    The linear algebra follows CBLAS (row-major) semantics: beta = 0 never reads C.
 
-   Threads: with -fopenmp the GEMM uses omp_get_max_threads() threads (OMP_NUM_THREADS);
+   Threads: with -fopenmp the GEMM uses omp_get_max_threads() threads (OMP_NUM_THREADS; the
+   traced empirical NTK of spatial finite networks runs them over examples instead);
    every entry point is reentrant (no global mutable state beyond the once-computed CPU level
    and one kept GEMM packing block, swapped atomically; see NTK_GEMM_KEEP).
 
    ---------------------------------------------------------------------------------------------
    WHAT ntk.h DOES NOT DO (YET)
    ---------------------------------------------------------------------------------------------
-   The structured (per-layer) empirical NTK of spatial or branched finite networks: they take
-   the Jacobian path (per-output Jacobian rows of all examples in memory, see ntk_net), with
-   threads only inside the GEMM; attention; a spatial
+   The structured form of the full (k·k) empirical NTK of spatial or branched finite networks:
+   it holds the Jacobian (see ntk_net; the traced kernel is structured); attention; a spatial
    covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); the
    spatial kernel's offset-slice speed-ups beyond the Flatten case (a GAP network materialises
    each pair's (h·w)² covariance, see ntk_kernel);
@@ -661,10 +661,18 @@ NTKDEF ntk_status ntk_cg(size_t n, size_t nrhs, ntk_matvec_fn apply, void *user,
    net->chunk (0 = as many as fit NTK_NET_CHUNK_BYTES, default 64 MB, of forward values plus
    gradients or tangents: 2·Σ_layers h·w·c values per example; rounded up to a multiple of
    the GEMM tile, at least one example): the chunk size changes no result, bit for bit. Memory
-   beyond the outputs: one chunk, two im2col tiles (≤ 1024 positions × C_in·fh·fw each) and, for
-   the empirical NTK (the Jacobian path, whatever ntk_entk_desc.method says): traced, the rows
-   ∂f_a/∂θ of every example for one output a at a time, (n1 + n2)·n_params values (n1 with
-   x2 = NULL), one forward pass per chunk and output; full, (n1 + n2)·k·n_params. The
+   beyond the outputs: one chunk and two im2col tiles (≤ 1024 positions × C_in·fh·fw each).
+   The traced empirical NTK (method STRUCTURED) runs one forward pass per example and keeps the
+   outputs of every Dense/Conv layer, (n1 + n2)·Σ h·w·C_out values (n1 with x2 = NULL; the other
+   layers are recomputed from them), then per output a one backward pass per example; each
+   Dense/Conv layer contributes through the cheaper, by exact flop count, of its Jacobian block
+   J_l^a = c·G_aᵀ·U (the rows of every such layer side by side for one output at a time:
+   (n1 + n2)·Σ_blocks P_l values, contracted by SYRK/GEMM) and the pair form Σ_{s,t} (c²·U U′ᵀ
+   + c_b²)_{st}·(G_a G′_aᵀ)_{st} (n1·n2·S² values per layer; Dense layers on vectors, S = 1,
+   take it nearly always). Threads run over tiles of examples, each with its own chunk-sized
+   engine (one GEMM tile) and single-threaded GEMMs; results do not depend on the thread count
+   or net->chunk. The full kernel holds the Jacobian (n1 + n2)·k·n_params (one forward pass per
+   chunk, k backward passes); method JACOBIAN is J·Jᵀ from ntk_net_jacobian, the reference. The
    conditional NNGP needs a Dense readout on a vector (else NTK_ERR_UNSUPPORTED).
 
    Errors, the same for every function below (ntk_net_train adds its report of divergence). All
@@ -715,7 +723,9 @@ NTKDEF ntk_status ntk_net_apply_linearized(const ntk_net *net, const ntk_real *t
                                            const ntk_real *x, size_t n, ntk_real *f);
 
 typedef enum ntk_entk_method {
-  NTK_ENTK_STRUCTURED = 0, /* Σ_layers (c²·H Hᵀ + c_b²) ⊙ (G Gᵀ): GEMMs, no Jacobian in memory */
+  NTK_ENTK_STRUCTURED = 0, /* Σ_layers (c²·H Hᵀ + c_b²) ⊙ (G Gᵀ): GEMMs, no Jacobian in memory
+                              (spatial lists: per layer the cheaper of that and its Jacobian
+                              block, see ntk_net) */
   NTK_ENTK_JACOBIAN = 1    /* J·Jᵀ from ntk_net_jacobian: the slow reference */
 } ntk_entk_method;
 typedef struct ntk_entk_desc {
@@ -7882,6 +7892,7 @@ NTK__VEC static void ntk__act(const ntk_layer *L, size_t cnt, const ntk_real *z,
 #define NTK_NET_CHUNK_BYTES ((size_t)64 << 20)
 #endif
 #define NTK__SN_ROWS 1024
+#define NTK__SN_JVALS 65536 /* im2col values per block of a per-example Jacobian (L2-sized) */
 
 static int ntk__net_spatial(const ntk_net *net) {
   size_t l;
@@ -7900,10 +7911,13 @@ typedef struct ntk__sn {
 } ntk__sn;
 
 /* parameter-gradient sink of a backward pass: none (out NULL), the sum over examples (jac 0),
-   or per-example rows out + (e0 + e)·rs + as (jac 1) */
+   or per-example rows out + (e0 + e)·rs + as + jcol[l] (jac 1; jcol NULL: the parameter
+   offsets). A layer whose jcol is NTK__NONE is a pair-form layer: its output gradients G(x)
+   (S rows of C_out per example) go to gbuf[l] + (e0 + e)·S·C_out instead. */
 typedef struct ntk__sn_pg {
-  ntk_real *out;
+  ntk_real *out, **gbuf;
   size_t rs, as, e0;
+  const size_t *jcol;
   int jac;
 } ntk__sn_pg;
 
@@ -7998,31 +8012,36 @@ static ptrdiff_t ntk__sn_tap(size_t o, size_t d, size_t s, size_t lo, size_t n, 
   if (circ) return ((p % (ptrdiff_t)n) + (ptrdiff_t)n) % (ptrdiff_t)n;
   return p < 0 || p >= (ptrdiff_t)n ? -1 : p;
 }
-/* im2col of examples [e0, e1) of X (·, in_n) into U (rows (e, oh, ow), columns (dy, dx, ci));
-   back: the transpose, U added into X (col2im) */
+/* im2col of output positions [p0, p1) of example e of X (·, in_n) into rows 0.. of U (columns
+   (dy, dx, ci)); back: the transpose, U added into X (col2im) */
+static void ntk__sn_im2col_rows(const ntk__arch_layer *R, int circ, ntk_real *X, size_t e, size_t p0, size_t p1,
+                                ntk_real *U, int back) {
+  size_t H = R->in[0], W = R->in[1], C = R->in[2], Wo = R->out[1];
+  size_t F = R->f[0] * R->f[1] * C, p, oh, ow, dy, dx, c;
+  for (p = p0; p < p1; p++) {
+    ntk_real *row = U + (p - p0) * F;
+    oh = p / Wo, ow = p % Wo;
+    for (dy = 0; dy < R->f[0]; dy++) {
+      ptrdiff_t ih = ntk__sn_tap(oh, dy, R->s[0], R->lo[0], H, circ);
+      for (dx = 0; dx < R->f[1]; dx++) {
+        ptrdiff_t iw = ntk__sn_tap(ow, dx, R->s[1], R->lo[1], W, circ);
+        ntk_real *u = row + (dy * R->f[1] + dx) * C, *xp;
+        if (ih < 0 || iw < 0) {
+          if (!back) memset(u, 0, C * sizeof(ntk_real));
+          continue;
+        }
+        xp = X + e * R->in_n + ((size_t)ih * W + (size_t)iw) * C;
+        if (back) for (c = 0; c < C; c++) xp[c] += u[c];
+        else memcpy(u, xp, C * sizeof(ntk_real));
+      }
+    }
+  }
+}
+/* the same for examples [e0, e1), rows (e, oh, ow) */
 static void ntk__sn_im2col(const ntk__arch_layer *R, int circ, ntk_real *X, size_t e0, size_t e1,
                            ntk_real *U, int back) {
-  size_t H = R->in[0], W = R->in[1], C = R->in[2], Ho = R->out[0], Wo = R->out[1];
-  size_t F = R->f[0] * R->f[1] * C, e, oh, ow, dy, dx, c;
-  for (e = e0; e < e1; e++)
-    for (oh = 0; oh < Ho; oh++)
-      for (ow = 0; ow < Wo; ow++) {
-        ntk_real *row = U + (((e - e0) * Ho + oh) * Wo + ow) * F;
-        for (dy = 0; dy < R->f[0]; dy++) {
-          ptrdiff_t ih = ntk__sn_tap(oh, dy, R->s[0], R->lo[0], H, circ);
-          for (dx = 0; dx < R->f[1]; dx++) {
-            ptrdiff_t iw = ntk__sn_tap(ow, dx, R->s[1], R->lo[1], W, circ);
-            ntk_real *u = row + (dy * R->f[1] + dx) * C, *xp;
-            if (ih < 0 || iw < 0) {
-              if (!back) memset(u, 0, C * sizeof(ntk_real));
-              continue;
-            }
-            xp = X + e * R->in_n + ((size_t)ih * W + (size_t)iw) * C;
-            if (back) for (c = 0; c < C; c++) xp[c] += u[c];
-            else memcpy(u, xp, C * sizeof(ntk_real));
-          }
-        }
-      }
+  size_t S = R->out[0] * R->out[1], F = R->f[0] * R->f[1] * R->in[2], e;
+  for (e = e0; e < e1; e++) ntk__sn_im2col_rows(R, circ, X, e, 0, S, U + (e - e0) * S * F, back);
 }
 
 /* the affine part of Dense/Conv on a chunk: Y (mm·S, C_out) = beta·Y + c·U(X)·Wᵀ */
@@ -8208,13 +8227,38 @@ static ntk_status ntk__sn_pgrad(ntk__sn *sn, size_t l, size_t mm, ntk_real *X, c
   ntk_real c = ntk__sn_c(sn, l), cb = ntk__sn_cb(sn, l);
   const ntk_real *W = sn->net->params + off;
   ntk_status st = NTK_OK;
+  size_t jc = pg->jac && pg->jcol ? pg->jcol[l] : off;
   for (t = 0; t < mm && st == NTK_OK; t += sn->g) {
     size_t te = mm - t < sn->g ? mm - t : sn->g, rows = te * S;
     const ntk_real *Gt = G + t * S * Co, *Am = X + t * S * F;
-    if (conv && pg->out) ntk__sn_im2col(R, circ, X, t, t + te, sn->U, 0), Am = sn->U;
-    if (pg->out && pg->jac) {
+    if (pg->out && pg->jac && jc == NTK__NONE) { /* pair form: keep G(x) */
+      memcpy(pg->gbuf[l] + (pg->e0 + t) * S * Co, Gt, rows * Co * sizeof(ntk_real));
+    } else if (pg->out && pg->jac && conv && S * F > NTK__SN_JVALS) {
+      /* a large image: per example, blocks of positions whose im2col rows stay in cache, the
+         input gradient of the block at once */
+      size_t rb = NTK__SN_JVALS / F ? NTK__SN_JVALS / F : 1, r0;
+      for (e = 0; e < te && st == NTK_OK; e++) {
+        ntk_real *row = pg->out + (pg->e0 + t + e) * pg->rs + pg->as + jc;
+        const ntk_real *Ge = Gt + e * S * Co;
+        for (r0 = 0; r0 < S && st == NTK_OK; r0 += rb) {
+          size_t nr = S - r0 < rb ? S - r0 : rb;
+          ntk__sn_im2col_rows(R, circ, X, t + e, r0, r0 + nr, sn->U, 0);
+          st = NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, Co, F, nr, c, Ge + r0 * Co, Co, sn->U, F, r0 ? 1 : 0, row, F);
+          if (gin && st == NTK_OK && (st = NTK__GEMM(NTK_NO_TRANS, NTK_NO_TRANS, nr, F, Co, c, Ge + r0 * Co, Co, W, F, 0, sn->U2, F)) == NTK_OK)
+            ntk__sn_im2col_rows(R, circ, gin, t + e, r0, r0 + nr, sn->U2, 1);
+        }
+        if (R->has_bias)
+          for (o = 0; o < Co; o++) {
+            ntk_real acc = 0;
+            for (q = 0; q < S; q++) acc += Ge[q * Co + o];
+            row[nw + o] = cb * acc;
+          }
+      }
+      continue;
+    } else if (pg->out && pg->jac) {
+      if (conv) ntk__sn_im2col(R, circ, X, t, t + te, sn->U, 0), Am = sn->U;
       for (e = 0; e < te && st == NTK_OK; e++) { /* J_l(x) = c·G(x)ᵀ·U(x), contracted over positions */
-        ntk_real *row = pg->out + (pg->e0 + t + e) * pg->rs + pg->as + off;
+        ntk_real *row = pg->out + (pg->e0 + t + e) * pg->rs + pg->as + jc;
         st = NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, Co, F, S, c, Gt + e * S * Co, Co, Am + e * S * F, F, 0, row, F);
         if (R->has_bias)
           for (o = 0; o < Co; o++) {
@@ -8224,6 +8268,7 @@ static ntk_status ntk__sn_pgrad(ntk__sn *sn, size_t l, size_t mm, ntk_real *X, c
           }
       }
     } else if (pg->out) {
+      if (conv) ntk__sn_im2col(R, circ, X, t, t + te, sn->U, 0), Am = sn->U;
       st = NTK__GEMM(NTK_TRANS, NTK_NO_TRANS, Co, F, rows, c, Gt, Co, Am, F, 1, pg->out + off, F);
       if (R->has_bias)
         for (o = 0; o < Co; o++) {
@@ -8357,7 +8402,7 @@ static ntk_status ntk__sn_jac(ntk__sn *sn, const ntk_real *x, size_t n, size_t a
     for (a = a0; a < a1 && st == NTK_OK; a++) {
       ntk__sn_pg pg;
       for (i = 0; i < mm * k; i++) top[i] = (ntk_real)((i % k) == a);
-      pg.out = out, pg.rs = rs, pg.as = a * as, pg.e0 = e0, pg.jac = 1;
+      pg.out = out, pg.rs = rs, pg.as = a * as, pg.e0 = e0, pg.jac = 1, pg.jcol = NULL, pg.gbuf = NULL;
       st = ntk__sn_bwd(sn, xe, mm, top, &pg);
     }
   }
@@ -8939,14 +8984,232 @@ done:
   return st;
 }
 
-/* Empirical kernels of a spatial/branched list (the Jacobian path): traced, per output a, the
-   rows J_a(x) of every example (n1·P and n2·P values) and Θ += J1_a·J2_aᵀ/k; full, J (n·k, P)
-   of both sides at once and one product. The NNGP from the outputs (conditional: the readout's
+/* The structured traced eNTK of a spatial/branched list (ntk_entk_desc.method STRUCTURED):
+   Θ = (1/k)·Σ_a Σ_l Θ_l^a, each Dense/Conv layer l through the cheaper of two exact forms,
+   chosen from their flop counts (S positions, fan-in F, C_out channels, b = 1 with a bias,
+   nn examples, pp pairs):
+   - Jacobian block: J_l^a(x) = c·G_a(x)ᵀ·U(x) (+ c_b·Σ_s G_a) per example and output, rows of
+     every J-block layer side by side, Θ += J^a·J^aᵀ/k (SYRK): nn·k·2S·C_out·F + pp·k·2C_out(F + b);
+   - pair form: Σ_{s,t} (c²·U U′ᵀ + c_b²)_{st}·(G_a G′_aᵀ)_{st}, U U′ᵀ once, G G′ᵀ per output:
+     pp·(2S²F + k·S²(2C_out + 2)), taken when cheaper and (S = 1 or) its n1·n2·S² Gram holds no
+     more than the layer's Jacobian rows. Dense layers on vectors (S = 1) take it nearly always.
+   One forward pass per example: the outputs of every Dense/Conv layer are kept (checkpoints,
+   Σ h·w·C_out values per example) and the other layers — elementwise, pools, LayerNorm, fan-ins
+   — are recomputed from them before each output's backward pass. Threads run over tiles of
+   examples (the GEMM tile grid of ntk__sn, so results do not depend on the thread count or
+   net->chunk), each with its own engine and single-threaded GEMMs; the contractions are
+   threaded GEMM/SYRK calls. */
+#define NTK__ENTK_JBLOCK ((ntk_entk_method)16) /* tests: every layer as a Jacobian block */
+#define NTK__ENTK_PAIR ((ntk_entk_method)17)   /* tests: every layer in the pair form */
+
+typedef struct ntk__sn_tr {
+  ntk__sn *eng;          /* (T) engines, one tile each */
+  ntk_real *top;         /* (T, g·k) seeds */
+  size_t T, CK, PJ, k, nl; /* threads, checkpoint values per example, J-block columns, outputs, layers */
+  size_t *ck, *jcol;     /* (nl): checkpoint offset / J column (NTK__NONE: none / pair form) */
+  ntk_real **ub[2], **gb[2], **pu; /* (nl) per side: U rows, G rows of pair layers; their Grams */
+  ntk_real *store[2], *J[2];
+} ntk__sn_tr;
+
+/* the per-layer rule above: does the pair form cost fewer flops than the Jacobian block (and,
+   for S > 1, hold no more memory)? */
+static int ntk__sn_pair_form(size_t S, size_t F, size_t Co, size_t b, size_t k, size_t n1, size_t n2, int sym) {
+  double dS = (double)S, nn = sym ? (double)n1 : (double)n1 + (double)n2, dk = (double)k;
+  double pp = sym ? 0.5 * (double)n1 * ((double)n1 + 1) : (double)n1 * (double)n2;
+  double jb = nn * dk * 2 * dS * (double)Co * (double)F + pp * dk * 2 * (double)Co * (double)(F + b);
+  double pr = pp * (2 * dS * dS * (double)F + dk * dS * dS * (2 * (double)Co + 2));
+  return pr < jb && (S == 1 || (double)n1 * (double)n2 * dS * dS <= nn * (double)Co * (double)(F + b));
+}
+
+/* one tile of examples [e0, e0 + te) of a side: phase 0, the forward pass, its checkpoints and
+   the pair layers' U rows; phase 1, the forward values rebuilt from the checkpoints, the
+   backward pass of output a into J rows and G rows */
+static ntk_status ntk__sn_tr_tile(ntk__sn_tr *tr, ntk__sn *sn, int side, const ntk_real *x, size_t e0, size_t te,
+                                  int phase, size_t a, ntk_real *top) {
+  size_t l, i, CK = tr->CK, k = tr->k;
+  const ntk_real *xe = x + e0 * sn->net->dim;
+  ntk_real *store = tr->store[side];
+  ntk__sn_pg pg;
+  ntk_status st = NTK_OK;
+  for (l = 0; l < sn->nl && st == NTK_OK; l++) {
+    size_t on = sn->A.l[l].out_n;
+    ntk_real *Y;
+    if (sn->src[l] != l) continue;
+    Y = ntk__sn_buf(sn, sn->cache, xe, l);
+    if (phase && tr->ck[l] != NTK__NONE) {
+      for (i = 0; i < te; i++) memcpy(Y + i * on, store + (e0 + i) * CK + tr->ck[l], on * sizeof(ntk_real));
+      continue;
+    }
+    st = ntk__sn_layer(sn, l, te, xe, NULL, 0);
+    if (!phase && tr->ck[l] != NTK__NONE)
+      for (i = 0; i < te; i++) memcpy(store + (e0 + i) * CK + tr->ck[l], Y + i * on, on * sizeof(ntk_real));
+  }
+  if (st != NTK_OK) return st;
+  if (!phase) {
+    for (l = 0; l < sn->nl; l++) {
+      const ntk__arch_layer *R = &sn->A.l[l];
+      size_t S = R->out[0] * R->out[1], F = R->fan_in;
+      ntk_real *X = ntk__sn_buf(sn, sn->cache, xe, ntk__sn_in(sn, l)), *U;
+      if (!tr->ub[side][l]) continue;
+      U = tr->ub[side][l] + e0 * S * F;
+      if (sn->net->layers[l].kind == NTK_LAYER_CONV) ntk__sn_im2col(R, sn->net->layers[l].padding == NTK_PAD_CIRCULAR, X, 0, te, U, 0);
+      else memcpy(U, X, te * S * F * sizeof(ntk_real));
+    }
+    return NTK_OK;
+  }
+  for (i = 0; i < te * k; i++) top[i] = (ntk_real)((i % k) == a);
+  pg.out = tr->J[side], pg.gbuf = tr->gb[side], pg.rs = tr->PJ, pg.as = 0, pg.e0 = e0, pg.jcol = tr->jcol, pg.jac = 1;
+  return ntk__sn_bwd(sn, xe, te, top, &pg);
+}
+
+/* every tile of a side, over the threads */
+static ntk_status ntk__sn_tr_pass(ntk__sn_tr *tr, int side, const ntk_real *x, size_t n, int phase, size_t a) {
+  size_t g = tr->eng[0].g, ntile = (n + g - 1) / g;
+  long q;
+  int err = 0, T = (int)tr->T;
+#ifdef NTK__OMP
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1) reduction(min : err) if (T > 1)
+#endif
+  for (q = 0; q < (long)ntile; q++) {
+    int tid = 0;
+    size_t e0 = (size_t)q * g, te = n - e0 < g ? n - e0 : g;
+    ntk_status s;
+#ifdef NTK__OMP
+    tid = omp_get_thread_num();
+#endif
+    s = ntk__sn_tr_tile(tr, &tr->eng[tid], side, x, e0, te, phase, a, tr->top + (size_t)tid * g * tr->k);
+    if ((int)s < err) err = (int)s;
+  }
+  (void)T;
+  return (ntk_status)err;
+}
+
+static void ntk__sn_tr_free(ntk__sn_tr *tr) {
+  size_t t, l;
+  if (tr->eng)
+    for (t = 0; t < tr->T; t++) ntk__sn_free(&tr->eng[t]);
+  if (tr->ub[0])
+    for (l = 0; l < tr->nl; l++) {
+      NTK_FREE(tr->ub[0][l]), NTK_FREE(tr->ub[1][l]), NTK_FREE(tr->gb[0][l]), NTK_FREE(tr->gb[1][l]);
+      NTK_FREE(tr->pu[l]);
+    }
+  NTK_FREE(tr->ub[0]);
+  NTK_FREE(tr->store[0]), NTK_FREE(tr->J[0]);
+  if (tr->J[1] != tr->J[0]) NTK_FREE(tr->J[1]);
+  NTK_FREE(tr->ck), NTK_FREE(tr->top), NTK_FREE(tr->eng);
+}
+
+/* the traced NTK (n1, n2) into ntk; sym: x2 = x1, the lower triangle computed and mirrored */
+static ntk_status ntk__sn_entk_traced(const ntk_net *net, const ntk_real *x1, size_t n1, const ntk_real *x2, size_t n2,
+                                      int sym, ntk_entk_method method, ntk_real *ntk) {
+  ntk__sn_tr tr;
+  ntk__sn tmp;
+  size_t nl, l, g, ntile, t, a, i, j, s, q, nn, side, nside = sym ? 1 : 2, ns[2], tg = 0;
+  const ntk_real *xs[2];
+  ntk_real s1 = (ntk_real)(1.0 / (double)net->outputs), *Tg = NULL;
+  int ok = 1;
+  ntk_status st;
+  memset(&tr, 0, sizeof tr);
+  tr.k = net->outputs;
+  xs[0] = x1, xs[1] = x2, ns[0] = n1, ns[1] = sym ? 0 : n2;
+  if ((st = ntk__sn_init(&tmp, net, 1, 0)) != NTK_OK) return st;
+  g = tmp.g, nl = tr.nl = tmp.nl;
+  ntile = ((n1 > n2 ? n1 : n2) + g - 1) / g;
+  tr.T = (size_t)ntk__max_threads();
+  if (tr.T > ntile) tr.T = ntile;
+  if (tr.T < 1) tr.T = 1;
+  tr.ck = (size_t *)NTK_MALLOC(2 * nl * sizeof(size_t));
+  tr.ub[0] = (ntk_real **)NTK_MALLOC(5 * nl * sizeof(ntk_real *));
+  tr.eng = (ntk__sn *)NTK_MALLOC(tr.T * sizeof(ntk__sn));
+  tr.top = (ntk_real *)NTK_MALLOC((tr.T * g * tr.k + 1) * sizeof(ntk_real));
+  if (tr.eng) memset(tr.eng, 0, tr.T * sizeof(ntk__sn));
+  if (!tr.ck || !tr.ub[0] || !tr.eng || !tr.top) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  tr.jcol = tr.ck + nl, tr.ub[1] = tr.ub[0] + nl, tr.gb[0] = tr.ub[0] + 2 * nl, tr.gb[1] = tr.ub[0] + 3 * nl;
+  tr.pu = tr.ub[0] + 4 * nl;
+  for (i = 0; i < 5 * nl; i++) tr.ub[0][i] = NULL;
+  nn = n1 + ns[1];
+  for (l = 0; l < nl && st == NTK_OK; l++) {
+    const ntk__arch_layer *R = &tmp.A.l[l];
+    ntk_layer_kind kd = net->layers[l].kind;
+    size_t S = R->out[0] * R->out[1], F = R->fan_in, Co = net->layers[l].width, b = R->has_bias ? 1 : 0;
+    int pair;
+    tr.ck[l] = tr.jcol[l] = NTK__NONE;
+    if (tmp.src[l] != l || (kd != NTK_LAYER_DENSE && kd != NTK_LAYER_CONV)) continue;
+    tr.ck[l] = tr.CK, tr.CK = ntk__add(tr.CK, R->out_n, &ok);
+    pair = method == NTK__ENTK_PAIR || (method != NTK__ENTK_JBLOCK && ntk__sn_pair_form(S, F, Co, b, tr.k, n1, n2, sym));
+    if (!pair) {
+      tr.jcol[l] = tr.PJ, tr.PJ = ntk__add(tr.PJ, ntk__mul(Co, F + b, &ok), &ok);
+      continue;
+    }
+    q = ntk__mul(ntk__mul(n1, S, &ok), ntk__mul(n2, S, &ok), &ok);
+    if (q > tg) tg = q;
+    for (side = 0; side < nside; side++) {
+      tr.ub[side][l] = (ntk_real *)NTK_MALLOC((ntk__mul(ntk__mul(ns[side], S, &ok), F, &ok) + 1) * sizeof(ntk_real));
+      tr.gb[side][l] = (ntk_real *)NTK_MALLOC((ntk__mul(ntk__mul(ns[side], S, &ok), Co, &ok) + 1) * sizeof(ntk_real));
+      if (!tr.ub[side][l] || !tr.gb[side][l]) st = NTK_ERR_OUT_OF_MEMORY;
+    }
+    if (sym) tr.ub[1][l] = NULL, tr.gb[1][l] = NULL;
+    if (!(tr.pu[l] = (ntk_real *)NTK_MALLOC((q + 1) * sizeof(ntk_real)))) st = NTK_ERR_OUT_OF_MEMORY;
+  }
+  (void)ntk__mul(ntk__add(ntk__mul(nn, ntk__add(tr.CK, tr.PJ, &ok), &ok), tg, &ok), sizeof(ntk_real), &ok);
+  if (st == NTK_OK && !ok) st = NTK_ERR_OVERFLOW;
+  if (st != NTK_OK) goto done;
+  tr.store[0] = (ntk_real *)NTK_MALLOC((nn * tr.CK + 1) * sizeof(ntk_real));
+  tr.store[1] = tr.store[0] ? tr.store[0] + n1 * tr.CK : NULL;
+  tr.J[0] = (ntk_real *)NTK_MALLOC((n1 * tr.PJ + 1) * sizeof(ntk_real));
+  tr.J[1] = sym ? tr.J[0] : (ntk_real *)NTK_MALLOC((n2 * tr.PJ + 1) * sizeof(ntk_real));
+  Tg = (ntk_real *)NTK_MALLOC((tg + 1) * sizeof(ntk_real));
+  if (!tr.store[0] || !tr.J[0] || !tr.J[1] || !Tg) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
+  for (t = 0; t < tr.T && st == NTK_OK; t++) st = ntk__sn_init(&tr.eng[t], net, g, 0);
+  /* the forward pass once per example; the pair layers' Grams c²·U U′ᵀ + c_b² */
+  for (side = 0; side < nside && st == NTK_OK; side++) st = ntk__sn_tr_pass(&tr, (int)side, xs[side], ns[side], 0, 0);
+  for (l = 0; l < nl && st == NTK_OK; l++) {
+    const ntk__arch_layer *R = &tmp.A.l[l];
+    size_t S = R->out[0] * R->out[1], F = R->fan_in;
+    ntk_real c = ntk__sn_c(&tmp, l), cb = R->has_bias ? ntk__sn_cb(&tmp, l) : 0;
+    if (!tr.pu[l]) continue;
+    st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1 * S, n2 * S, F, c * c, tr.ub[0][l], F, tr.ub[sym ? 0 : 1][l], F, 0, tr.pu[l], n2 * S);
+    for (i = 0; i < n1 * S * n2 * S && cb != 0; i++) tr.pu[l][i] += cb * cb;
+  }
+  if (st == NTK_OK && tr.PJ == 0) memset(ntk, 0, n1 * n2 * sizeof(ntk_real));
+  /* per output: the backward passes, Θ += J^a·J^aᵀ/k and the pair layers' Hadamard sums */
+  for (a = 0; a < tr.k && st == NTK_OK; a++) {
+    for (side = 0; side < nside && st == NTK_OK; side++) st = ntk__sn_tr_pass(&tr, (int)side, xs[side], ns[side], 1, a);
+    if (st == NTK_OK && tr.PJ)
+      st = sym ? NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, tr.PJ, s1, tr.J[0], tr.PJ, a ? 1 : 0, ntk, n1)
+               : NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, tr.PJ, s1, tr.J[0], tr.PJ, tr.J[1], tr.PJ, a ? 1 : 0, ntk, n2);
+    for (l = 0; l < nl && st == NTK_OK; l++) {
+      const ntk__arch_layer *R = &tmp.A.l[l];
+      size_t S = R->out[0] * R->out[1], Co = net->layers[l].width, W2 = n2 * S;
+      const ntk_real *Pu = tr.pu[l];
+      if (!Pu) continue;
+      st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1 * S, W2, Co, 1, tr.gb[0][l], Co, tr.gb[sym ? 0 : 1][l], Co, 0, Tg, W2);
+      for (i = 0; i < n1 && st == NTK_OK; i++)
+        for (j = 0; j < (sym ? i + 1 : n2); j++) {
+          ntk_real acc = 0;
+          for (s = 0; s < S; s++)
+            for (q = 0; q < S; q++) acc += Pu[(i * S + s) * W2 + j * S + q] * Tg[(i * S + s) * W2 + j * S + q];
+          ntk[i * n2 + j] += s1 * acc;
+        }
+    }
+  }
+  if (st == NTK_OK && sym)
+    for (i = 0; i < n1; i++)
+      for (j = i + 1; j < n1; j++) ntk[i * n1 + j] = ntk[j * n1 + i];
+done:
+  NTK_FREE(Tg);
+  ntk__sn_tr_free(&tr);
+  ntk__sn_free(&tmp);
+  return st;
+}
+
+/* Empirical kernels of a spatial/branched list: traced, ntk__sn_entk_traced; full, J (n·k, P)
+   of both sides at once and one product; method JACOBIAN, ntk__entk_jacobian. The NNGP from the outputs (conditional: the readout's
    input, for a Dense readout on a vector). Forward caches are per chunk. */
 static ntk_status ntk__sn_entk(const ntk_net *net, const ntk_real *x1, size_t n1, const ntk_real *x2, size_t n2,
-                               int sym, int full, int cond, ntk_real *nngp, ntk_real *ntk) {
+                               int sym, int full, int cond, ntk_entk_method method, ntk_real *nngp, ntk_real *ntk) {
   ntk__sn sn;
-  size_t P = net->n_params, k = net->outputs, R1 = full ? n1 * k : n1, R2 = full ? n2 * k : n2, a, i, j;
+  size_t P = net->n_params, k = net->outputs, R1 = full ? n1 * k : n1, R2 = full ? n2 * k : n2, i, j;
   size_t lr = net->n_layers - 1, hn, rows1 = full ? n1 * k : n1, rows2 = full ? n2 * k : n2;
   ntk_real *J1 = NULL, *J2 = NULL, *fh = NULL, **hp = NULL;
   int ok = 1;
@@ -8959,7 +9222,7 @@ static ntk_status ntk__sn_entk(const ntk_net *net, const ntk_real *x1, size_t n1
   (void)ntk__mul(ntk__add(ntk__mul(ntk__add(rows1, sym ? 0 : rows2, &ok), P, &ok), 2, &ok), sizeof(ntk_real), &ok);
   (void)ntk__mul(ntk__mul(ntk__add(n1, n2, &ok), ntk__add(k, hn, &ok), &ok), sizeof(ntk_real), &ok);
   if (st == NTK_OK && !ok) st = NTK_ERR_OVERFLOW;
-  if (st == NTK_OK && ntk) {
+  if (st == NTK_OK && ntk && full && method != NTK_ENTK_JACOBIAN) {
     J1 = (ntk_real *)NTK_MALLOC((rows1 * P + 1) * sizeof(ntk_real));
     J2 = sym ? J1 : (ntk_real *)NTK_MALLOC((rows2 * P + 1) * sizeof(ntk_real));
     if (!J1 || !J2) st = NTK_ERR_OUT_OF_MEMORY;
@@ -8969,20 +9232,15 @@ static ntk_status ntk__sn_entk(const ntk_net *net, const ntk_real *x1, size_t n1
     hp = (ntk_real **)NTK_MALLOC(2 * (net->n_layers + 1) * sizeof(ntk_real *));
     if (!fh || !hp) st = NTK_ERR_OUT_OF_MEMORY;
   }
-  if (st == NTK_OK && ntk && full) {
+  if (st == NTK_OK && ntk && method == NTK_ENTK_JACOBIAN) st = ntk__entk_jacobian(net, x1, n1, x2, n2, sym, full, ntk);
+  else if (st == NTK_OK && ntk && !full) st = ntk__sn_entk_traced(net, x1, n1, x2, n2, sym, method, ntk);
+  else if (st == NTK_OK && ntk) {
     st = ntk__sn_jac(&sn, x1, n1, 0, k, J1, k * P, P);
     if (st == NTK_OK && !sym) st = ntk__sn_jac(&sn, x2, n2, 0, k, J2, k * P, P);
     if (st == NTK_OK) st = sym ? NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, R1, P, 1, J1, P, 0, ntk, R1)
                                : NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, R1, R2, P, 1, J1, P, J2, P, 0, ntk, R2);
   }
-  for (a = 0; st == NTK_OK && ntk && !full && a < k; a++) {
-    ntk_real s1 = (ntk_real)(1.0 / (double)k);
-    st = ntk__sn_jac(&sn, x1, n1, a, a + 1, J1, P, 0);
-    if (st == NTK_OK && !sym) st = ntk__sn_jac(&sn, x2, n2, a, a + 1, J2, P, 0);
-    if (st == NTK_OK) st = sym ? NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, P, s1, J1, P, a ? 1 : 0, ntk, n1)
-                               : NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, P, s1, J1, P, J2, P, a ? 1 : 0, ntk, n2);
-  }
-  if (st == NTK_OK && ntk && sym)
+  if (st == NTK_OK && ntk && sym && full)
     for (i = 0; i < R1; i++)
       for (j = i + 1; j < R1; j++) ntk[i * R1 + j] = ntk[j * R1 + i];
   if (st == NTK_OK && nngp) { /* the MLP code's NNGP on views of the outputs and readout inputs */
@@ -9009,17 +9267,79 @@ static ntk_status ntk__sn_entk(const ntk_net *net, const ntk_real *x1, size_t n1
 
 /* ½·mean squared error (loss ≠ NULL: that only) or full-batch gradient descent, chunk by chunk:
    the gradient is summed over the chunks' tiles in example order */
+/* one pass of ntk__sn_train over the examples on T > 1 threads: tiles of examples (the GEMM
+   tile grid) over per-thread engines, tile q's gradient added into the accumulator of thread
+   q mod T (a static schedule: the same sums whatever the timing), the accumulators then summed
+   in order into grad; f − y and f go to d (2·n·k) for the caller's loss, summed in example
+   order as on one thread */
+static ntk_status ntk__sn_train_pass(ntk__sn *eng, size_t T, const ntk_real *x, const ntk_real *y, size_t n, int back,
+                                     ntk_real *acc, ntk_real *grad, ntk_real *top, ntk_real *d) {
+  size_t g = eng[0].g, ntile = (n + g - 1) / g, k = eng[0].k, P = eng[0].P, N = n * k, t, i;
+  long q;
+  int err = 0, nt = (int)T;
+  if (back) memset(acc, 0, T * P * sizeof(ntk_real));
+#ifdef NTK__OMP
+#pragma omp parallel for num_threads(nt) schedule(static, 1) reduction(min : err)
+#endif
+  for (q = 0; q < (long)ntile; q++) {
+    int tid = 0;
+    size_t e0 = (size_t)q * g, te = n - e0 < g ? n - e0 : g, a;
+    const ntk_real *xe = x + e0 * eng[0].net->dim, *f;
+    ntk_real *tp;
+    ntk__sn *sn;
+    ntk__sn_pg pg;
+    ntk_status s;
+#ifdef NTK__OMP
+    tid = omp_get_thread_num();
+#endif
+    sn = &eng[tid], tp = top + (size_t)tid * g * k;
+    if ((s = ntk__sn_fwd(sn, xe, te, NULL)) == NTK_OK) {
+      f = ntk__sn_buf(sn, sn->cache, xe, sn->src[sn->nl - 1]);
+      for (a = 0; a < te * k; a++) {
+        d[e0 * k + a] = f[a] - y[e0 * k + a], d[N + e0 * k + a] = f[a];
+        tp[a] = (ntk_real)(((double)f[a] - (double)y[e0 * k + a]) / (double)N);
+      }
+      pg.out = acc + (size_t)tid * P, pg.rs = pg.as = pg.e0 = 0, pg.jac = 0, pg.jcol = NULL, pg.gbuf = NULL;
+      if (back) s = ntk__sn_bwd(sn, xe, te, tp, &pg);
+    }
+    if ((int)s < err) err = (int)s;
+  }
+  (void)nt;
+  if (err == 0 && back)
+    for (i = 0; i < P; i++) {
+      ntk_real sm = acc[i];
+      for (t = 1; t < T; t++) sm += acc[t * P + i];
+      grad[i] = sm;
+    }
+  return (ntk_status)err;
+}
+
 static ntk_status ntk__sn_train(ntk_net *net, const ntk_real *x, const ntk_real *y, size_t n, double lr,
                                 size_t steps, const ntk_train_desc *dd, double *loss_only) {
-  ntk__sn sn;
-  ntk_real *grad = NULL, *top = NULL;
-  size_t step, i, e0, k = net->outputs, N = n * k, P = net->n_params;
+  ntk__sn sn, *eng = NULL;
+  ntk_real *grad = NULL, *top = NULL, *acc = NULL, *dv = NULL;
+  size_t step, i, e0, k = net->outputs, N = n * k, P = net->n_params, T = (size_t)ntk__max_threads(), t;
   double sc = sqrt(0.5 / (double)N);
   ntk_status st = ntk__sn_init(&sn, net, n, 0);
   if (st != NTK_OK) return st;
+  /* several threads: over tiles of examples, one engine (one tile) each, instead of inside the
+     GEMMs of per-example shapes (2 threads there took 8x the CPU time of one, measured) */
+  if (T > (n + sn.g - 1) / sn.g) T = (n + sn.g - 1) / sn.g;
+  if (T > 1) {
+    size_t g = sn.g;
+    ntk__sn_free(&sn);
+    eng = (ntk__sn *)NTK_MALLOC(T * sizeof(ntk__sn));
+    if (!eng) return NTK_ERR_OUT_OF_MEMORY;
+    memset(eng, 0, T * sizeof(ntk__sn));
+    for (t = 0; t < T && st == NTK_OK; t++) st = ntk__sn_init(&eng[t], net, g, 0);
+    acc = (ntk_real *)NTK_MALLOC((T * P + 1) * sizeof(ntk_real));
+    dv = (ntk_real *)NTK_MALLOC((2 * N + 1) * sizeof(ntk_real));
+    if (st == NTK_OK && (!acc || !dv)) st = NTK_ERR_OUT_OF_MEMORY;
+    sn = eng[0];
+  }
   grad = (ntk_real *)NTK_MALLOC((P + 1) * sizeof(ntk_real));
-  top = (ntk_real *)NTK_MALLOC((sn.m * k + 1) * sizeof(ntk_real));
-  if (!grad || !top) st = NTK_ERR_OUT_OF_MEMORY;
+  top = (ntk_real *)NTK_MALLOC(((T > 1 ? T : 1) * sn.m * k + 1) * sizeof(ntk_real));
+  if (st == NTK_OK && (!grad || !top)) st = NTK_ERR_OUT_OF_MEMORY;
   for (step = 0; step <= steps && st == NTK_OK; step++) {
     double loss, sum = 0, sums = 0;
     int back = !loss_only && step < steps;
@@ -9029,8 +9349,13 @@ static ntk_status ntk__sn_train(ntk_net *net, const ntk_real *x, const ntk_real 
       break;
     }
     if (back) memset(grad, 0, P * sizeof(ntk_real));
-    pg.out = grad, pg.rs = pg.as = pg.e0 = 0, pg.jac = 0;
-    for (e0 = 0; e0 < n && st == NTK_OK; e0 += sn.m) {
+    pg.out = grad, pg.rs = pg.as = pg.e0 = 0, pg.jac = 0, pg.jcol = NULL, pg.gbuf = NULL;
+    if (T > 1 && (st = ntk__sn_train_pass(eng, T, x, y, n, back, acc, grad, top, dv)) == NTK_OK)
+      for (i = 0; i < N; i++) {
+        double d2 = (double)dv[i], ds = (double)dv[N + i] * sc - (double)y[i] * sc;
+        sum += d2 * d2, sums += ds * ds;
+      }
+    for (e0 = 0; T <= 1 && e0 < n && st == NTK_OK; e0 += sn.m) {
       size_t mm = n - e0 < sn.m ? n - e0 : sn.m;
       const ntk_real *xe = x + e0 * net->dim, *f, *ye = y + e0 * k;
       if ((st = ntk__sn_fwd(&sn, xe, mm, NULL)) != NTK_OK) break;
@@ -9063,8 +9388,13 @@ static ntk_status ntk__sn_train(ntk_net *net, const ntk_real *x, const ntk_real 
     if (step == steps) break;
     for (i = 0; i < P; i++) net->params[i] -= (ntk_real)lr * grad[i];
   }
-  NTK_FREE(grad), NTK_FREE(top);
-  ntk__sn_free(&sn);
+  NTK_FREE(grad), NTK_FREE(top), NTK_FREE(acc), NTK_FREE(dv);
+  if (eng) {
+    for (t = 0; t < T; t++) ntk__sn_free(&eng[t]);
+    NTK_FREE(eng);
+  } else {
+    ntk__sn_free(&sn);
+  }
   return st;
 }
 
@@ -9082,7 +9412,9 @@ NTKDEF ntk_status ntk_net_empirical_kernel_ex(const ntk_net *net, const ntk_real
   if (sym) x2 = x1, n2 = n1;
   if (net && net->layers && ntk__net_spatial(net)) {
     if ((st = ntk__sn_check(net, x1, n1)) != NTK_OK || (!sym && (st = ntk__sn_check(net, x2, n2)) != NTK_OK)) return st;
-    if ((full != 0 && full != 1) || (dd.method != NTK_ENTK_STRUCTURED && dd.method != NTK_ENTK_JACOBIAN) ||
+    if ((full != 0 && full != 1) ||
+        (dd.method != NTK_ENTK_STRUCTURED && dd.method != NTK_ENTK_JACOBIAN && dd.method != NTK__ENTK_JBLOCK &&
+         dd.method != NTK__ENTK_PAIR) ||
         (dd.nngp_conditional != 0 && dd.nngp_conditional != 1))
       return NTK_ERR_INVALID_ARG;
     k = net->outputs;
@@ -9091,7 +9423,7 @@ NTKDEF ntk_status ntk_net_empirical_kernel_ex(const ntk_net *net, const ntk_real
     if (!ok) return NTK_ERR_OVERFLOW;
     if (!ntk__all_finite(x1, n1 * net->dim) || (!sym && !ntk__all_finite(x2, n2 * net->dim))) return NTK_ERR_NON_FINITE;
     if (n1 == 0 || n2 == 0 || (!nngp && !ntk)) return NTK_OK;
-    st = ntk__sn_entk(net, x1, n1, x2, n2, sym, full, dd.nngp_conditional, nngp, ntk);
+    st = ntk__sn_entk(net, x1, n1, x2, n2, sym, full, dd.nngp_conditional, dd.method, nngp, ntk);
     if (st == NTK_OK && ((ntk && !ntk__all_finite(ntk, RR)) || (nngp && !ntk__all_finite(nngp, RR))))
       st = NTK_ERR_NON_FINITE;
     return st;

@@ -576,50 +576,119 @@ static void bench_entk(void) {
 
 
 /* ---- finite CNN rows (issue 17) --------------------------------------------------------------
-   Empirical NTK (traced, x2 = NULL) of a Myrtle-5-style CNN, width 64, 28x28x1, k = 10, N = 128
-   (NTK_BENCH_CNN_N overrides), through the Jacobian path; beside torch.func (vmap(jacrev) +
-   contraction, bench/torch_cnn_entk.py) when python3 has torch: the same architecture and
-   precision with its own random weights (timing only; the values are not compared). */
-static void bench_cnn(void) {
-  ntk_layer l[13];
-  ntk_net net;
-  size_t N = getenv("NTK_BENCH_CNN_N") ? (size_t)atoi(getenv("NTK_BENCH_CNN_N")) : 128, i;
-  double *x, *K, t0, t1, ours;
-  char name[96], cmd[256];
-  FILE *p;
-  snprintf(name, sizeof name, "CNN eNTK Myrtle-5 w64 28x28 N=%zu k=10 traced", N);
-  if (!want(name)) return;
-  printf("\n### Finite CNN (%s): seconds (one run)\n\n", sizeof(ntk_real) == 8 ? "double" : "float");
-  printf("| %-44s | %9s | %9s |\n", "case", "ntk.h", "torch.func");
-  printf("|%s|---:|---:|\n", "----------------------------------------------");
+   The Myrtle-5-style CNN (width 64, 28x28x1, 3x3 SAME convs, ReLU, AvgPool 2, GAP, Dense 10).
+   Empirical NTK (traced, x2 = NULL, N = 128 or NTK_BENCH_CNN_N) beside torch.func (vmap(jacrev)
+   + contraction, bench/torch_cnn_entk.py) when a python3 has torch: the same architecture,
+   precision and thread count with its own random weights (timing only; the values are not
+   compared; NTK_BENCH_TORCH=0 skips it). One GD step at N = 1024 (NTK_BENCH_CNN_GD_N). Each
+   call runs in a child process (fork) so that its peak resident memory — ru_maxrss less the
+   resident set the child started with — is the call's own; seconds are wall and CPU time (the
+   machine may be shared). */
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static double cnn_cpu(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+static double cnn_rss_mb(void) {
+  long pages = 0, res = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (f) {
+    if (fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
+    fclose(f);
+  }
+  return (double)res * (double)sysconf(_SC_PAGESIZE) / 1e6;
+}
+static void cnn_layers(ntk_layer *l) {
   l[0] = ntk_input(28, 28, 1);
   l[1] = ntk_conv(64, 3, 3, 1, 1, NTK_PAD_SAME, 1, 0), l[2] = ntk_relu();
   l[3] = ntk_conv(64, 3, 3, 1, 1, NTK_PAD_SAME, 1, 0), l[4] = ntk_relu(), l[5] = ntk_avg_pool(2, 2, 2, 2, NTK_PAD_VALID, 0);
   l[6] = ntk_conv(64, 3, 3, 1, 1, NTK_PAD_SAME, 1, 0), l[7] = ntk_relu(), l[8] = ntk_avg_pool(2, 2, 2, 2, NTK_PAD_VALID, 0);
   l[9] = ntk_conv(64, 3, 3, 1, 1, NTK_PAD_SAME, 1, 0), l[10] = ntk_relu(), l[11] = ntk_global_avg_pool();
   l[12] = ntk_dense(10, 1, 0);
-  if (ntk_net_init(&net, l, 13, 784, 1) != NTK_OK) { printf("init failed\n"); n_failed_checks++; return; }
-  x = (double *)malloc(N * 784 * sizeof(double)), K = (double *)malloc(N * N * sizeof(double));
-  for (i = 0; i < N * 784; i++) x[i] = urand();
-  t0 = now();
-  if (ntk_net_empirical_kernel(&net, x, N, NULL, 0, 0, NULL, K) != NTK_OK) printf("eNTK failed\n"), n_failed_checks++;
-  t1 = now();
-  ours = t1 - t0;
-  for (i = 0; i < N; i++) if (!(K[i * N + i] > 0)) { printf("eNTK diagonal not positive\n"); n_failed_checks++; break; }
-  snprintf(cmd, sizeof cmd, "python3 bench/torch_cnn_entk.py %zu 2>/dev/null", N);
-  p = popen(cmd, "r");
-  t1 = -1;
-  if (p) {
-    if (fscanf(p, "%lf", &t1) != 1) t1 = -1;
-    pclose(p);
-  }
-  if (t1 > 0) printf("| %-44s | %9.2f | %9.2f |\n", name, ours, t1);
-  else printf("| %-44s | %9.2f | %9s |\n", name, ours, "n/a");
-  printf("(%zu parameters; the Jacobian path holds N*P = %.0f MB of Jacobian rows)\n", net.n_params,
-         (double)N * (double)net.n_params * sizeof(ntk_real) / 1e6);
+}
+/* in a child: what 0 = the traced eNTK of N examples, 1 = one GD step on N; out: wall s, CPU s,
+   peak MB, ok */
+static int cnn_child(int what, size_t N, double out[4]) {
+  int fd[2];
+  pid_t pid;
+  out[0] = out[1] = out[2] = -1, out[3] = 0;
+  if (pipe(fd) != 0) return 0;
   fflush(stdout);
-  free(x), free(K);
-  ntk_net_free(&net);
+  pid = fork();
+  if (pid < 0) { close(fd[0]), close(fd[1]); return 0; }
+  if (pid == 0) {
+    ntk_layer l[13];
+    ntk_net net;
+    double r[4] = {-1, -1, -1, 0}, rss0 = cnn_rss_mb(), t0, c0, *x, *y;
+    struct rusage ru;
+    size_t i;
+    ntk_status st;
+    close(fd[0]);
+    cnn_layers(l);
+    if (ntk_net_init(&net, l, 13, 784, 1) == NTK_OK) {
+      x = (double *)malloc(N * 784 * sizeof(double)), y = (double *)malloc(N * (what ? 10 : N) * sizeof(double));
+      for (i = 0; i < N * 784; i++) x[i] = urand();
+      for (i = 0; what && i < N * 10; i++) y[i] = urand();
+      t0 = now(), c0 = cnn_cpu();
+      st = what ? ntk_net_train(&net, x, y, N, 0.1, 1) : ntk_net_empirical_kernel(&net, x, N, NULL, 0, 0, NULL, y);
+      r[0] = now() - t0, r[1] = cnn_cpu() - c0;
+      getrusage(RUSAGE_SELF, &ru);
+      r[2] = (double)ru.ru_maxrss / 1e3 - rss0;
+      r[3] = st == NTK_OK;
+      for (i = 0; !what && st == NTK_OK && i < N; i++) r[3] = r[3] && y[i * N + i] > 0;
+    }
+    if (write(fd[1], r, sizeof r) != (ssize_t)sizeof r) _exit(1);
+    _exit(0);
+  }
+  close(fd[1]);
+  if (read(fd[0], out, 4 * sizeof(double)) != (ssize_t)(4 * sizeof(double))) out[3] = 0;
+  close(fd[0]);
+  waitpid(pid, NULL, 0);
+  return out[3] != 0;
+}
+static void bench_cnn(void) {
+  size_t N = getenv("NTK_BENCH_CNN_N") ? (size_t)atoi(getenv("NTK_BENCH_CNN_N")) : 128;
+  size_t Ng = getenv("NTK_BENCH_CNN_GD_N") ? (size_t)atoi(getenv("NTK_BENCH_CNN_GD_N")) : 1024, P = 111808;
+  double r[4], tt[3] = {-1, -1, -1};
+  int T = 1;
+  char name[96], gname[96], cmd[512];
+  FILE *p;
+#ifdef _OPENMP
+  T = omp_get_max_threads();
+#endif
+  snprintf(name, sizeof name, "CNN eNTK Myrtle-5 w64 28x28 N=%zu k=10 traced", N);
+  snprintf(gname, sizeof gname, "CNN GD step Myrtle-5 w64 28x28 N=%zu", Ng);
+  if (!want(name) && !want(gname)) return;
+  printf("\n### Finite CNN (%s, %d threads): one run each, wall and CPU seconds, peak memory\n\n",
+         sizeof(ntk_real) == 8 ? "double" : "float", T);
+  printf("| %-44s | %9s | %9s | %9s | %11s | %11s | %9s |\n", "case", "ntk.h s", "CPU s", "peak MB", "torch.func s", "torch CPU s", "torch MB");
+  printf("|%s|---:|---:|---:|---:|---:|---:|\n", "----------------------------------------------");
+  if (want(name)) {
+    if (!cnn_child(0, N, r)) printf("eNTK failed\n"), n_failed_checks++;
+    /* the same threads for torch: the first python3 that has it */
+    snprintf(cmd, sizeof cmd, "for p in python3 /usr/bin/python3; do $p -c 'import torch' 2>/dev/null && exec $p bench/torch_cnn_entk.py %zu %d; done 2>/dev/null", N, T);
+    p = getenv("NTK_BENCH_TORCH") && !strcmp(getenv("NTK_BENCH_TORCH"), "0") ? NULL : popen(cmd, "r");
+    if (p) {
+      if (fscanf(p, "%lf %lf %lf", &tt[0], &tt[1], &tt[2]) != 3) tt[0] = -1;
+      pclose(p);
+    }
+    if (tt[0] > 0)
+      printf("| %-44s | %9.2f | %9.2f | %9.0f | %11.2f | %11.2f | %9.0f |\n", name, r[0], r[1], r[2], tt[0], tt[1], tt[2]);
+    else
+      printf("| %-44s | %9.2f | %9.2f | %9.0f | %11s | %11s | %9s |\n", name, r[0], r[1], r[2], "n/a", "n/a", "n/a");
+    printf("(%zu parameters; J·Jᵀ holds the Jacobian, N·k·P = %.0f MB: ntk.h's peak is %.2f of it", P,
+           (double)N * 10 * (double)P * sizeof(ntk_real) / 1e6, r[2] / ((double)N * 10 * (double)P * sizeof(ntk_real) / 1e6));
+    if (tt[0] > 0) printf("; torch.func / ntk.h: %.1fx wall, %.1fx CPU", tt[0] / r[0], tt[1] / r[1]);
+    printf(")\n");
+  }
+  if (want(gname)) {
+    if (!cnn_child(1, Ng, r)) printf("GD step failed\n"), n_failed_checks++;
+    printf("| %-44s | %9.2f | %9.2f | %9.0f | %11s | %11s | %9s |\n", gname, r[0], r[1], r[2], "", "", "");
+  }
+  fflush(stdout);
 }
 
 /* ---- predictor rows ------------------------------------------------------------------------ */

@@ -27,6 +27,7 @@
 #include "test_fcli.c"
 #include "test_tiles.c"
 #include "test_solve.c"
+#include "test_fnet2.c"
 
 void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
@@ -79,6 +80,7 @@ static const t_entry t_all[] = {
     {"tiles", test_tiles_all},
     {"tiles_mem", test_tiles_mem},
     {"solve", test_solve_all},
+    {"fnet_entk_paths", test_fnet_entk_paths},
 };
 
 int main(int argc, char **argv) {
