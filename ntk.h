@@ -64,10 +64,9 @@
    ---------------------------------------------------------------------------------------------
    The structured form of the full (k·k) empirical NTK of spatial or branched finite networks:
    it holds the Jacobian (see ntk_net; the traced kernel is structured); attention; a spatial
-   covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); the
-   spatial kernel's offset-slice speed-ups beyond the Flatten case (a GAP network materialises
-   each pair's (h·w)² covariance, see ntk_kernel);
-   GPUs; complex numbers; column-major arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
+   covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); frames
+   across a barrier inside a branch (such lists materialise each pair's (h·w)² covariance, see
+   ntk_kernel); threads over the frames of one entry (a 1 × 1 kernel uses one thread); GPUs; complex numbers; column-major arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
    φ′ evaluations per kernel entry and layer at pre-activation variances up to ~100, growing like
    log² of the variance (~45000 at 1e8), see NTK_QUAD_DEGREE.
 */
@@ -499,16 +498,22 @@ typedef struct ntk_kernel_desc {
    Spatial and branched networks (INPUT, CONV, pools, global pools, FLATTEN, LAYER_NORM,
    FANOUT … FANIN; the front end's rules, ntk_layers_describe): neural-tangents' (stax)
    infinite-width NNGP and NTK, per output unit, computed pair by pair on the covariance between
-   the positions of x and x′ — the full (h·w × h·w) Q and Θ images of each layer, or only their
-   spatial diagonal when no pool wider than 1×1 and no global pool sees a spatial input (a
-   Flatten readout: O(h·w·L) per entry instead of O((h·w)²·L)). Each point's self pair (x, x)
-   runs first, in full; its diagonals are the variances every later pair reads, and with
-   x2 = NULL it is the diagonal entry (ρ = 1 exactly), each unordered pair computed once and
-   mirrored. The network's output must be one position (else NTK_ERR_UNSUPPORTED). Memory
-   beyond the outputs: (n1 + n2)·Σ_act (1 + k)·h·w values (the variance and its k ≤ 5 dual
-   values per position at each activation or LayerNorm input), plus per thread one pair's
-   working set, (4 + 4·FANOUT depth)·(h·w)² values for the largest layer (h·w values on the
-   diagonal path): 32 MB per thread at 32×32 in double. Threads run over rows of pairs. */
+   the positions of x and x′, offset by offset ("frames", [skernel]): between barriers (pools,
+   convs that stride or change the size, readouts) each spatial offset's entries go through
+   every layer alone in a few KB; only the offsets the readout needs are evolved (the spatial
+   diagonal alone for a Flatten readout without pools: O(h·w·L) per entry instead of
+   O((h·w)²·L)), and a barrier after frames takes each frame straight into its (smaller)
+   output. Each point's self pair (x, x) runs first; its diagonals are the variances every later
+   pair reads, and with x2 = NULL it is the diagonal entry (ρ = 1 exactly), each unordered pair
+   computed once and mirrored. The network's output must be one position (else
+   NTK_ERR_UNSUPPORTED). Memory beyond the outputs: (n1 + n2)·Σ_act 2·(1 + k)·h·w values (the
+   variance and its k ≤ 5 dual values per position at each activation or LayerNorm input, each
+   row held twice; once on the diagonal path), plus per thread one pair's working set: a few
+   frames of the largest image ((8 + 4·FANOUT depth)·h·w values) and 4·(h′·w′)² values for the
+   largest barrier output h′ × w′ (a barrier on the input or right after another: its input).
+   Threads run over tiles of 4 × 8 pairs (single pairs when there are fewer than 4 tiles per
+   thread). A list with a barrier inside a branch (a strided conv in a residual block, say)
+   takes the slower materialised path: (4 + 4·FANOUT depth)·(h·w)² values per thread. */
 NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
                              size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
                              ntk_real *ntk);
@@ -6113,11 +6118,12 @@ NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk
    [skernel] the spatial kernel: NNGP and NTK of networks with spatial or branch layers
    --------------------------------------------------------------------------------------------
    Driven by the front end's ntk__arch (shapes, resolved filters/strides/paddings, fan-ins,
-   producers of branch inputs, needed offsets). State per pair (x, x′): the covariance images
-   Q(i, j) and Θ(i, j) between the positions i of x and j of x′ at the current layer,
-   materialised (P × P, P = h·w), or only their spatial diagonal when the readout needs
-   nothing else anywhere (a Flatten readout without pools: the front end's needed offsets are
-   {0} at every layer). Per point, the self-covariance diagonals the activations and
+   producers of branch inputs, needed offsets). Two ways to hold a pair's state, the covariance
+   images Q(i, j) and Θ(i, j) between the positions i of x and j of x′ at the current layer:
+   frames (the offset-slice form, below: every list whose barriers are outside the branches),
+   and, for the other lists, materialised (P × P, P = h·w) or only their spatial diagonal when
+   the readout needs nothing else anywhere (the front end's needed offsets are {0} at every
+   layer) — the code right below, ntk__sk_pair. Per point, the self-covariance diagonals the activations and
    LayerNorms read (q(x, x)(i, i) at their inputs, with ntk__dual_point's values), computed
    first by running the pair (x, x) through the same code in full (pools mix its off-diagonal
    entries into later variances). With x2 = NULL the diagonal K(x, x) is that self pair, so
