@@ -310,15 +310,14 @@ def test_conv_layout():
 
 
 def test_spatial_finite():
-    section("finite spatial nets: the documented exception today, build/ntk's numbers once there")
+    section("finite spatial nets: init_fn and apply_fn of a CNN = build/ntk params / apply")
     init_fn, apply_fn, _ = stax.serial(stax.Conv(3, (2, 2), padding="SAME", b_std=0.2), stax.Relu(),
                                        stax.Flatten(), stax.Dense(2))
     spec = "conv(3,2x2,same,b=0.2) relu flatten dense(2)"
     try:
         shape, params = init_fn(5, (-1, 3, 3, 2))
-    except NotImplementedError as e:
-        check(isinstance(e, nt.UnsupportedError) and "not supported" in str(e),
-              "init_fn of a CNN: ntk.UnsupportedError (NotImplementedError): %s" % e)
+    except NotImplementedError as e:  # the C library computes finite CNNs: this is a failure
+        check(False, "init_fn of a CNN raised %s" % e)
         return
     (W, b), _, _, (W2, b2) = params
     check(W.shape == (2, 2, 2, 3) and b.shape == (1, 1, 1, 3), "Conv W HWIO, b (1, 1, 1, C)")
