@@ -6748,12 +6748,16 @@ typedef struct ntk__fr_tap1 {
   size_t co, o, i;
   double w;
 } ntk__fr_tap1;
-static long ntk__fr_tap(size_t o, size_t d, size_t s, size_t lo, size_t n, int circ);
+/* one axis' weight of a barrier's output entry (as ntk__sk_axis): 1/f (conv), 1 (sum pool), 1/f²
+   (avg pool), 1/(n1·n2) with normalize_edges (the in-image taps of either side) */
+static double ntk__fr_weight(int pool, int avg, int edges, size_t f, size_t n1, size_t n2) {
+  double inv_f = 1.0 / (double)f;
+  return !pool ? inv_f : !avg ? 1 : edges ? (n1 && n2 ? 1.0 / ((double)n1 * (double)n2) : 0) : inv_f * inv_f;
+}
 static size_t ntk__fr_taps(const ntk__arch_layer *R, const ntk_layer *L, int ax, ntk__fr_tap1 *T, size_t *start) {
   int circ = L->padding == NTK_PAD_CIRCULAR, pool = L->kind != NTK_LAYER_CONV;
   int avg = L->kind == NTK_LAYER_AVG_POOL, edges = avg && (L->flags & NTK_POOL_NORMALIZE_EDGES) && !circ;
   size_t n = R->in[ax], m = R->out[ax], f = R->f[ax], s = R->s[ax], lo = R->lo[ax], co, o, d, e, c, cnt = 0;
-  double inv_f = 1.0 / (double)f;
   int pass;
   for (pass = 0; pass < (T ? 2 : 1); pass++) {
     if (T && pass == 0) {
@@ -6763,14 +6767,14 @@ static size_t ntk__fr_taps(const ntk__arch_layer *R, const ntk_layer *L, int ax,
       for (o = 0; o < m; o++) {
         size_t p = o + co < m ? o + co : o + co - m, n1 = 0, n2 = 0;
         double w;
-        for (d = 0; d < f; d++) n1 += ntk__fr_tap(o, d, s, lo, n, circ) >= 0;
-        for (e = 0; e < f; e++) n2 += ntk__fr_tap(p, e, s, lo, n, circ) >= 0;
-        w = !pool ? inv_f : !avg ? 1 : edges ? (n1 && n2 ? 1.0 / ((double)n1 * (double)n2) : 0) : inv_f * inv_f;
+        for (d = 0; d < f; d++) n1 += ntk__sk_tap(o, d, s, lo, n, circ) >= 0;
+        for (e = 0; e < f; e++) n2 += ntk__sk_tap(p, e, s, lo, n, circ) >= 0;
+        w = ntk__fr_weight(pool, avg, edges, f, n1, n2);
         for (d = 0; d < f; d++) {
-          long i = ntk__fr_tap(o, d, s, lo, n, circ);
+          long i = ntk__sk_tap(o, d, s, lo, n, circ);
           if (i < 0) continue;
           for (e = pool ? 0 : d; e < (pool ? f : d + 1); e++) {
-            long j = ntk__fr_tap(p, e, s, lo, n, circ);
+            long j = ntk__sk_tap(p, e, s, lo, n, circ);
             if (j < 0) continue;
             c = (size_t)(j >= i ? j - i : j - i + (long)n);
             if (!T) cnt++;
@@ -6806,30 +6810,24 @@ NTK__VEC static void ntk__fr_add(ntk_real *NTK_RESTRICT o, const ntk_real *NTK_R
   size_t i;
   for (i = 0; i < n; i++) o[i] += x[i];
 }
-static long ntk__fr_tap(size_t o, size_t d, size_t s, size_t lo, size_t n, int circ) {
-  long p = (long)(s * o + d) - (long)lo, nn = (long)n;
-  if (circ) return ((p % nn) + nn) % nn;
-  return p >= 0 && p < nn ? p : -1;
-}
 static void ntk__fr_barrier(const ntk__arch_layer *R, const ntk_layer *L, ntk_real *q, ntk_real *tmp) {
   int circ = L->padding == NTK_PAD_CIRCULAR, pool = L->kind != NTK_LAYER_CONV;
   int avg = L->kind == NTK_LAYER_AVG_POOL, edges = avg && (L->flags & NTK_POOL_NORMALIZE_EDGES) && !circ;
   size_t H = R->in[0], W = R->in[1], Ho = R->out[0], Wo = R->out[1], WW = W * W;
-  size_t ch, cw, oh, ow, ih, d, e, x;
+  size_t ch, cw, oh, ow, d, e, x;
   /* 1. along h: (c_h, i_h, ·) of (H, H, W·W) → (c_h′, o_h, ·) of (Ho, Ho, W·W): whole blocks */
   {
     size_t f = R->f[0], s = R->s[0], lo = R->lo[0];
-    double inv_f = 1.0 / (double)f, inv_ff = inv_f * inv_f;
     for (ch = 0; ch < Ho; ch++)
       for (oh = 0; oh < Ho; oh++) {
         size_t ph = oh + ch < Ho ? oh + ch : oh + ch - Ho, n1 = 0, n2 = 0, cnt = 0;
         ntk_real *dst = tmp + (ch * Ho + oh) * WW, sc;
         for (d = 0; d < f; d++) {
-          long i = ntk__fr_tap(oh, d, s, lo, H, circ);
+          long i = ntk__sk_tap(oh, d, s, lo, H, circ);
           if (i < 0) continue;
           n1++;
           for (e = pool ? 0 : d; e < (pool ? f : d + 1); e++) {
-            long j = ntk__fr_tap(ph, e, s, lo, H, circ);
+            long j = ntk__sk_tap(ph, e, s, lo, H, circ);
             const ntk_real *src;
             if (j < 0) continue;
             src = q + ((size_t)(j >= i ? j - i : j - i + (long)H) * H + (size_t)i) * WW;
@@ -6838,8 +6836,8 @@ static void ntk__fr_barrier(const ntk__arch_layer *R, const ntk_layer *L, ntk_re
           }
         }
         if (cnt == 0) memset(dst, 0, WW * sizeof(ntk_real));
-        for (e = 0; e < f; e++) n2 += ntk__fr_tap(ph, e, s, lo, H, circ) >= 0;
-        sc = (ntk_real)(!pool ? inv_f : !avg ? 1 : edges ? (n1 && n2 ? 1.0 / ((double)n1 * (double)n2) : 0) : inv_ff);
+        for (e = 0; e < f; e++) n2 += ntk__sk_tap(ph, e, s, lo, H, circ) >= 0;
+        sc = (ntk_real)ntk__fr_weight(pool, avg, edges, f, n1, n2);
         if (sc != 1)
           for (x = 0; x < WW; x++) dst[x] *= sc;
       }
@@ -6847,24 +6845,23 @@ static void ntk__fr_barrier(const ntk__arch_layer *R, const ntk_layer *L, ntk_re
   /* 2. along w, within each (c_h′, o_h) block: (c_w, i_w) of (W, W) → (c_w′, o_w) of (Wo, Wo) */
   {
     size_t f = R->f[1], s = R->s[1], lo = R->lo[1], nb = Ho * Ho, b;
-    double inv_f = 1.0 / (double)f, inv_ff = inv_f * inv_f;
     for (cw = 0; cw < Wo; cw++)
       for (ow = 0; ow < Wo; ow++) {
         size_t pw = ow + cw < Wo ? ow + cw : ow + cw - Wo, n1 = 0, n2 = 0, nt = 0, t, tix[64];
         ntk_real sc;
         for (d = 0; d < f; d++) {
-          long i = ntk__fr_tap(ow, d, s, lo, W, circ);
+          long i = ntk__sk_tap(ow, d, s, lo, W, circ);
           if (i < 0) continue;
           n1++;
           for (e = pool ? 0 : d; e < (pool ? f : d + 1); e++) {
-            long j = ntk__fr_tap(pw, e, s, lo, W, circ);
+            long j = ntk__sk_tap(pw, e, s, lo, W, circ);
             if (j < 0) continue;
             if (nt < 64) tix[nt] = (size_t)(j >= i ? j - i : j - i + (long)W) * W + (size_t)i;
             nt++;
           }
         }
-        for (e = 0; e < f; e++) n2 += ntk__fr_tap(pw, e, s, lo, W, circ) >= 0;
-        sc = (ntk_real)(!pool ? inv_f : !avg ? 1 : edges ? (n1 && n2 ? 1.0 / ((double)n1 * (double)n2) : 0) : inv_ff);
+        for (e = 0; e < f; e++) n2 += ntk__sk_tap(pw, e, s, lo, W, circ) >= 0;
+        sc = (ntk_real)ntk__fr_weight(pool, avg, edges, f, n1, n2);
         for (b = 0; b < nb; b++) {
           const ntk_real *in = tmp + b * WW;
           ntk_real acc = 0;
@@ -6872,10 +6869,10 @@ static void ntk__fr_barrier(const ntk__arch_layer *R, const ntk_layer *L, ntk_re
             for (t = 0; t < nt; t++) acc += in[tix[t]];
           } else {
             for (d = 0; d < f; d++) {
-              long i = ntk__fr_tap(ow, d, s, lo, W, circ);
+              long i = ntk__sk_tap(ow, d, s, lo, W, circ);
               if (i < 0) continue;
               for (e = pool ? 0 : d; e < (pool ? f : d + 1); e++) {
-                long j = ntk__fr_tap(pw, e, s, lo, W, circ);
+                long j = ntk__sk_tap(pw, e, s, lo, W, circ);
                 if (j >= 0) acc += in[(size_t)(j >= i ? j - i : j - i + (long)W) * W + (size_t)i];
               }
             }
@@ -6884,7 +6881,6 @@ static void ntk__fr_barrier(const ntk__arch_layer *R, const ntk_layer *L, ntk_re
         }
       }
   }
-  (void)ih;
 }
 
 /* x′'s position paired with (ih, iw) in frame F (no integer division per entry) */
