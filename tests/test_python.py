@@ -496,11 +496,19 @@ def test_cancel_progress():
     section("Ctrl-C cancels a kernel through the progress callback; progress=True")
     # a shell that started us in the background may have set SIGINT to be ignored
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    _, _, kf = stax.serial(*([stax.Dense(1), stax.Erf()] * 20 + [stax.Dense(1)]))
     x = rng(21).randn(3000, 5)
-    t0 = time.monotonic()
-    kf(x[:600], None, "ntk")
-    full = (time.monotonic() - t0) * 25  # estimated seconds for the whole kernel
+    # deep enough that the whole kernel takes seconds on any machine: a kernel
+    # that ends before the interrupt arrives would test nothing (CI once saw
+    # 0.6 s estimated for 20 layers, and the check below then measures noise)
+    depth = 20
+    while True:
+        _, _, kf = stax.serial(*([stax.Dense(1), stax.Erf()] * depth + [stax.Dense(1)]))
+        t0 = time.monotonic()
+        kf(x[:600], None, "ntk")
+        full = (time.monotonic() - t0) * 25  # estimated seconds for the whole kernel
+        if full >= 4.0 or depth >= 2560:
+            break
+        depth *= 2
     timer = threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT))
     t0 = time.monotonic()
     timer.start()
@@ -509,6 +517,7 @@ def test_cancel_progress():
     timer.join()
     check(isinstance(e, nt.Cancelled), "the interrupt is ntk.Cancelled")
     check(took < 0.5 * full, "cancelled after %.2f s of an estimated %.1f s" % (took, full))
+    print("    %d Erf layers: cancelled after %.2f s of an estimated %.1f s" % (depth, took, full))
     check(signal.getsignal(signal.SIGINT) is signal.default_int_handler,
           "the SIGINT handler is restored")
     got = {}
