@@ -5728,10 +5728,57 @@ static int ntk__krow(const ntk__kjob *jb, size_t i, size_t a, size_t b, const nt
    are). The Gram values are computed first into G (ldg: Q, T or a scratch). MQ, MT (NULL: no
    mirror): the whole matrices Q and T are in, whose upper triangle gets the mirror of every
    chunk of NTK__KROWS rows × NTK__KSEG columns while it is in cache. */
+/* Entries of the block computed: all, or with x2 = x1 those with j ≤ i (progress counts these) */
+static size_t ntk__kwork(int sym, size_t i0, size_t i1, size_t j0, size_t j1) {
+  size_t i, w = 0;
+  if (!sym) return (i1 - i0) * (j1 - j0);
+  for (i = i0; i < i1; i++) w += i + 1 <= j0 ? 0 : (i + 1 < j1 ? i + 1 : j1) - j0;
+  return w;
+}
+
+/* Cancellation inside a block (a block of a deep network can take seconds): between row chunks
+   every thread looks at the shared flag, and the master thread also calls the progress
+   callback once at least NTK__KPOLL entries have been computed since its last call. */
+#define NTK__KPOLL 65536
+typedef struct {
+  const ntk_tile_desc *d;
+  size_t *done, total;
+  int *cancelled, master;
+} ntk__kpoll;
+
+/* nonzero: stop (another thread cancelled, or the callback asked to) */
+static int ntk__kpoll_now(const ntk__kpoll *p, size_t partial) {
+  int stop;
+  size_t now;
+  if (!p) return 0;
+#ifdef NTK__OMP
+#pragma omp atomic read
+#endif
+  stop = *p->cancelled;
+  if (stop) return 1;
+  if (!p->master || !p->d->progress) return 0;
+#ifdef NTK__OMP
+#pragma omp atomic read
+#endif
+  now = *p->done;
+  now += partial;
+  if (p->d->progress("kernel", p->total ? (double)(now < p->total ? now : p->total) / (double)p->total : 1.0,
+                     p->d->progress_user)) {
+#ifdef NTK__OMP
+#pragma omp atomic write
+#endif
+    *p->cancelled = 1;
+    return 1;
+  }
+  return 0;
+}
+
 static ntk_status ntk__kblock(const ntk__kctx *c, size_t i0, size_t i1, size_t j0, size_t j1,
                               ntk_real *G, size_t ldg, ntk_real *Q, size_t ldq, ntk_real *T,
-                              size_t ldt, ntk_real *MQ, ntk_real *MT, ntk_real *w, int *bad) {
+                              size_t ldt, ntk_real *MQ, ntk_real *MT, ntk_real *w, int *bad,
+                              const ntk__kpoll *poll) {
   size_t i, ii, jj, jg = c->sym && j1 > i1 ? i1 : j1; /* x2 = x1: no row needs a column ≥ i1 */
+  size_t partial = 0, since = 0;
   ntk_status st = ntk__kgram(c, i0, i1 - i0, j0, jg - j0, G, ldg, 0);
   if (st != NTK_OK) return st;
   for (ii = i0; ii < i1; ii += NTK__KROWS) {
@@ -5751,6 +5798,14 @@ static ntk_status ntk__kblock(const ntk__kctx *c, size_t i0, size_t i1, size_t j
 #ifdef NTK__BUILD_X86
     if (MQ || MT) _mm_sfence(); /* the streaming stores of ntk__mirror_block are weakly ordered */
 #endif
+    if (poll && ii + NTK__KROWS < i1) {
+      size_t wk = ntk__kwork(c->sym, ii, ii + NTK__KROWS, j0, j1);
+      partial += wk, since += wk;
+      if (since >= NTK__KPOLL) {
+        since = 0;
+        if (ntk__kpoll_now(poll, partial)) return NTK_ERR_CANCELLED;
+      }
+    }
   }
   return NTK_OK;
 }
@@ -5814,14 +5869,6 @@ static ntk_status ntk__kupper(const ntk__kctx *c, size_t i0, size_t i1, size_t j
   return NTK_OK;
 }
 
-/* Entries of the block computed: all, or with x2 = x1 those with j ≤ i (progress counts these) */
-static size_t ntk__kwork(int sym, size_t i0, size_t i1, size_t j0, size_t j1) {
-  size_t i, w = 0;
-  if (!sym) return (i1 - i0) * (j1 - j0);
-  for (i = i0; i < i1; i++) w += i + 1 <= j0 ? 0 : (i + 1 < j1 ? i + 1 : j1) - j0;
-  return w;
-}
-
 /* out of memory on one thread: every thread stops at its next block */
 static void ntk__kflag(int *oom, int *cancelled) {
 #ifdef NTK__OMP
@@ -5862,6 +5909,11 @@ static ntk_status ntk__ktiles(ntk__kctx *c, const ntk_tile_desc *d) {
     ntk_real *S = NULL, *w = NULL;
     long kk;
     size_t area = br * bc;
+    ntk__kpoll poll;
+    poll.d = d, poll.done = &done, poll.total = total, poll.cancelled = &cancelled, poll.master = 1;
+#ifdef NTK__OMP
+    poll.master = omp_get_thread_num() == 0;
+#endif
     /* scratch: the row runner's segments and the transposed rows of a diagonal block; the
        block's two kernels (S) when a block is not computed in place, allocated at the first */
     w = (ntk_real *)NTK_MALLOC((3 * NTK__KSEG + 3 * br) * sizeof(ntk_real));
@@ -5939,9 +5991,9 @@ static ntk_status ntk__ktiles(ntk__kctx *c, const ntk_tile_desc *d) {
         int mir = c->sym && d->mirror;
         st = ntk__kblock(c, i0, i1, j0, j1, Qd ? Qd : Td, Qd ? d->ld_nngp : d->ld_ntk, Qd,
                          d->ld_nngp, Td, d->ld_ntk, mir && Qd ? (ntk_real *)d->nngp_out : NULL,
-                         mir && Td ? (ntk_real *)d->ntk_out : NULL, w, &b);
+                         mir && Td ? (ntk_real *)d->ntk_out : NULL, w, &b, &poll);
       } else {
-        st = ntk__kblock(c, i0, i1, j0, j1, wq ? Q : T, n, wq ? Q : NULL, n, wt ? T : NULL, n, NULL, NULL, w, &b);
+        st = ntk__kblock(c, i0, i1, j0, j1, wq ? Q : T, n, wq ? Q : NULL, n, wt ? T : NULL, n, NULL, NULL, w, &b, &poll);
         if (st == NTK_OK && cross && d->fn) st = ntk__kupper(c, i0, i1, j0, j1, wq ? Q : NULL, wt ? T : NULL, n, w, &b);
         if (st == NTK_OK && d->fn) {
 #ifdef NTK__OMP
@@ -5953,6 +6005,10 @@ static ntk_status ntk__ktiles(ntk__kctx *c, const ntk_tile_desc *d) {
           if (wq && d->nngp_out) ntk__kstore(d, c->sym, i0, i1, j0, j1, Q, n, d->nngp_out, d->ld_nngp);
           if (wt && d->ntk_out) ntk__kstore(d, c->sym, i0, i1, j0, j1, T, n, d->ntk_out, d->ld_ntk);
         }
+      }
+      if (st == NTK_ERR_CANCELLED) { /* inside the block: the flag is set */
+        st = NTK_OK;
+        continue;
       }
       if (st != NTK_OK) {
 #ifdef NTK__OMP
