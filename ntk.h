@@ -6536,11 +6536,14 @@ typedef struct ntk__frame {
 } ntk__frame;
 
 /* A stride-1, size-preserving conv on the frame, both tensors, with its affine step: Q (q) →
-   qo, Θ (t, NULL: not wanted) → to. Each row: the h taps summed into a line (lw zero pads
-   before, hw after, at tp; zr: a row of zeros for the taps outside the run), the w taps over
-   the whole line, then the entries next to the junction recomputed from their own run only (a
-   tap across it would wrap x′), then qo = a·ΣQ + b, to = al·ΣQ + be·ΣΘ + ga (Dense's rule with
-   the 1/|F| folded in). One body, compiled per SIMD level (the loops vectorise: NTK__VEC). */
+   qo, Θ (t, NULL: not wanted) → to. 1. the h taps of each row summed into a line (rows outside
+   the row's run read zr, a row of zeros) with lw pads before and hw after (zeros, or the wrapped
+   entries when circular); 2. the w taps along the line, each times a 0/1 mask that drops the
+   taps whose entry lies in the other run of the frame (x′ across the junction is not a
+   neighbour: it wrapped) — masks per frame, not per row, so every loop is a whole-row vector
+   loop; then qo = a·ΣQ + b, to = al·ΣQ + be·ΣΘ + ga (Dense's rule with the 1/|F| folded in).
+   tp: 2·h·(w + fw − 1) line entries, then fw·w masks. One body, compiled per SIMD level (the
+   loops vectorise: NTK__VEC). */
 /* the input row of output row h's tap d: h + d − lo in h's run [a0, a1) (or mod H), else −1 */
 static NTK__INLINE long ntk__fr_row(size_t h, size_t d, size_t lo, size_t H, size_t a0, size_t a1, int circ) {
   long r = (long)(h + d) - (long)lo;
@@ -6564,56 +6567,78 @@ static NTK__INLINE long ntk__fr_row(size_t h, size_t d, size_t lo, size_t H, siz
     for (p = 0; p < lw; p++) ln[(long)p - (long)lw] = ln[(size_t)(((long)p - (long)lw) % (long)W + (long)W) % W]; \
     for (p = 0; p < hw; p++) ln[W + p] = ln[p % W];                                           \
   }
-#define NTK__FR_WSUM(ln, o)                                                                   \
+/* the w taps of line y into o (y[w + d]: tap d of entry w) */
+#define NTK__FR_WSUM(y, o)                                                                    \
   {                                                                                           \
-    const ntk_real *y = ln - lw;                                                              \
-    if (fw == 3) {                                                                            \
-      for (w = 0; w < W; w++) o[w] = y[w] + y[w + 1] + y[w + 2];                              \
-    } else {                                                                                  \
-      for (w = 0; w < W; w++) o[w] = y[w];                                                    \
-      for (d = 1; d < fw; d++)                                                                \
+    for (w = 0; w < W; w++) o[w] = 0;                                                         \
+    for (d = 0; d < fw; d++) {                                                                \
+      const ntk_real *m = mk + d * W;                                                         \
+      if (full[d])                                                                            \
         for (w = 0; w < W; w++) o[w] += y[w + d];                                             \
+      else                                                                                    \
+        for (w = 0; w < W; w++) o[w] += y[w + d] * m[w];                                      \
     }                                                                                         \
-    for (w = j0; w < j1; w++) {                                                               \
-      size_t r0 = w < sw ? 0 : sw, r1 = w < sw ? sw : W;                                      \
-      ntk_real acc = 0;                                                                       \
-      for (d = 0; d < fw; d++) {                                                              \
-        long c = (long)(w + d) - (long)lw;                                                    \
-        if (c >= (long)r0 && c < (long)r1) acc += ln[c];                                      \
-      }                                                                                       \
-      o[w] = acc;                                                                             \
-    }                                                                                         \
+  }
+/* the lines of row h (the h taps) into ring slot h & 1 */
+#define NTK__FR_LINES(h)                                                                      \
+  {                                                                                           \
+    ntk_real *wq_ = tp + ((h) & 1) * Wl + lw, *wt_ = tp + (2 + ((h) & 1)) * Wl + lw;        \
+    size_t a0 = circ ? 0 : (h) < F->sh ? 0 : F->sh, a1 = circ ? H : (h) < F->sh ? F->sh : H;  \
+    for (d = 0; d < fh; d++) rix[d] = ntk__fr_row(h, d, lo, H, a0, a1, circ);                 \
+    NTK__FR_HSUM(q, wq_)                                                                      \
+    if (t) { NTK__FR_HSUM(t, wt_) }                                                           \
   }
 #define NTK__FR_CONV_BODY                                                                     \
   size_t H = F->h, W = F->w, fh = R->f[0], fw = R->f[1], lo = R->lo[0], lw = R->lo[1];        \
   size_t hw = R->hi[1], sw = circ ? W : F->sw, h, d, p, w, Wl = W + lw + hw;                  \
-  size_t j0 = sw < W ? (sw > hw ? sw - hw : 0) : 0, j1 = sw < W ? (sw + lw < W ? sw + lw : W) : 0; \
+  ntk_real *mk = tp + 4 * Wl;                                                                 \
   long rix[NTK__FR_MAXF];                                                                     \
-  /* 1. the h taps of every row into lines (the w pass then reads stores long retired: a load \
-     straddling just-written lines would wait for them) */                                    \
-  for (h = 0; h < H; h++) {                                                                   \
-    ntk_real *lq = tp + h * Wl + lw, *lt = tp + (H + h) * Wl + lw;                            \
-    size_t a0 = circ ? 0 : h < F->sh ? 0 : F->sh, a1 = circ ? H : h < F->sh ? F->sh : H;      \
-    for (d = 0; d < fh; d++) rix[d] = ntk__fr_row(h, d, lo, H, a0, a1, circ);                 \
-    for (p = 0; p < lw; p++) lq[(long)p - (long)lw] = lt[(long)p - (long)lw] = 0;             \
-    for (p = 0; p < hw; p++) lq[W + p] = lt[W + p] = 0;                                       \
-    NTK__FR_HSUM(q, lq)                                                                       \
-    if (t) { NTK__FR_HSUM(t, lt) }                                                            \
+  unsigned char full[NTK__FR_MAXF];                                                           \
+  int fast = fw == 3 && lw == 1;                                                              \
+  /* the masks: tap d of entry w reads entry w + d − lw, kept when in w's run */              \
+  for (d = 0; d < fw; d++) {                                                                  \
+    full[d] = 1;                                                                              \
+    for (w = 0; w < W; w++) {                                                                 \
+      long c = (long)(w + d) - (long)lw, r0 = w < sw ? 0 : (long)sw, r1 = w < sw ? (long)sw : (long)W; \
+      int in = circ || (c >= r0 && c < r1);                                                   \
+      mk[d * W + w] = in ? 1 : 0;                                                             \
+      if (!in) full[d] = 0;                                                                   \
+    }                                                                                         \
   }                                                                                           \
-  /* 2. the w taps and the affine step */                                                     \
+  for (h = 0; h < 4; h++) { /* the zero pads of the ring's lines */                           \
+    for (p = 0; p < lw; p++) tp[h * Wl + p] = 0;                                              \
+    for (p = 0; p < hw; p++) tp[h * Wl + lw + W + p] = 0;                                     \
+  }                                                                                           \
+  /* row by row: the lines of row h + 1 are made before row h's w taps read those of row h    \
+     (a load straddling just-written stores would wait for them) */                           \
+  NTK__FR_LINES(0)                                                                            \
   for (h = 0; h < H; h++) {                                                                   \
-    ntk_real *lq = tp + h * Wl + lw, *lt = tp + (H + h) * Wl + lw;                            \
+    const ntk_real *lq = tp + (h & 1) * Wl, *lt = tp + (2 + (h & 1)) * Wl;                    \
     ntk_real *oq = qo + h * W, *ot = t ? to + h * W : NULL;                                   \
-    NTK__FR_WSUM(lq, oq)                                                                      \
-    if (t) {                                                                                  \
-      NTK__FR_WSUM(lt, ot)                                                                    \
-      for (w = 0; w < W; w++) {                                                               \
-        ntk_real sq = oq[w];                                                                  \
-        oq[w] = a * sq + b;                                                                   \
-        ot[w] = al * sq + be * ot[w] + ga;                                                    \
-      }                                                                                       \
+    if (h + 1 < H) NTK__FR_LINES(h + 1)                                                       \
+    if (fast) { /* 3 taps, the middle one always in the run */                                \
+      const ntk_real *m0 = mk, *m2 = mk + 2 * W;                                              \
+      if (t)                                                                                  \
+        for (w = 0; w < W; w++) {                                                             \
+          ntk_real sq = lq[w] * m0[w] + lq[w + 1] + lq[w + 2] * m2[w];                        \
+          ntk_real st = lt[w] * m0[w] + lt[w + 1] + lt[w + 2] * m2[w];                        \
+          oq[w] = a * sq + b;                                                                 \
+          ot[w] = al * sq + be * st + ga;                                                     \
+        }                                                                                     \
+      else                                                                                    \
+        for (w = 0; w < W; w++) oq[w] = a * (lq[w] * m0[w] + lq[w + 1] + lq[w + 2] * m2[w]) + b; \
     } else {                                                                                  \
-      for (w = 0; w < W; w++) oq[w] = a * oq[w] + b;                                          \
+      NTK__FR_WSUM(lq, oq)                                                                    \
+      if (t) {                                                                                \
+        NTK__FR_WSUM(lt, ot)                                                                  \
+        for (w = 0; w < W; w++) {                                                             \
+          ntk_real sq = oq[w];                                                                \
+          oq[w] = a * sq + b;                                                                 \
+          ot[w] = al * sq + be * ot[w] + ga;                                                  \
+        }                                                                                     \
+      } else {                                                                                \
+        for (w = 0; w < W; w++) oq[w] = a * oq[w] + b;                                        \
+      }                                                                                       \
     }                                                                                         \
   }
 /* the largest filter height of the frame conv (a taller one is a barrier: materialised) */
@@ -6630,21 +6655,124 @@ NTK__TARGET_AVX2 NTK__VEC static void ntk__fr_conv_avx2 NTK__FR_CONV_ARGS {
   NTK__FR_CONV_BODY
 }
 #endif
-NTK__VEC static void ntk__fr_conv NTK__FR_CONV_ARGS {
 #if defined(NTK__BUILD_X86)
-  int lv = ntk__simd_level();
+/* The common case by hand (AVX-512): a 3-wide SAME filter (lw = 1, not circular). Per vector
+   of entries the column sums of the 3 rows (zr for rows outside the run), their neighbours
+   shifted in by valign from the previous and next vectors (no line buffer, no unaligned reload
+   of just-written data), the taps that cross the junction or the frame's edge masked off, and
+   the affine step: 3 loads per tensor and vector. Same sums in the same order as the body. */
+#ifdef NTK_REAL_FLOAT
+#define NTK__C3V __m512
+#define NTK__C3M __mmask16
+#define NTK__C3N 16
+#define NTK__C3LDZ _mm512_maskz_loadu_ps
+#define NTK__C3ST _mm512_mask_storeu_ps
+#define NTK__C3ADD _mm512_add_ps
+#define NTK__C3MADD _mm512_mask_add_ps
+#define NTK__C3FMA _mm512_fmadd_ps
+#define NTK__C3SET1 _mm512_set1_ps
+#define NTK__C3ZERO _mm512_setzero_ps()
+#define NTK__C3SHL(c, p) _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(c), _mm512_castps_si512(p), 15))
+#define NTK__C3SHR(n, c) _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(n), _mm512_castps_si512(c), 1))
+#else
+#define NTK__C3V __m512d
+#define NTK__C3M __mmask8
+#define NTK__C3N 8
+#define NTK__C3LDZ _mm512_maskz_loadu_pd
+#define NTK__C3ST _mm512_mask_storeu_pd
+#define NTK__C3ADD _mm512_add_pd
+#define NTK__C3MADD _mm512_mask_add_pd
+#define NTK__C3FMA _mm512_fmadd_pd
+#define NTK__C3SET1 _mm512_set1_pd
+#define NTK__C3ZERO _mm512_setzero_pd()
+#define NTK__C3SHL(c, p) _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(c), _mm512_castpd_si512(p), 7))
+#define NTK__C3SHR(n, c) _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(n), _mm512_castpd_si512(c), 1))
+#endif
+#define NTK__C3LANES(n) ((NTK__C3M)((n) >= NTK__C3N ? (unsigned)((1ull << NTK__C3N) - 1) : (unsigned)((1u << (n)) - 1)))
+#define NTK__C3COL(x, w, k) NTK__C3ADD(NTK__C3ADD(NTK__C3LDZ(k, x[0] + (w)), NTK__C3LDZ(k, x[1] + (w))), NTK__C3LDZ(k, x[2] + (w)))
+NTK__TARGET_AVX512 static void ntk__fr_conv3_avx512(const ntk__frame *F, size_t lo, const ntk_real *q, const ntk_real *t,
+                                                    ntk_real *qo, ntk_real *to, const ntk_real *zr, ntk_real a,
+                                                    ntk_real b, ntk_real al, ntk_real be, ntk_real ga) {
+  size_t H = F->h, W = F->w, sw = F->sw, h, w0, d;
+  const NTK__C3V va = NTK__C3SET1(a), vb = NTK__C3SET1(b), val = NTK__C3SET1(al), vbe = NTK__C3SET1(be);
+  const NTK__C3V vga = NTK__C3SET1(ga);
+  for (h = 0; h < H; h++) {
+    size_t a0 = h < F->sh ? 0 : F->sh, a1 = h < F->sh ? F->sh : H;
+    const ntk_real *xq[3], *xt[3];
+    NTK__C3V pq = NTK__C3ZERO, pt = NTK__C3ZERO, cq, ct = NTK__C3ZERO, nq, nt;
+    NTK__C3M k0 = NTK__C3LANES(W);
+    for (d = 0; d < 3; d++) {
+      long r = ntk__fr_row(h, d, lo, H, a0, a1, 0);
+      xq[d] = r < 0 ? zr : q + (size_t)r * W;
+      xt[d] = r < 0 || !t ? zr : t + (size_t)r * W;
+    }
+    cq = NTK__C3COL(xq, 0, k0);
+    if (t) ct = NTK__C3COL(xt, 0, k0);
+    for (w0 = 0; w0 < W; w0 += NTK__C3N) {
+      NTK__C3M kc = NTK__C3LANES(W - w0), kl = kc, kr = kc;
+      NTK__C3V sq, st;
+      nq = nt = NTK__C3ZERO;
+      if (w0 + NTK__C3N < W) {
+        NTK__C3M kn = NTK__C3LANES(W - w0 - NTK__C3N);
+        nq = NTK__C3COL(xq, w0 + NTK__C3N, kn);
+        if (t) nt = NTK__C3COL(xt, w0 + NTK__C3N, kn);
+      }
+      /* tap −1 of entries 0 and sw, tap +1 of entries sw − 1 and W − 1: outside their run */
+      if (w0 == 0) kl = (NTK__C3M)(kl & ~1u);
+      if (sw >= w0 && sw < w0 + NTK__C3N) kl = (NTK__C3M)(kl & ~(1u << (sw - w0)));
+      if (W - 1 < w0 + NTK__C3N) kr = (NTK__C3M)(kr & ~(1u << (W - 1 - w0)));
+      if (sw - 1 >= w0 && sw - 1 < w0 + NTK__C3N) kr = (NTK__C3M)(kr & ~(1u << (sw - 1 - w0)));
+      sq = NTK__C3MADD(cq, kl, NTK__C3SHL(cq, pq), cq);
+      sq = NTK__C3MADD(sq, kr, sq, NTK__C3SHR(nq, cq));
+      NTK__C3ST(qo + h * W + w0, kc, NTK__C3FMA(va, sq, vb));
+      if (t) {
+        st = NTK__C3MADD(ct, kl, NTK__C3SHL(ct, pt), ct);
+        st = NTK__C3MADD(st, kr, st, NTK__C3SHR(nt, ct));
+        NTK__C3ST(to + h * W + w0, kc, NTK__C3FMA(vbe, st, NTK__C3FMA(val, sq, vga)));
+      }
+      pq = cq, cq = nq, pt = ct, ct = nt;
+    }
+  }
+}
+#undef NTK__C3V
+#undef NTK__C3M
+#undef NTK__C3N
+#undef NTK__C3LDZ
+#undef NTK__C3ST
+#undef NTK__C3ADD
+#undef NTK__C3MADD
+#undef NTK__C3FMA
+#undef NTK__C3SET1
+#undef NTK__C3ZERO
+#undef NTK__C3SHL
+#undef NTK__C3SHR
+#undef NTK__C3LANES
+#undef NTK__C3COL
+#endif
+NTK__VEC static void ntk__fr_conv_gen NTK__FR_CONV_ARGS {
+  NTK__FR_CONV_BODY
+}
+/* the frame conv at SIMD level lv (tests pass each level the CPU has) */
+static void ntk__fr_conv(int lv, const ntk__frame *F, const ntk__arch_layer *R, int circ, const ntk_real *q,
+                         const ntk_real *t, ntk_real *qo, ntk_real *to, ntk_real *tp, const ntk_real *zr, ntk_real a,
+                         ntk_real b, ntk_real al, ntk_real be, ntk_real ga) {
+#if defined(NTK__BUILD_X86)
+  if (lv >= NTK_SIMD_AVX512 && !circ && R->f[0] == 3 && R->f[1] == 3 && R->lo[1] == 1) {
+    ntk__fr_conv3_avx512(F, R->lo[0], q, t, qo, to, zr, a, b, al, be, ga);
+    return;
+  }
   if (lv >= NTK_SIMD_AVX512) { ntk__fr_conv_avx512(F, R, circ, q, t, qo, to, tp, zr, a, b, al, be, ga); return; }
   if (lv >= NTK_SIMD_AVX2) { ntk__fr_conv_avx2(F, R, circ, q, t, qo, to, tp, zr, a, b, al, be, ga); return; }
 #endif
-  {
-    NTK__FR_CONV_BODY
-  }
+  (void)lv;
+  ntk__fr_conv_gen(F, R, circ, q, t, qo, to, tp, zr, a, b, al, be, ga);
 }
 #undef NTK__FR_CONV_BODY
 #undef NTK__FR_CONV_ARGS
 #undef NTK__FR_ROW
 #undef NTK__FR_HSUM
 #undef NTK__FR_WSUM
+#undef NTK__FR_LINES
 
 /* layers [l0, l1) on one frame (Q at *pq, Θ at *pt: swapped with the spare buffers q2, t2 by a
    conv); self0: the self pair's frame 0, which fills the point's tables as it goes */
@@ -6668,10 +6796,11 @@ static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__fr
         break;
       }
       if (L->param == NTK_PARAM_STANDARD)
-        ntk__fr_conv(F, R, circ, q, wt ? t : NULL, *pq2, *pt2, tp + S->maxp, tp, a, b, (ntk_real)((double)R->fan_in * sc), a,
+        ntk__fr_conv(ntk__simd_level(), F, R, circ, q, wt ? t : NULL, *pq2, *pt2, tp + S->maxp, tp, a, b,
+                     (ntk_real)((double)R->fan_in * sc), a,
                      R->has_bias ? 1 : 0);
       else
-        ntk__fr_conv(F, R, circ, q, wt ? t : NULL, *pq2, *pt2, tp + S->maxp, tp, a, b, a, a, b);
+        ntk__fr_conv(ntk__simd_level(), F, R, circ, q, wt ? t : NULL, *pq2, *pt2, tp + S->maxp, tp, a, b, a, a, b);
       x = q, q = *pq2, *pq2 = x;
       if (wt) x = t, t = *pt2, *pt2 = x;
       break;
@@ -7171,7 +7300,7 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
     size_t pin = R->in[0] * R->in[1];
     if (ly->kind == NTK_LAYER_FANIN_SUM || ly->kind == NTK_LAYER_FANIN_CONCAT) d--;
     switch (ly->kind) {
-    case NTK_LAYER_CONV: fr = same && R->f[0] <= 64; break; /* NTK__FR_MAXF */
+    case NTK_LAYER_CONV: fr = same && R->f[0] <= 64 && R->f[1] <= 64; break; /* NTK__FR_MAXF */
     case NTK_LAYER_AVG_POOL: case NTK_LAYER_SUM_POOL: fr = same && R->f[0] == 1 && R->f[1] == 1; break;
     case NTK_LAYER_FLATTEN: case NTK_LAYER_GLOBAL_AVG_POOL: case NTK_LAYER_GLOBAL_SUM_POOL: fr = 0; break;
     default: fr = 1; break;
@@ -7182,7 +7311,8 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
     if (ly->kind == NTK_LAYER_LAYER_NORM || ((ntk__props(ly->kind) & NTK__K_ACT) && ly->kind != NTK_LAYER_IDENTITY))
       S.last_tab = l;
     if (fr && ly->kind == NTK_LAYER_CONV) {
-      size_t tp = ntk__add(S.maxp, ntk__mul(2 * R->in[0], R->in[1] + (R->f[1] - 1), &ok), &ok);
+      size_t tp = ntk__add(ntk__add(S.maxp, ntk__mul(4, R->in[1] + (R->f[1] - 1), &ok), &ok),
+                           ntk__mul(R->f[1], R->in[1], &ok), &ok); /* zeros, a ring of lines, masks */
       if (tp > S.tpn) S.tpn = tp;
     }
     if (!fr && ly->kind != NTK_LAYER_FLATTEN && ly->kind != NTK_LAYER_GLOBAL_AVG_POOL &&

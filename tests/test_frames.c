@@ -149,8 +149,86 @@ static void test_frames_tiles(void) {
   }
 }
 
+
+/* The frame conv (ntk__fr_conv) at every SIMD level the CPU has against the definition: entry
+   (h, w) of frame (c_h, c_w) is the pair (x at (h, w), x′ at (h + c_h, w + c_w) mod the size);
+   tap (dh, dw) reads entry (h + dh − lo_h, w + dw − lo_w) when it lies in the same run along
+   each axis (runs split at h − c_h, w − c_w), all taps mod the size when circular. Odd widths
+   (vector tails), every junction position, 3×3 (the AVX-512 hand path), 1×3, 2×4, 5×3. */
+static void test_frames_conv(void) {
+  enum { HM = 9, WM = 19 };
+  static const size_t fs[4][2] = {{3, 3}, {1, 3}, {2, 4}, {5, 3}};
+  static const size_t ws[4] = {1, 8, 13, 19};
+  static ntk_real q[HM * WM], t[HM * WM], qo[HM * WM], to[HM * WM], tp[HM * WM + 4 * (WM + 8) + 8 * WM];
+  int lv, top = ntk__simd_level(), ok = 1, cases = 0;
+  size_t fi, wi, i;
+  unsigned long long z = 7;
+  t_section("frames_conv");
+  for (i = 0; i < HM * WM; i++) {
+    z = z * 6364136223846793005ull + 1442695040888963407ull;
+    q[i] = (ntk_real)((double)(z >> 11) / 9007199254740992.0 - 0.3);
+    z = z * 6364136223846793005ull + 1442695040888963407ull;
+    t[i] = (ntk_real)((double)(z >> 11) / 9007199254740992.0 + 0.1);
+  }
+  for (lv = 0; lv <= top; lv++) {
+#if defined(NTK__BUILD_X86)
+    if (lv == NTK_SIMD_NEON) continue;
+#endif
+    for (fi = 0; fi < 4; fi++)
+      for (wi = 0; wi < 4; wi++) {
+        size_t H = 7, W = ws[wi], ch, cw, hh, ww, dh, dw;
+        int circ;
+        for (circ = 0; circ < 2; circ++)
+          for (ch = 0; ch < H; ch += 3)
+            for (cw = 0; cw < W; cw++) {
+              ntk__frame F;
+              ntk__arch_layer R;
+              int wt;
+              memset(&R, 0, sizeof R);
+              R.f[0] = fs[fi][0], R.f[1] = fs[fi][1];
+              R.lo[0] = (R.f[0] - 1) / 2, R.hi[0] = R.f[0] - 1 - R.lo[0];
+              R.lo[1] = (R.f[1] - 1) / 2, R.hi[1] = R.f[1] - 1 - R.lo[1];
+              F.h = H, F.w = W, F.ch = ch, F.cw = cw, F.sh = H - ch, F.sw = W - cw;
+              for (wt = 0; wt < 2; wt++) {
+                const ntk_real a = (ntk_real)0.7, b = (ntk_real)0.2, al = (ntk_real)1.3, be = (ntk_real)0.6, ga = (ntk_real)0.5;
+                memset(tp, 0, sizeof tp);
+                for (i = 0; i < HM * WM; i++) qo[i] = to[i] = (ntk_real)-99;
+                ntk__fr_conv(lv, &F, &R, circ, q, wt ? t : NULL, qo, wt ? to : NULL, tp + HM * WM, tp, a, b, al, be, ga);
+                cases++;
+                for (hh = 0; hh < H; hh++)
+                  for (ww = 0; ww < W; ww++) {
+                    double sq = 0, st = 0, eq, et;
+                    long h0 = hh < F.sh ? 0 : (long)F.sh, h1 = hh < F.sh ? (long)F.sh : (long)H;
+                    long w0 = ww < F.sw ? 0 : (long)F.sw, w1 = ww < F.sw ? (long)F.sw : (long)W;
+                    for (dh = 0; dh < R.f[0]; dh++)
+                      for (dw = 0; dw < R.f[1]; dw++) {
+                        long r = (long)(hh + dh) - (long)R.lo[0], c = (long)(ww + dw) - (long)R.lo[1];
+                        if (circ) r = ((r % (long)H) + (long)H) % (long)H, c = ((c % (long)W) + (long)W) % (long)W;
+                        else if (r < h0 || r >= h1 || c < w0 || c >= w1) continue;
+                        sq += (double)q[(size_t)r * W + (size_t)c], st += (double)t[(size_t)r * W + (size_t)c];
+                      }
+                    eq = fabs((double)qo[hh * W + ww] - ((double)a * sq + (double)b));
+                    et = wt ? fabs((double)to[hh * W + ww] - ((double)al * sq + (double)be * st + (double)ga)) : 0;
+                    if (eq > 64 * NTK__EPS * (1 + fabs(sq)) || et > 64 * NTK__EPS * (1 + fabs(sq) + fabs(st))) {
+                      if (ok)
+                        printf("    level %d filter %zux%zu W %zu circ %d frame (%zu, %zu), Θ %d: entry (%zu, %zu) off by %.3g / %.3g\n",
+                               lv, R.f[0], R.f[1], W, circ, ch, cw, wt, hh, ww, eq, et);
+                      ok = 0;
+                    }
+                  }
+                for (i = H * W; i < HM * WM; i++)
+                  if (qo[i] != (ntk_real)-99 || to[i] != (ntk_real)-99) ok = 0;
+              }
+            }
+      }
+  }
+  T_CHECK(ok, "frame conv at every SIMD level = the tap definition (%d frames: filters 3x3 1x3 2x4 5x3, widths 1 8 13 19, "
+              "every junction, circular), nothing written past the frame", cases);
+}
+
 static void test_frames_all(void) {
   test_frames_dual();
+  test_frames_conv();
   test_frames_nets();
   test_frames_tiles();
 }
