@@ -4537,19 +4537,26 @@ static NTK__INLINE ntk_real ntk__root_diff(ntk_real q11, ntk_real q22, ntk_real 
   return d > 0 ? (q11 - q22) / d : 0;
 }
 
-/* asin(t) = t·P(t²) on [0, 1/√2] (so that acos needs one square root, the √(1 − ρ²) the ReLU
-   family's T needs anyway: acos|ρ| = asin(√(1−ρ²)) when |ρ| > 1/√2): Chebyshev interpolant
-   of asin(√z)/√z on z ∈ [0, 1/2] (mpmath.chebyfit at 50 digits), 19 terms for double
-   (interpolation error 2.2e-17), 9 for float (2.9e-9). */
-static const double ntk__asin2_coef[19] = {
-    1.0, 0.16666666666664987, 0.07500000000401816, 0.044642856762615, 0.030381963396751827,
-    0.022371584779320355, 0.017364281439103527, 0.01380344589589198, 0.013191002571753903,
-    -0.002601537848299688, 0.07871611357002127, -0.2968705430689824, 1.0082016650534187,
-    -2.4908808126226116, 4.6420689099888435, -6.229299875397985, 5.7579408313146985,
-    -3.278933156739812, 0.8892904367638688};
-static const float ntk__asin2_coef_f[9] = {1.0000000016226234f, 0.16666614237824284f, 0.07502757316352404f,
-                                           0.04409161673371687f, 0.03581423928401177f, -0.0070205791522944755f,
-                                           0.10740002130174647f, -0.13591627123984387f, 0.12391349490512975f};
+/* asin(u) = u·P(u²) on |u| ≤ sin(π/12): Chebyshev interpolant of asin(√z)/√z on z ∈ [0,
+   sin²(π/12)] (mpmath.chebyfit at 50 digits), 10 terms for double (interpolation error 4.2e-20),
+   4 for float (5.6e-9). The ReLU family reaches it with one square root, the √(1 − ρ²) its T
+   needs anyway: t = min(|ρ|, √(1−ρ²)) ≤ 1/√2 (acos|ρ| = asin √(1−ρ²) when |ρ| > 1/√2), and for
+   t > sin(π/12), asin t = π/6 + asin(t·cos(π/6) − √(1−t²)·sin(π/6)) with √(1−t²) = max(|ρ|,
+   √(1−ρ²)): the argument is at most sin(π/12) again. */
+static const double ntk__asin2_coef[10] = {1.0,
+                                           0.1666666666666668,
+                                           0.07499999999994235,
+                                           0.044642857153842974,
+                                           0.03038194338316773,
+                                           0.022372217845311,
+                                           0.017350790907912056,
+                                           0.014005636751936978,
+                                           0.011047944877066448,
+                                           0.013111406354254182};
+static const float ntk__asin2_coef_f[4] = {0.999999994713098f, 0.16666918831890778f, 0.07481335589572764f,
+                                           0.049007353260546824f};
+#define NTK__SIN_PI12 0.25881904510252074 /* sin(π/12) */
+#define NTK__COS_PI6 0.8660254037844386   /* cos(π/6) = √3/2 */
 
 /* The ReLU-family dual with the per-point roots (s = √q, r = 1/√q of each point: s1[j], r1[j]
    along the run, or the one row point's S1, R1 when s1 is NULL), written so that the compiler
@@ -4559,20 +4566,16 @@ static const float ntk__asin2_coef_f[9] = {1.0000000016226234f, 0.16666614237824
 #define NTK__ASIN2_POLY(z, P)                                                                  \
   {                                                                                           \
     const float *a_ = ntk__asin2_coef_f;                                                      \
-    ntk_real z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;                                          \
-    P = ((a_[0] + a_[1] * z) + z2 * (a_[2] + a_[3] * z)) + z4 * ((a_[4] + a_[5] * z) + z2 * (a_[6] + a_[7] * z)) + z8 * a_[8]; \
+    P = (a_[0] + a_[1] * z) + (z * z) * (a_[2] + a_[3] * z);                                  \
   }
 #else
 #define NTK__ASIN2_POLY(z, P)                                                                  \
   {                                                                                           \
     const double *a_ = ntk__asin2_coef;                                                       \
-    ntk_real z2 = z * z, z4 = z2 * z2, z8 = z4 * z4, z16 = z8 * z8;                           \
+    ntk_real z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;                                          \
     ntk_real p0 = (a_[0] + a_[1] * z) + z2 * (a_[2] + a_[3] * z);                             \
     ntk_real p1 = (a_[4] + a_[5] * z) + z2 * (a_[6] + a_[7] * z);                             \
-    ntk_real p2 = (a_[8] + a_[9] * z) + z2 * (a_[10] + a_[11] * z);                           \
-    ntk_real p3 = (a_[12] + a_[13] * z) + z2 * (a_[14] + a_[15] * z);                         \
-    ntk_real p4 = (a_[16] + a_[17] * z) + z2 * a_[18];                                        \
-    P = ((p0 + z4 * p1) + z8 * (p2 + z4 * p3)) + z16 * p4;                                    \
+    P = (p0 + z4 * p1) + z8 * (a_[8] + a_[9] * z);                                            \
   }
 #endif
 #define NTK__RELU_BODY(S1J, R1J)                                                              \
@@ -4583,19 +4586,21 @@ static const float ntk__asin2_coef_f[9] = {1.0000000016226234f, 0.16666614237824
   }
 #define NTK__RELU_LOOP(S1J, R1J, TH)                                                          \
   const ntk_real one = 1, pi = (ntk_real)NTK__PI, pi2 = (ntk_real)(NTK__PI / 2);               \
+  const ntk_real pi6 = (ntk_real)(NTK__PI / 6), s12 = (ntk_real)NTK__SIN_PI12, c6 = (ntk_real)NTK__COS_PI6; \
   size_t j;                                                                                   \
   for (j = 0; j < cnt; j++) {                                                                 \
     ntk_real c = q12[j], u = q11[j], v = q22[j], nrm = (S1J) * s2[j];                          \
-    ntk_real rho = (c * (R1J)) * r2[j], x, S, ar, t, z, P, as, th_, d;                         \
+    ntk_real rho = (c * (R1J)) * r2[j], x, S, ar, t, T, ua, z, P, as, th_, d;                  \
     rho = c == u && u == v ? one : rho;                                                       \
     rho = rho > one ? one : rho < -one ? -one : rho;                                          \
     x = (one - rho) * (one + rho);                                                            \
     S = NTK__SQRT(x);                                                                         \
     ar = rho < 0 ? -rho : rho;                                                                \
-    t = ar > S ? S : ar;                                                                      \
-    z = t * t;                                                                                \
+    t = ar > S ? S : ar, T = ar > S ? ar : S;     /* t, √(1 − t²) */                          \
+    ua = t > s12 ? t * c6 - T * (ntk_real)0.5 : t;                                            \
+    z = ua * ua;                                                                                \
     NTK__ASIN2_POLY(z, P)                                                                     \
-    as = t * P;                                   /* asin(min(|ρ|, √(1−ρ²))) */               \
+    as = ua * P + (t > s12 ? pi6 : 0);            /* asin(min(|ρ|, √(1−ρ²))) */               \
     th_ = ar > S ? as : pi2 - as;                 /* acos|ρ| */                               \
     th_ = rho < 0 ? pi - th_ : th_;                                                           \
     d = h - f * th_;                                                                          \
@@ -4625,22 +4630,16 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VPOLY(z, P)                                                                      \
   {                                                                                           \
     const float *a_ = ntk__asin2_coef_f;                                                      \
-    NTK__V z2 = NTK__VMUL(z, z), z4 = NTK__VMUL(z2, z2), z8 = NTK__VMUL(z4, z4);              \
-    NTK__V p0 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[3]), z, NTK__V1(a_[2])), NTK__VFMA(NTK__V1(a_[1]), z, NTK__V1(a_[0]))); \
-    NTK__V p1 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[7]), z, NTK__V1(a_[6])), NTK__VFMA(NTK__V1(a_[5]), z, NTK__V1(a_[4]))); \
-    P = NTK__VFMA(z8, NTK__V1(a_[8]), NTK__VFMA(z4, p1, p0));                                 \
+    P = NTK__VFMA(NTK__VMUL(z, z), NTK__VFMA(NTK__V1(a_[3]), z, NTK__V1(a_[2])), NTK__VFMA(NTK__V1(a_[1]), z, NTK__V1(a_[0]))); \
   }
 #else
 #define NTK__VPOLY(z, P)                                                                      \
   {                                                                                           \
     const double *a_ = ntk__asin2_coef;                                                       \
-    NTK__V z2 = NTK__VMUL(z, z), z4 = NTK__VMUL(z2, z2), z8 = NTK__VMUL(z4, z4), z16 = NTK__VMUL(z8, z8); \
+    NTK__V z2 = NTK__VMUL(z, z), z4 = NTK__VMUL(z2, z2), z8 = NTK__VMUL(z4, z4);              \
     NTK__V p0 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[3]), z, NTK__V1(a_[2])), NTK__VFMA(NTK__V1(a_[1]), z, NTK__V1(a_[0]))); \
     NTK__V p1 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[7]), z, NTK__V1(a_[6])), NTK__VFMA(NTK__V1(a_[5]), z, NTK__V1(a_[4]))); \
-    NTK__V p2 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[11]), z, NTK__V1(a_[10])), NTK__VFMA(NTK__V1(a_[9]), z, NTK__V1(a_[8]))); \
-    NTK__V p3 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[15]), z, NTK__V1(a_[14])), NTK__VFMA(NTK__V1(a_[13]), z, NTK__V1(a_[12]))); \
-    NTK__V p4 = NTK__VFMA(z2, NTK__V1(a_[18]), NTK__VFMA(NTK__V1(a_[17]), z, NTK__V1(a_[16]))); \
-    P = NTK__VFMA(z16, p4, NTK__VFMA(z8, NTK__VFMA(z4, p3, p2), NTK__VFMA(z4, p1, p0)));     \
+    P = NTK__VFMA(z8, NTK__VFMA(NTK__V1(a_[9]), z, NTK__V1(a_[8])), NTK__VFMA(z4, p1, p0));   \
   }
 #endif
 /* one vector of entries at the pointers (S1X, R1X: the row point's roots as vectors) */
@@ -4648,15 +4647,16 @@ NTK__RELU_FNS(_gen, )
   {                                                                                           \
     NTK__V c = NTK__VLD(pq12), u = NTK__VLD(pq11), v = NTK__VLD(pq22);                        \
     NTK__V nrm = NTK__VMUL(S1X, NTK__VLD(ps2));                                               \
-    NTK__V rho = NTK__VMUL(NTK__VMUL(c, R1X), NTK__VLD(pr2)), S, ar, t, z, P, as, tv, d;      \
-    NTK__VM big;                                                                              \
+    NTK__V rho = NTK__VMUL(NTK__VMUL(c, R1X), NTK__VLD(pr2)), S, ar, t, T, ua, z, P, as, tv, d; \
+    NTK__VM big, red;                                                                         \
     rho = NTK__VSEL(NTK__VMAND(NTK__VEQ(c, u), NTK__VEQ(u, v)), one, rho);                    \
     rho = NTK__VMIN(one, NTK__VMAX(mone, rho));                                               \
     S = NTK__VSQRT(NTK__VMUL(NTK__VSUB(one, rho), NTK__VADD(one, rho)));                      \
     ar = NTK__VABS(rho), big = NTK__VGT(ar, S);                                               \
-    t = NTK__VSEL(big, S, ar), z = NTK__VMUL(t, t);                                           \
+    t = NTK__VSEL(big, S, ar), T = NTK__VSEL(big, ar, S), red = NTK__VGT(t, s12);             \
+    ua = NTK__VSEL(red, NTK__VFMA(t, c6, NTK__VMUL(T, mhalf)), t), z = NTK__VMUL(ua, ua);    \
     NTK__VPOLY(z, P)                                                                          \
-    as = NTK__VMUL(t, P);                                                                     \
+    as = NTK__VFMA(ua, P, NTK__VSEL(red, pi6, zero));                                         \
     tv = NTK__VSEL(big, as, NTK__VSUB(pi2, as));                                              \
     tv = NTK__VSEL(NTK__VLT(rho, zero), NTK__VSUB(pi, tv), tv);                               \
     d = NTK__VSUB(vh, NTK__VMUL(vf, tv));                                                     \
@@ -4690,6 +4690,8 @@ NTK__RELU_FNS(_gen, )
                        const ntk_real *s2, const ntk_real *r2) {                              \
     const NTK__V one = NTK__V1(1), mone = NTK__V1(-1), zero = NTK__V1(0), pi = NTK__V1((ntk_real)NTK__PI); \
     const NTK__V pi2 = NTK__V1((ntk_real)(NTK__PI / 2)), vf = NTK__V1(f), vh = NTK__V1(h);    \
+    const NTK__V pi6 = NTK__V1((ntk_real)(NTK__PI / 6)), s12 = NTK__V1((ntk_real)NTK__SIN_PI12); \
+    const NTK__V c6 = NTK__V1((ntk_real)NTK__COS_PI6), mhalf = NTK__V1((ntk_real)-0.5);       \
     size_t j, row;                                                                            \
     for (row = 0; row < nr; row++, q11 += ld1, q22 += ld2, q12 += ldq, th = th ? th + ldq : th, \
          s2 += ld2, r2 += ld2 NTK__S1STEP) {                                                  \
