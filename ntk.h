@@ -6209,6 +6209,7 @@ typedef struct ntk__sk {
   size_t last_tab;   /* the last layer reading a table, NTK__NONE if none */
   size_t tpn, mpp;   /* frame mode: the conv's padded rows; one materialised tensor */
   size_t rep;        /* frame mode: each table row held rep times (2: frames wrap x′'s rows) */
+  int inner;         /* frame mode: threads over the frames of one pair (fewer pairs than threads) */
 } ntk__sk;
 
 /* the input position read by output o through tap d along one axis, or −1 (a zero tap) */
@@ -6645,6 +6646,8 @@ static NTK__INLINE long ntk__fr_row(size_t h, size_t d, size_t lo, size_t H, siz
   }
 /* the largest filter height of the frame conv (a taller one is a barrier: materialised) */
 #define NTK__FR_MAXF 64
+/* the most threads over the frames of one pair */
+#define NTK__FR_MAXT 256
 #define NTK__FR_CONV_ARGS                                                                     \
   (const ntk__frame *F, const ntk__arch_layer *R, int circ, const ntk_real *NTK_RESTRICT q,    \
    const ntk_real *NTK_RESTRICT t, ntk_real *NTK_RESTRICT qo, ntk_real *NTK_RESTRICT to, ntk_real *NTK_RESTRICT tp, \
@@ -7072,13 +7075,148 @@ static void ntk__fr_barrier(const ntk__arch_layer *R, const ntk_layer *L, ntk_re
 
 /* x′'s position paired with (ih, iw) in frame F (no integer division per entry) */
 #define NTK__FR_JB(ih, iw) ((ih + F.ch < H ? ih + F.ch : ih + F.ch - H) * W + (iw + F.cw < W ? iw + F.cw : iw + F.cw - W))
+/* A frame segment of one pair (ntk__fr_pair): layers [l, e) on the frames of offsets c ∈
+   [0, hs[0]) ∪ [H − hs[1], H) (and along w), each independent of the others */
+typedef struct ntk__frseg {
+  const ntk__sk *S;
+  const ntk_real *xa, *xb, *mq, *mt, *tb;
+  ntk_real *ta, *mtq, *mtt;
+  size_t l, e, H, W, C, hs[2], ws[2];
+  int self, wt, mat, dg, readout, stream, only0;
+} ntk__frseg;
+
+/* Frame k of the segment on the buffers fb (Q, Θ, their spares, the conv's rows: the first
+   4·maxp + tpn + 4·depth·maxp reals of a workspace): its input entries, the layers, then its
+   output — the readout's partial sums (*fq, *ft), its slice of the materialised state, or its
+   part of a streaming barrier. Returns the frame's Q (its Θ at *pt). */
+static ntk_real *ntk__fr_frame(const ntk__frseg *g, size_t k, ntk_real *fb, ntk_real **pt, double *fq, double *ft) {
+  const ntk__sk *S = g->S;
+  const ntk__arch *A = S->A;
+  size_t FP = S->maxp, H = g->H, W = g->W, C = g->C, P = H * W, nw = g->ws[0] + g->ws[1], fh = k / nw, fw = k % nw;
+  size_t ih, iw, i, e = g->e;
+  ntk_real *q = fb, *t = fb + FP, *q2 = fb + 2 * FP, *t2 = fb + 3 * FP, *tp = fb + 4 * FP, *stk = tp + S->tpn;
+  ntk_real *mtq = g->mtq, *mtt = g->mtt;
+  const ntk_real *mq = g->mq, *mt = g->mt;
+  int wt = g->wt;
+  ntk__frame F;
+  F.h = H, F.w = W;
+  F.ch = fh < g->hs[0] ? fh : H - g->hs[1] + (fh - g->hs[0]);
+  F.cw = fw < g->ws[0] ? fw : W - g->ws[1] + (fw - g->ws[0]);
+  F.sh = H - F.ch, F.sw = W - F.cw;
+  /* the frame's input entries */
+  if (!g->mat) {
+    for (ih = 0; ih < H; ih++)
+      for (iw = 0; iw < W; iw++) {
+        const ntk_real *a = g->xa + (ih * W + iw) * C, *b = g->xb + (NTK__FR_JB(ih, iw)) * C;
+        double acc = 0;
+        size_t c;
+        for (c = 0; c < C; c++) acc += (double)a[c] * (double)b[c];
+        q[ih * W + iw] = (ntk_real)(acc / (double)C);
+      }
+    if (wt) memset(t, 0, P * sizeof(ntk_real));
+  } else if (g->dg) {
+    memcpy(q, mq, P * sizeof(ntk_real));
+    if (wt) memcpy(t, mt, P * sizeof(ntk_real));
+  } else {
+    for (ih = 0; ih < H; ih++) {
+      size_t o = ((F.ch * H + ih) * W + F.cw) * W;
+      memcpy(q + ih * W, mq + o, W * sizeof(ntk_real));
+      if (wt) memcpy(t + ih * W, mt + o, W * sizeof(ntk_real));
+    }
+  }
+  ntk__fr_layers(S, g->l, e, &F, g->ta, g->tb, g->self && F.ch == 0 && F.cw == 0, &q, &t, &q2, &t2, tp, stk, wt);
+  *pt = t;
+  if (g->only0 || e == S->L) return q;
+  if (g->readout) {
+    double aq = 0, at = 0;
+    for (i = 0; i < P; i++) aq += (double)q[i];
+    if (wt) for (i = 0; i < P; i++) at += (double)t[i];
+    *fq = aq, *ft = at;
+  } else if (g->dg) {
+    memcpy(mtq, q, P * sizeof(ntk_real));
+    if (wt) memcpy(mtt, t, P * sizeof(ntk_real));
+  } else if (g->stream) {
+    const ntk__arch_layer *Rb = &A->l[e];
+    size_t Ho = Rb->out[0], Wo = Rb->out[1], a0, a1, b0, b1, x, y;
+    const ntk__fr_tap1 *Th = S->taps + S->tap0[2 * e], *Tw = S->taps + S->tap0[2 * e + 1];
+    const size_t *sh = S->tstart + S->tapc[2 * e], *sw = S->tstart + S->tapc[2 * e + 1];
+    a0 = sh[F.ch], a1 = sh[F.ch + 1], b0 = sw[F.cw], b1 = sw[F.cw + 1];
+    for (x = a0; x < a1; x++) {
+      const ntk__fr_tap1 *th_ = &Th[x];
+      ntk_real *oq = mtq + (th_->co * Ho + th_->o) * Wo * Wo, *ot = mtt + (th_->co * Ho + th_->o) * Wo * Wo;
+      const ntk_real *rq = q + th_->i * W, *rt = t + th_->i * W;
+      for (y = b0; y < b1; y++) {
+        const ntk__fr_tap1 *tw_ = &Tw[y];
+        ntk_real wgt = (ntk_real)(th_->w * tw_->w);
+        size_t oo = tw_->co * Wo + tw_->o;
+        oq[oo] += wgt * rq[tw_->i];
+        if (wt) ot[oo] += wgt * rt[tw_->i];
+      }
+    }
+  } else {
+    for (ih = 0; ih < H; ih++) {
+      size_t o = ((F.ch * H + ih) * W + F.cw) * W;
+      memcpy(mtq + o, q + ih * W, W * sizeof(ntk_real));
+      if (wt) memcpy(mtt + o, t + ih * W, W * sizeof(ntk_real));
+    }
+  }
+  return q;
+}
+
+/* The frames of a segment on S->inner threads (frame 0 of a self pair first: it fills the
+   tables the others read); the readout's per-frame sums added in frame order afterwards, so
+   that the result is the serial loop's, bit for bit. Thread 0 works in ws, the others in
+   buffers of their own; without memory for them, the serial loop. */
+static void ntk__fr_frames_par(const ntk__frseg *g, size_t nk, ntk_real *ws, double *aq, double *at) {
+  const ntk__sk *S = g->S;
+  size_t fbn = 4 * S->maxp + S->tpn + 4 * S->depth * S->maxp, k, k0 = g->self ? 1 : 0;
+  int nt = S->inner, i, nb = 1, ok;
+  double *fs = (double *)NTK_MALLOC(2 * nk * sizeof(double));
+  ntk_real *buf[NTK__FR_MAXT], *tf;
+  long kk, nkl = (long)nk;
+  if (nt > NTK__FR_MAXT) nt = NTK__FR_MAXT;
+  buf[0] = ws, ok = fs != NULL;
+  for (; nb < nt && ok; nb++) {
+    buf[nb] = (ntk_real *)NTK_MALLOC(fbn * sizeof(ntk_real));
+    if (!buf[nb]) ok = 0;
+    else memset(buf[nb] + 4 * S->maxp, 0, S->maxp * sizeof(ntk_real)); /* the conv's zero row */
+  }
+  if (!ok) { /* no memory for the threads' buffers: the serial loop */
+    for (i = 1; i < nb; i++) NTK_FREE(buf[i]);
+    NTK_FREE(fs);
+    for (k = 0; k < nk; k++) {
+      double pq = 0, pt = 0;
+      (void)ntk__fr_frame(g, k, ws, &tf, &pq, &pt);
+      *aq += pq, *at += pt;
+    }
+    return;
+  }
+  for (k = 0; k < 2 * nk; k++) fs[k] = 0;
+  if (k0) (void)ntk__fr_frame(g, 0, ws, &tf, &fs[0], &fs[nk]);
+#ifdef NTK__OMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+#endif
+  for (kk = (long)k0; kk < nkl; kk++) {
+    ntk_real *t_;
+#ifdef NTK__OMP
+    ntk_real *b = buf[omp_get_thread_num()];
+#else
+    ntk_real *b = buf[0];
+#endif
+    (void)ntk__fr_frame(g, (size_t)kk, b, &t_, &fs[kk], &fs[nk + (size_t)kk]);
+  }
+  for (k = 0; k < nk; k++) *aq += fs[k], *at += fs[nk + k];
+  for (i = 1; i < nb; i++) NTK_FREE(buf[i]);
+  NTK_FREE(fs);
+}
+
 /* One pair in frame mode: as ntk__sk_pair. want = 0: a self pair run only for its tables (its
    value is not asked for), which stops once no later layer reads a table. */
 static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *xb, ntk_real *ta,
                          const ntk_real *tb, int self, int want, ntk_real *ws, ntk_real *kq, ntk_real *kt) {
   const ntk__arch *A = S->A;
   size_t FP = S->maxp, l = 0, L = S->L, H = A->in[0], W = A->in[1], C = A->in[2];
-  ntk_real *q0 = ws, *t0 = ws + FP, *q1 = ws + 2 * FP, *t1 = ws + 3 * FP, *tp = ws + 4 * FP;
+  ntk_real *tp = ws + 4 * FP; /* after Q, Θ and their spares (ntk__fr_frame's buffers) */
   ntk_real *stk = tp + S->tpn, *mq = stk + 4 * S->depth * FP, *mt = mq + S->mpp;
   ntk_real *mtq = mt + S->mpp, *mtt = mtq + S->mpp;
   int wt = kt != NULL, mat = 0, dg = S->rep == 1; /* dg: the diagonal alone, barriers too */
@@ -7090,8 +7228,9 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
     const ntk_layer *Ly = &S->layers[l];
     const ntk__arch_layer *R = &A->l[l];
     if (S->isframe[l]) {
-      size_t e = l, hs[2], ws_[2], nh, nw, ih, iw, P, fh, fw, i;
+      size_t e = l, hs[2], ws_[2], nh, nw, P, nk, k;
       const ntk__arch_layer *Re;
+      ntk__frseg g;
       int readout, only0, barrier, stream;
       double aq = 0, at = 0;
       while (e < L && S->isframe[e]) e++;
@@ -7117,73 +7256,25 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
         memset(mtq, 0, (dg ? P : P * P) * sizeof(ntk_real));
         if (wt) memset(mtt, 0, (dg ? P : P * P) * sizeof(ntk_real));
       }
-      for (fh = 0; fh < nh; fh++)
-        for (fw = 0; fw < nw; fw++) {
-          ntk__frame F;
-          ntk_real *q = q0, *t = t0, *q2 = q1, *t2 = t1;
-          F.h = H, F.w = W;
-          F.ch = fh < hs[0] ? fh : H - hs[1] + (fh - hs[0]);
-          F.cw = fw < ws_[0] ? fw : W - ws_[1] + (fw - ws_[0]);
-          F.sh = H - F.ch, F.sw = W - F.cw;
-          /* the frame's input entries */
-          if (!mat) {
-            for (ih = 0; ih < H; ih++)
-              for (iw = 0; iw < W; iw++) {
-                const ntk_real *a = xa + (ih * W + iw) * C, *b = xb + (NTK__FR_JB(ih, iw)) * C;
-                double acc = 0;
-                size_t k;
-                for (k = 0; k < C; k++) acc += (double)a[k] * (double)b[k];
-                q[ih * W + iw] = (ntk_real)(acc / (double)C);
-              }
-            if (wt) memset(t, 0, P * sizeof(ntk_real));
-          } else if (dg) {
-            memcpy(q, mq, P * sizeof(ntk_real));
-            if (wt) memcpy(t, mt, P * sizeof(ntk_real));
-          } else {
-            for (ih = 0; ih < H; ih++) {
-              size_t o = ((F.ch * H + ih) * W + F.cw) * W;
-              memcpy(q + ih * W, mq + o, W * sizeof(ntk_real));
-              if (wt) memcpy(t + ih * W, mt + o, W * sizeof(ntk_real));
-            }
-          }
-          ntk__fr_layers(S, l, e, &F, ta, tb, self && F.ch == 0 && F.cw == 0, &q, &t, &q2, &t2, tp, stk, wt);
-          if (only0 && !(e == L)) return;
+      g.S = S, g.xa = xa, g.xb = xb, g.mq = mq, g.mt = mt, g.ta = ta, g.tb = tb, g.mtq = mtq, g.mtt = mtt;
+      g.l = l, g.e = e, g.H = H, g.W = W, g.C = C, g.hs[0] = hs[0], g.hs[1] = hs[1], g.ws[0] = ws_[0], g.ws[1] = ws_[1];
+      g.self = self, g.wt = wt, g.mat = mat, g.dg = dg, g.readout = readout, g.stream = stream, g.only0 = only0;
+      nk = nh * nw;
+      /* threads over the frames (independent once frame 0 of a self pair has filled the tables):
+         not for a streaming barrier, whose frames add into the same entries */
+      if (S->inner > 1 && !stream && !only0 && e < L && nk > 1 + (size_t)self)
+        ntk__fr_frames_par(&g, nk, ws, &aq, &at);
+      else
+        for (k = 0; k < nk; k++) {
+          double pq = 0, pt = 0;
+          ntk_real *tf, *qf = ntk__fr_frame(&g, k, ws, &tf, &pq, &pt);
+          if (only0 && e != L) return;
           if (e == L) { /* the end of the list: a 1 × 1 frame */
-            *kq = q[0];
-            if (wt) *kt = t[0];
+            *kq = qf[0];
+            if (wt) *kt = tf[0];
             return;
           }
-          if (readout) {
-            for (i = 0; i < P; i++) aq += (double)q[i];
-            if (wt) for (i = 0; i < P; i++) at += (double)t[i];
-          } else if (dg) {
-            memcpy(mtq, q, P * sizeof(ntk_real));
-            if (wt) memcpy(mtt, t, P * sizeof(ntk_real));
-          } else if (stream) {
-            const ntk__arch_layer *Rb = &A->l[e];
-            size_t Ho = Rb->out[0], Wo = Rb->out[1], a0, a1, b0, b1, x, y;
-            const ntk__fr_tap1 *Th = S->taps + S->tap0[2 * e], *Tw = S->taps + S->tap0[2 * e + 1];
-            const size_t *sh = S->tstart + S->tapc[2 * e], *sw = S->tstart + S->tapc[2 * e + 1];
-            a0 = sh[F.ch], a1 = sh[F.ch + 1], b0 = sw[F.cw], b1 = sw[F.cw + 1];
-            for (x = a0; x < a1; x++) {
-              const ntk__fr_tap1 *th_ = &Th[x];
-              ntk_real *oq = mtq + (th_->co * Ho + th_->o) * Wo * Wo, *ot = mtt + (th_->co * Ho + th_->o) * Wo * Wo;
-              const ntk_real *rq = q + th_->i * W, *rt = t + th_->i * W;
-              for (y = b0; y < b1; y++) {
-                const ntk__fr_tap1 *tw_ = &Tw[y];
-                ntk_real wgt = (ntk_real)(th_->w * tw_->w);
-                size_t oo = tw_->co * Wo + tw_->o;
-                oq[oo] += wgt * rq[tw_->i];
-                if (wt) ot[oo] += wgt * rt[tw_->i];
-              }
-            }
-          } else {
-            for (ih = 0; ih < H; ih++) {
-              size_t o = ((F.ch * H + ih) * W + F.cw) * W;
-              memcpy(mtq + o, q + ih * W, W * sizeof(ntk_real));
-              if (wt) memcpy(mtt + o, t + ih * W, W * sizeof(ntk_real));
-            }
-          }
+          aq += pq, at += pt; /* per frame, then in frame order: the same sums on any thread count */
         }
       if (only0) return;
       if (barrier) x_ = mq, mq = mtq, mtq = x_, x_ = mt, mt = mtt, mtt = x_; /* the frames are the state */
@@ -7386,6 +7477,10 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
   /* work units for progress: the self pairs, then the pairs (a triangle with x2 = NULL) */
   np_tot = sym ? n1 * (n1 - 1) / 2 : n1 * n2;
   total = npts + np_tot;
+  /* fewer pairs than threads (a kernel of a few entries): the pairs one at a time, each on
+     every thread over its frames */
+  S.inner = 1;
+  if (S.frames && nthreads > 1 && np_tot < (size_t)nthreads) S.inner = nthreads, nthreads = 1;
   /* tiles, unless there would be fewer than 4 per thread: then one pair each */
   tr = NTK__SK_TR, tc = NTK__SK_TC;
   if (((n1 + tr - 1) / tr) * ((n2 + tc - 1) / tc) < 4 * (size_t)nthreads) tr = tc = 1;

@@ -145,6 +145,18 @@ static void test_frames_tiles(void) {
         }
       }
     T_CHECK(same, "%s: a %dx%d kernel (several pair tiles) = its entries one call each, bit for bit", g ? "flatten" : "gap", N1, N2);
+    { /* one entry on 2 threads: the threads share its frames (ntk__fr_frames_par) */
+      ntk_kernel_desc kd;
+      int same2 = 1;
+      memset(&kd, 0, sizeof kd);
+      kd.threads = 2;
+      for (i = 0; i < N1; i += 4)
+        for (j = 0; j < N2; j += 5) {
+          if (ntk_kernel_ex(net, n, x1 + i * D, 1, x2 + j * D, 1, D, &a, &b, &kd) != NTK_OK) same2 = 0;
+          if (a != k[i * N2 + j] || b != t[i * N2 + j]) same2 = 0;
+        }
+      T_CHECK(same2, "%s: one entry with its frames on 2 threads = the tiled kernel's, bit for bit", g ? "flatten" : "gap");
+    }
     T_CHECK(same_s, "%s: x2 = NULL off-diagonal entries = the pairs one call each, bit for bit", g ? "flatten" : "gap");
   }
 }
