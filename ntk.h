@@ -7074,7 +7074,6 @@ static void ntk__fr_barrier(const ntk__arch_layer *R, const ntk_layer *L, ntk_re
 }
 
 /* x′'s position paired with (ih, iw) in frame F (no integer division per entry) */
-#define NTK__FR_JB(ih, iw) ((ih + F.ch < H ? ih + F.ch : ih + F.ch - H) * W + (iw + F.cw < W ? iw + F.cw : iw + F.cw - W))
 /* A frame segment of one pair (ntk__fr_pair): layers [l, e) on the frames of offsets c ∈
    [0, hs[0]) ∪ [H − hs[1], H) (and along w), each independent of the others */
 typedef struct ntk__frseg {
@@ -7104,15 +7103,18 @@ static ntk_real *ntk__fr_frame(const ntk__frseg *g, size_t k, ntk_real *fb, ntk_
   F.cw = fw < g->ws[0] ? fw : W - g->ws[1] + (fw - g->ws[0]);
   F.sh = H - F.ch, F.sw = W - F.cw;
   /* the frame's input entries */
-  if (!g->mat) {
-    for (ih = 0; ih < H; ih++)
+  if (!g->mat) { /* x at (ih, iw) · x′ at (ih + c_h, iw + c_w) mod (H, W), over the channels */
+    for (ih = 0; ih < H; ih++) {
+      size_t jh = ih + F.ch < H ? ih + F.ch : ih + F.ch - H;
+      const ntk_real *ar = g->xa + ih * W * C, *br = g->xb + jh * W * C;
       for (iw = 0; iw < W; iw++) {
-        const ntk_real *a = g->xa + (ih * W + iw) * C, *b = g->xb + (NTK__FR_JB(ih, iw)) * C;
+        const ntk_real *a = ar + iw * C, *b = br + (iw < F.sw ? iw + F.cw : iw - F.sw) * C;
         double acc = 0;
         size_t c;
         for (c = 0; c < C; c++) acc += (double)a[c] * (double)b[c];
         q[ih * W + iw] = (ntk_real)(acc / (double)C);
       }
+    }
     if (wt) memset(t, 0, P * sizeof(ntk_real));
   } else if (g->dg) {
     memcpy(q, mq, P * sizeof(ntk_real));
@@ -7340,7 +7342,6 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
   if (wt) *kt = mt[0];
 }
 
-#undef NTK__FR_JB
 /* the pairs' tiles: a column point's table (up to ~1 MB for 21 layers on 32×32) is reused
    by the tile's rows from cache instead of streamed once per pair */
 #define NTK__SK_TR 4
