@@ -6893,8 +6893,12 @@ static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__fr
             size_t oa = h0 * rw, ob = hb0 * rw + F->cw;
             if (!nr) continue;
             aux.s1v = va + rp + oa, aux.r1v = va + 2 * rp + oa, aux.s2 = vb + rp + ob, aux.r2 = vb + 2 * rp + ob;
-            ntk__relu_dual_rows((int)lv, nr, W, va + oa, rw, vb + ob, rw, q + h0 * W, wt ? t + h0 * W : NULL, W, f,
-                                hh, &aux);
+            if (rw == W) /* rows held once (the diagonal alone): one contiguous run, one vector tail */
+              ntk__relu_dual_rows((int)lv, 1, nr * W, va + oa, 0, vb + ob, 0, q + h0 * W, wt ? t + h0 * W : NULL, 0, f,
+                                  hh, &aux);
+            else
+              ntk__relu_dual_rows((int)lv, nr, W, va + oa, rw, vb + ob, rw, q + h0 * W, wt ? t + h0 * W : NULL, W, f,
+                                  hh, &aux);
           }
           break;
         }
@@ -7074,6 +7078,17 @@ static void ntk__fr_barrier(const ntk__arch_layer *R, const ntk_layer *L, ntk_re
 }
 
 /* x′'s position paired with (ih, iw) in frame F (no integer division per entry) */
+/* Σ v[i] in double, over 8 interleaved partial sums (a fixed order: the same bits wherever it
+   runs; one running sum would be a chain of n dependent additions) */
+static double ntk__fr_sum(const ntk_real *v, size_t n) {
+  double p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i, r;
+  for (i = 0; i + 8 <= n; i += 8)
+    for (r = 0; r < 8; r++) p[r] += (double)v[i + r];
+  for (r = 0; i < n; i++, r++) p[r] += (double)v[i];
+  return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+}
+
 /* A frame segment of one pair (ntk__fr_pair): layers [l, e) on the frames of offsets c ∈
    [0, hs[0]) ∪ [H − hs[1], H) (and along w), each independent of the others */
 typedef struct ntk__frseg {
@@ -7092,7 +7107,7 @@ static ntk_real *ntk__fr_frame(const ntk__frseg *g, size_t k, ntk_real *fb, ntk_
   const ntk__sk *S = g->S;
   const ntk__arch *A = S->A;
   size_t FP = S->maxp, H = g->H, W = g->W, C = g->C, P = H * W, nw = g->ws[0] + g->ws[1], fh = k / nw, fw = k % nw;
-  size_t ih, iw, i, e = g->e;
+  size_t ih, iw, e = g->e;
   ntk_real *q = fb, *t = fb + FP, *q2 = fb + 2 * FP, *t2 = fb + 3 * FP, *tp = fb + 4 * FP, *stk = tp + S->tpn;
   ntk_real *mtq = g->mtq, *mtt = g->mtt;
   const ntk_real *mq = g->mq, *mt = g->mt;
@@ -7107,6 +7122,12 @@ static ntk_real *ntk__fr_frame(const ntk__frseg *g, size_t k, ntk_real *fb, ntk_
     for (ih = 0; ih < H; ih++) {
       size_t jh = ih + F.ch < H ? ih + F.ch : ih + F.ch - H;
       const ntk_real *ar = g->xa + ih * W * C, *br = g->xb + jh * W * C;
+      if (C == 1) { /* one channel: the product (acc / 1), in two contiguous runs */
+        ntk_real *qr = q + ih * W;
+        for (iw = 0; iw < F.sw; iw++) qr[iw] = (ntk_real)((double)ar[iw] * (double)br[iw + F.cw]);
+        for (; iw < W; iw++) qr[iw] = (ntk_real)((double)ar[iw] * (double)br[iw - F.sw]);
+        continue;
+      }
       for (iw = 0; iw < W; iw++) {
         const ntk_real *a = ar + iw * C, *b = br + (iw < F.sw ? iw + F.cw : iw - F.sw) * C;
         double acc = 0;
@@ -7130,10 +7151,8 @@ static ntk_real *ntk__fr_frame(const ntk__frseg *g, size_t k, ntk_real *fb, ntk_
   *pt = t;
   if (g->only0 || e == S->L) return q;
   if (g->readout) {
-    double aq = 0, at = 0;
-    for (i = 0; i < P; i++) aq += (double)q[i];
-    if (wt) for (i = 0; i < P; i++) at += (double)t[i];
-    *fq = aq, *ft = at;
+    *fq = ntk__fr_sum(q, P);
+    if (wt) *ft = ntk__fr_sum(t, P);
   } else if (g->dg) {
     memcpy(mtq, q, P * sizeof(ntk_real));
     if (wt) memcpy(mtt, t, P * sizeof(ntk_real));

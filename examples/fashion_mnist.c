@@ -12,7 +12,8 @@
 
    usage: fashion DIR [--train N] [--test M] [--depth L] [--width W] [--net-train N2]
                       [--net-steps S] [--diag-reg R] [--threads T] [--no-mlp] [--no-conv]
-                      [--cnn-train N] [--cnn-test M] [--cnn-depth D]
+                      [--cnn-train N] [--cnn-test M] [--cnn-depth D] [--cnn-width C]
+                      [--cnn-net-train N] [--cnn-net-steps S]
                       [--myrtle-train N] [--myrtle-test M] [--myrtle-input 28|14] [--float]
    defaults: 10000 train, 10000 test, depth 3, finite net width 512 on 1000 points, 200 steps,
    diag_reg 1e-4; CNN depth 2 on 1000 train / 10000 test; Myrtle on 28×28, 64 train / 200 test
@@ -314,9 +315,83 @@ static void fm_scalable(const ntk_layer *layers, size_t L, const double *x, size
   free(dg), free(alpha);
 }
 
+/* One finite network (fin, Lf; k = 10 outputs) trained by full-batch gradient descent on the
+   first n training points, against what the analytic NTK of the architecture (kl, Lk) predicts
+   for the same steps from the network's own initial outputs, and the infinite ensemble (f0 = 0).
+   T: the analytic train NTK with leading dimension ldt (its first n rows and columns are used).
+   Then, for each α of alphas, the same network trained away from the lazy regime (Chizat & Bach
+   2019): the model α·(f(θ) − f(θ₀)) with the loss ½·mean‖α·(f − f₀) − y‖²/α², which is plain
+   gradient descent on f with the targets f₀ + y/α (same learning rate); its linearisation
+   predicts the infinite ensemble's values for every α, so the gap to that row is what the NTK
+   limit does not describe. */
+static void finite_vs_kernel(const ntk_layer *fin, size_t Lf, const ntk_layer *kl, size_t Lk, const double *T,
+                             size_t ldt, size_t n, const double *x, const double *xt, size_t m, size_t d,
+                             const double *y, const unsigned char *Yte, size_t steps, size_t width,
+                             const double *alphas, size_t nalpha) {
+  const size_t k = 10;
+  ntk_net net;
+  ntk_predictor pr;
+  size_t i, j, a;
+  double lr, loss, t, ens;
+  ntk_status st;
+  double *Tn = (double *)malloc(n * n * 8), *Ttn = (double *)malloc(m * n * 8);
+  double *f0 = (double *)malloc(n * k * 8), *g0 = (double *)malloc(m * k * 8), *pred = (double *)malloc(m * k * 8);
+  double *yt = (double *)malloc(n * k * 8), *th0;
+  if (!Tn || !Ttn || !f0 || !g0 || !pred || !yt) { fprintf(stderr, "fashion: out of memory\n"); exit(1); }
+  for (i = 0; i < n; i++) memcpy(Tn + i * n, T + i * ldt, n * 8); /* the NTK on the subset */
+  check(ntk_max_learning_rate(Tn, n, k, &lr), "max learning rate");
+  lr *= 0.25; /* the finite network's own kernel can exceed the analytic λ_max */
+  check(ntk_net_init(&net, fin, Lf, d, 1), "network");
+  check(ntk_net_apply(&net, x, n, f0), "apply");
+  check(ntk_net_apply(&net, xt, m, g0), "apply");
+  th0 = (double *)malloc(net.n_params * 8);
+  if (!th0) { fprintf(stderr, "fashion: out of memory\n"); exit(1); }
+  for (i = 0; i < net.n_params; i++) th0[i] = net.params[i];
+  t = now();
+  check(ntk_net_train(&net, x, y, n, lr, steps), "training");
+  check(ntk_net_loss(&net, x, y, n, &loss), "loss");
+  printf("  finite network, width %zu, %zu steps of GD (lr %.3g) on %zu points  %7.2f s   train loss %.4f\n", width, steps, lr, n, now() - t, loss);
+  check(ntk_net_apply(&net, xt, m, pred), "apply");
+  printf("      its test accuracy                                              %.2f%%\n", 100 * accuracy(pred, Yte, m));
+  ntk_net_free(&net);
+  t = now();
+  check(ntk_kernel(kl, Lk, xt, m, x, n, d, NULL, Ttn), "test kernel");
+  check(ntk_predictor_init(&pr, Tn, n, y, k, f0, lr, 0, 0), "predictor");
+  check(ntk_predict_test(&pr, (double)steps, 1, Ttn, m, g0, pred), "prediction");
+  printf("  analytic NTK, same steps, from the network's own initial outputs %7.2f s   test accuracy %.2f%%\n", now() - t, 100 * accuracy(pred, Yte, m));
+  ntk_predictor_free(&pr);
+  check(ntk_predictor_init(&pr, Tn, n, y, k, NULL, lr, 0, 0), "predictor");
+  check(ntk_predict_test(&pr, (double)steps, 1, Ttn, m, NULL, pred), "prediction");
+  ens = accuracy(pred, Yte, m);
+  printf("  infinite ensemble (f0 = 0), same steps                                  test accuracy %.2f%%\n", 100 * ens);
+  ntk_predictor_free(&pr);
+  for (a = 0; a < nalpha; a++) { /* away from the lazy regime: output scale α */
+    double al = alphas[a], dn = 0, tn = 0;
+    for (i = 0; i < n * k; i++) yt[i] = f0[i] + y[i] / al;
+    check(ntk_net_init(&net, fin, Lf, d, 1), "network");
+    t = now();
+    st = ntk_net_train(&net, x, yt, n, lr, steps);
+    if (st == NTK_ERR_NON_FINITE) {
+      printf("  output scale α = %-6g α·(f − f₀), same lr and steps  %7.2f s   diverged (%s)\n", al, now() - t,
+             ntk_status_string(st));
+      ntk_net_free(&net);
+      continue;
+    }
+    check(st, "training (output scale α)");
+    check(ntk_net_apply(&net, xt, m, pred), "apply");
+    for (i = 0; i < m; i++)
+      for (j = 0; j < k; j++) pred[i * k + j] = al * (pred[i * k + j] - g0[i * k + j]);
+    for (i = 0; i < net.n_params; i++) dn += (net.params[i] - th0[i]) * (net.params[i] - th0[i]), tn += th0[i] * th0[i];
+    printf("  output scale α = %-6g α·(f − f₀), same lr and steps  %7.2f s   test accuracy %.2f%% (kernel %.2f%%), ‖θ − θ₀‖/‖θ₀‖ %.3g\n",
+           al, now() - t, 100 * accuracy(pred, Yte, m), 100 * ens, sqrt(dn / tn));
+    ntk_net_free(&net);
+  }
+  free(Tn), free(Ttn), free(f0), free(g0), free(pred), free(yt), free(th0);
+}
+
 int main(int argc, char **argv) {
   size_t ntr = 10000, nte = 10000, depth = 3, width = 512, nnet = 1000, steps = 200;
-  size_t cnn_train = 1000, cnn_test = 10000, cnn_depth = 2;
+  size_t cnn_train = 10000, cnn_test = 10000, cnn_depth = 2, cnn_width = 16, cnn_net = 256, cnn_steps = 200;
   size_t my_train = 64, my_test = 200, my_input = 28;
   int do_mlp = 1, do_conv = 1;
   run_cfg cfg;
@@ -330,6 +405,7 @@ int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: fashion DIR [--train N] [--test M] [--depth L] [--width W] [--net-train N2] [--net-steps S]\n"
                     "  [--diag-reg R] [--threads T] [--no-mlp] [--no-conv] [--cnn-train N] [--cnn-test M] [--cnn-depth D]\n"
+                    "  [--cnn-width C] [--cnn-net-train N] [--cnn-net-steps S]\n"
                     "  [--myrtle-train N] [--myrtle-test M] [--myrtle-input 28|14]\n");
     return 2;
   }
@@ -350,6 +426,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(o, "--cnn-train")) cnn_train = (size_t)atol(v);
     else if (!strcmp(o, "--cnn-test")) cnn_test = (size_t)atol(v);
     else if (!strcmp(o, "--cnn-depth")) cnn_depth = (size_t)atol(v);
+    else if (!strcmp(o, "--cnn-width")) cnn_width = (size_t)atol(v);
+    else if (!strcmp(o, "--cnn-net-train")) cnn_net = (size_t)atol(v);
+    else if (!strcmp(o, "--cnn-net-steps")) cnn_steps = (size_t)atol(v);
     else if (!strcmp(o, "--myrtle-train")) my_train = (size_t)atol(v);
     else if (!strcmp(o, "--myrtle-test")) my_test = (size_t)atol(v);
     else if (!strcmp(o, "--myrtle-input")) my_input = (size_t)atol(v);
@@ -413,39 +492,9 @@ int main(int argc, char **argv) {
     T = kernel_regression(&cfg, mlp, Lm, x, ntr, xt, nte, d, y, Yte, 1);
     /* one finite network of the same architecture, trained by full-batch gradient descent on the
        first nnet training points, against what its infinite-width NTK predicts for the same time */
-    {
-      ntk_net net;
-      ntk_predictor pr;
-      double lr, *Tn = (double *)malloc(nnet * nnet * 8), *Ttn = (double *)malloc(nte * nnet * 8), loss, t;
-      double *f0 = (double *)malloc(nnet * k * 8), *g0 = (double *)malloc(nte * k * 8);
-      double *pred = (double *)malloc(nte * k * 8);
-      L = ntk_mlp(layers, 64, depth, width, ntk_relu(), SQRT2, 0.1, k);
-      for (i = 0; i < nnet; i++) memcpy(Tn + i * nnet, T + i * ntr, nnet * 8); /* NTK on the subset */
-      check(ntk_max_learning_rate(Tn, nnet, k, &lr), "max learning rate");
-      lr *= 0.25; /* the finite network's own kernel can exceed the analytic λ_max */
-      check(ntk_net_init(&net, layers, L, d, 1), "network");
-      check(ntk_net_apply(&net, x, nnet, f0), "apply");
-      check(ntk_net_apply(&net, xt, nte, g0), "apply");
-      t = now();
-      check(ntk_net_train(&net, x, y, nnet, lr, steps), "training");
-      check(ntk_net_loss(&net, x, y, nnet, &loss), "loss");
-      printf("  finite network, width %zu, %zu steps of GD (lr %.3g) on %zu points  %7.2f s   train loss %.4f\n", width, steps, lr, nnet, now() - t, loss);
-      check(ntk_net_apply(&net, xt, nte, pred), "apply");
-      printf("      its test accuracy                                              %.2f%%\n", 100 * accuracy(pred, Yte, nte));
-      ntk_net_free(&net);
-      t = now();
-      check(ntk_kernel(mlp, Lm, xt, nte, x, nnet, d, NULL, Ttn), "test kernel");
-      check(ntk_predictor_init(&pr, Tn, nnet, y, k, f0, lr, 0, 0), "predictor");
-      check(ntk_predict_test(&pr, (double)steps, 1, Ttn, nte, g0, pred), "prediction");
-      printf("  analytic NTK, same steps, from the network's own initial outputs %7.2f s   test accuracy %.2f%%\n", now() - t, 100 * accuracy(pred, Yte, nte));
-      ntk_predictor_free(&pr);
-      check(ntk_predictor_init(&pr, Tn, nnet, y, k, NULL, lr, 0, 0), "predictor");
-      check(ntk_predict_test(&pr, (double)steps, 1, Ttn, nte, NULL, pred), "prediction");
-      printf("  infinite ensemble (f0 = 0), same steps                                  test accuracy %.2f%%\n", 100 * accuracy(pred, Yte, nte));
-      ntk_predictor_free(&pr);
-      free(f0), free(g0), free(pred);
-      free(Tn), free(Ttn), free(T);
-    }
+    L = ntk_mlp(layers, 64, depth, width, ntk_relu(), SQRT2, 0.1, k);
+    finite_vs_kernel(layers, L, mlp, Lm, T, ntr, nnet, x, xt, nte, d, y, Yte, steps, width, NULL, 0);
+    free(T);
   }
 
   if (do_conv) {
@@ -455,8 +504,21 @@ int main(int argc, char **argv) {
     printf("\nCNN, Flatten readout: input(28,28,1) %s\n"
            "  (%zu × [Conv 3×3 SAME + ReLU], Flatten, Dense; NTK parameterisation, σ_w = √2, σ_b = 0.1), %zu train / %zu test\n",
            spec, cnn_depth, cnn_train, cnn_test);
-    kernel_regression(&cfg, layers, L, x, cnn_train, xt, cnn_test, d, y, Yte, 0);
+    T = kernel_regression(&cfg, layers, L, x, cnn_train, xt, cnn_test, d, y, Yte, cnn_net > 0);
     mlp_on_same_points(&cfg, mlp, Lm, do_mlp, ntr, nte, x, cnn_train, xt, cnn_test, y, Yte);
+    if (cnn_net > 0) {
+      /* a finite CNN of the same architecture (width cnn_width, 10 outputs) by gradient descent,
+         against the CNTK; then trained away from the lazy regime (output scale α < 1) */
+      static const double alphas[2] = {0.1, 0.03};
+      ntk_layer fin[64];
+      size_t Lf;
+      if (cnn_net > cnn_train) cnn_net = cnn_train;
+      snprintf(spec, sizeof spec, "%zu*(conv(%zu,3,same) relu) flatten dense(10)", cnn_depth, cnn_width);
+      Lf = spatial_net(fin, 64, 28, spec, SQRT2, 0.1);
+      printf("  a finite CNN, input(28,28,1) %s, against the CNTK above, on its first %zu training points:\n", spec, cnn_net);
+      finite_vs_kernel(fin, Lf, layers, L, T, cnn_train, cnn_net, x, xt, cnn_test, d, y, Yte, cnn_steps, cnn_width, alphas, 2);
+      free(T);
+    }
 
     {
       /* Myrtle-5 (Shankar et al. 2020; neural-tangents' MyrtleNetwork(5)) with its last three
