@@ -4642,12 +4642,13 @@ NTK__RELU_FNS(_gen, )
     P = NTK__VFMA(z8, NTK__VFMA(NTK__V1(a_[9]), z, NTK__V1(a_[8])), NTK__VFMA(z4, p1, p0));   \
   }
 #endif
-/* one vector of entries at the pointers (S1X, R1X: the row point's roots as vectors) */
-#define NTK__RELU_VSTEP(pq11, pq22, pq12, pth, S1X, R1X, ps2, pr2)                             \
+/* one vector of entries at the pointers (S1X, R1X: the row point's roots as vectors), loaded by
+   LD(p) and stored by ST(p, v) */
+#define NTK__RELU_VSTEP(LD, ST, pq11, pq22, pq12, pth, S1X, R1X, ps2, pr2)                     \
   {                                                                                           \
-    NTK__V c = NTK__VLD(pq12), u = NTK__VLD(pq11), v = NTK__VLD(pq22);                        \
-    NTK__V nrm = NTK__VMUL(S1X, NTK__VLD(ps2));                                               \
-    NTK__V rho = NTK__VMUL(NTK__VMUL(c, R1X), NTK__VLD(pr2)), S, ar, t, T, ua, z, P, as, tv, d; \
+    NTK__V c = LD(pq12), u = LD(pq11), v = LD(pq22);                        \
+    NTK__V nrm = NTK__VMUL(S1X, LD(ps2));                                               \
+    NTK__V rho = NTK__VMUL(NTK__VMUL(c, R1X), LD(pr2)), S, ar, t, T, ua, z, P, as, tv, d; \
     NTK__VM big, red;                                                                         \
     rho = NTK__VSEL(NTK__VMAND(NTK__VEQ(c, u), NTK__VEQ(u, v)), one, rho);                    \
     rho = NTK__VMIN(one, NTK__VMAX(mone, rho));                                               \
@@ -4660,12 +4661,12 @@ NTK__RELU_FNS(_gen, )
     tv = NTK__VSEL(big, as, NTK__VSUB(pi2, as));                                              \
     tv = NTK__VSEL(NTK__VLT(rho, zero), NTK__VSUB(pi, tv), tv);                               \
     d = NTK__VSUB(vh, NTK__VMUL(vf, tv));                                                     \
-    NTK__VST(pq12, NTK__VFMA(vf, NTK__VMUL(nrm, S), NTK__VMUL(d, c)));                        \
-    if (pth) NTK__VST(pth, NTK__VMUL(NTK__VLD(pth), d));                                      \
+    ST(pq12, NTK__VFMA(vf, NTK__VMUL(nrm, S), NTK__VMUL(d, c)));                        \
+    if (pth) ST(pth, NTK__VMUL(LD(pth), d));                                      \
   }
 /* a row's last cnt − j < NTK__VN entries through one vector step on padded copies (the pads:
    q = 1, q12 = 0, roots 1: finite, discarded) */
-#define NTK__RELU_VTAIL(S1T, R1T, FILL1)                                                      \
+#define NTK__RELU_VTAIL_COPY(S1T, R1T, FILL1)                                                 \
   if (j < cnt) {                                                                              \
     ntk_real b11[NTK__VN], b22[NTK__VN], b12[NTK__VN], bt[NTK__VN], bs1[NTK__VN], br1[NTK__VN], bs2[NTK__VN], br2[NTK__VN]; \
     size_t e, m = cnt - j;                                                                    \
@@ -4677,12 +4678,19 @@ NTK__RELU_FNS(_gen, )
       FILL1                                                                                   \
     }                                                                                         \
     ntk_real *btp = th ? bt : NULL;                                                           \
-    NTK__RELU_VSTEP(b11, b22, b12, btp, S1T, R1T, bs2, br2)                                   \
+    NTK__RELU_VSTEP(NTK__VLD, NTK__VST, b11, b22, b12, btp, S1T, R1T, bs2, br2)               \
     (void)bs1, (void)br1;                                                                     \
     for (e = 0; e < m; e++) {                                                                 \
       q12[j + e] = b12[e];                                                                    \
       if (th) th[j + e] = bt[e];                                                              \
     }                                                                                         \
+  }
+/* the same through masked loads and stores (AVX-512: masked-off lanes read the pad 1, never
+   fault, are not stored); S1T, R1T: the row point's roots of the tail, FILL1 unused */
+#define NTK__RELU_VTAIL_MASK(S1T, R1T, FILL1)                                                 \
+  if (j < cnt) {                                                                              \
+    const NTK__VM km_ = (NTK__VM)((1u << (cnt - j)) - 1u);                                    \
+    NTK__RELU_VSTEP(NTK__VLDM, NTK__VSTM, q11 + j, q22 + j, q12 + j, th ? th + j : NULL, S1T, R1T, s2 + j, r2 + j) \
   }
 #define NTK__RELU_VFN(NAME, TGT, S1V, R1V, S1P, R1P, S1T, R1T, FILL1)                         \
   TGT static void NAME(size_t nr, size_t cnt, const ntk_real *q11, size_t ld1, const ntk_real *q22, size_t ld2, \
@@ -4696,7 +4704,8 @@ NTK__RELU_FNS(_gen, )
     for (row = 0; row < nr; row++, q11 += ld1, q22 += ld2, q12 += ldq, th = th ? th + ldq : th, \
          s2 += ld2, r2 += ld2 NTK__S1STEP) {                                                  \
       for (j = 0; j + NTK__VN <= cnt; j += NTK__VN)                                           \
-        NTK__RELU_VSTEP(q11 + j, q22 + j, q12 + j, th ? th + j : NULL, S1V, R1V, s2 + j, r2 + j) \
+        NTK__RELU_VSTEP(NTK__VLD, NTK__VST, q11 + j, q22 + j, q12 + j, th ? th + j : NULL, S1V, R1V, s2 + j, \
+                        r2 + j)                                                               \
       NTK__RELU_VTAIL(S1T, R1T, FILL1)                                                        \
     }                                                                                         \
   }
@@ -4726,6 +4735,8 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VEQ(a, b) _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm512_mask_blend_ps(m, b, a)
 #define NTK__VABS _mm512_abs_ps
+#define NTK__VLDM(p) _mm512_mask_loadu_ps(one, km_, p)
+#define NTK__VSTM(p, v) _mm512_mask_storeu_ps(p, km_, v)
 #else
 #define NTK__V __m512d
 #define NTK__VM __mmask8
@@ -4745,6 +4756,8 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VEQ(a, b) _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm512_mask_blend_pd(m, b, a)
 #define NTK__VABS _mm512_abs_pd
+#define NTK__VLDM(p) _mm512_mask_loadu_pd(one, km_, p)
+#define NTK__VSTM(p, v) _mm512_mask_storeu_pd(p, km_, v)
 #endif
 #define NTK__VMAND(a, b) ((a) & (b))
 #define NTK__S1A NTK__VLD(s1 + j)
@@ -4752,12 +4765,15 @@ NTK__RELU_FNS(_gen, )
 #define NTK__S1B NTK__V1(S1)
 #define NTK__R1B NTK__V1(R1)
 #define NTK__S1STEP , s1 += ld1, r1 += ld1
+#define NTK__RELU_VTAIL(S1T, R1T, FILL1) NTK__RELU_VTAIL_MASK(S1T, R1T, FILL1)
 NTK__RELU_VFN(ntk__relu_rows_avx512, NTK__TARGET_AVX512, NTK__S1A, NTK__R1A, const ntk_real *s1, const ntk_real *r1,
-              NTK__VLD(bs1), NTK__VLD(br1), NTK__FILL_ROWS)
+              NTK__VLDM(s1 + j), NTK__VLDM(r1 + j), (void)0;)
 #undef NTK__S1STEP
 #define NTK__S1STEP
 NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_real S1, ntk_real R1, NTK__V1(S1),
               NTK__V1(R1), (void)0;)
+#undef NTK__RELU_VTAIL
+#define NTK__RELU_VTAIL(S1T, R1T, FILL1) NTK__RELU_VTAIL_COPY(S1T, R1T, FILL1)
 #undef NTK__S1STEP
 #undef NTK__V
 #undef NTK__VM
@@ -4778,6 +4794,8 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #undef NTK__VSEL
 #undef NTK__VABS
 #undef NTK__VMAND
+#undef NTK__VLDM
+#undef NTK__VSTM
 /* AVX2 */
 #ifdef NTK_REAL_FLOAT
 #define NTK__V __m256
@@ -4855,6 +4873,8 @@ NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real
 #undef NTK__RELU_VSTEP
 #undef NTK__FILL_ROWS
 #undef NTK__RELU_VTAIL
+#undef NTK__RELU_VTAIL_COPY
+#undef NTK__RELU_VTAIL_MASK
 #undef NTK__VPOLY
 #endif
 #undef NTK__RELU_BODY
