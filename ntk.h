@@ -66,7 +66,8 @@
    it holds the Jacobian (see ntk_net; the traced kernel is structured); attention; a spatial
    covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); frames
    across a barrier inside a branch (such lists materialise each pair's (h·w)² covariance, see
-   ntk_kernel); threads over the frames of one entry (a 1 × 1 kernel uses one thread); GPUs; complex numbers; column-major arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
+   ntk_kernel); threads over the frames of one entry before a pool (its frames add into the same
+   entries: that segment of a 1 × 1 kernel runs on one thread); GPUs; complex numbers; column-major arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
    φ′ evaluations per kernel entry and layer at pre-activation variances up to ~100, growing like
    log² of the variance (~45000 at 1e8), see NTK_QUAD_DEGREE.
 */
@@ -512,7 +513,10 @@ typedef struct ntk_kernel_desc {
    frames of the largest image ((8 + 4·FANOUT depth)·h·w values) and 4·(h′·w′)² values for the
    largest barrier output h′ × w′ (a barrier on the input or right after another: its input).
    Threads run over tiles of 4 × 8 pairs (single pairs when there are fewer than 4 tiles per
-   thread). A list with a barrier inside a branch (a strided conv in a residual block, say)
+   thread); with fewer pairs than threads, every thread works on the frames of one pair (each
+   with its own frames: the same per-thread memory), except in a segment that ends in a pool,
+   whose frames add into the same entries (serial there); any thread count gives the same bits.
+   A list with a barrier inside a branch (a strided conv in a residual block, say)
    takes the slower materialised path: (4 + 4·FANOUT depth)·(h·w)² values per thread. */
 NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
                              size_t n1, const ntk_real *x2, size_t n2, size_t dim, ntk_real *nngp,
