@@ -609,8 +609,23 @@ static void cnn_layers(ntk_layer *l) {
   l[9] = ntk_conv(64, 3, 3, 1, 1, NTK_PAD_SAME, 1, 0), l[10] = ntk_relu(), l[11] = ntk_global_avg_pool();
   l[12] = ntk_dense(10, 1, 0);
 }
-/* in a child: what 0 = the traced eNTK of N examples, 1 = one GD step on N; out: wall s, CPU s,
-   peak MB, ok */
+/* the small residual CNN of the second eNTK row (bench/torch_cnn_entk.py res): 28x28x1, a
+   3x3 conv of width 32, AvgPool 2 to 14x14, two residual blocks [ReLU, conv, ReLU, conv] + the
+   identity, ReLU, GAP, Dense 10, no biases */
+#define CNN_RES_NET "conv(32,3,same,b=none) avgpool(2,s=2) 2*res(relu conv(32,3,same,b=none) relu conv(32,3,same,b=none)) relu gap dense(10,b=none)"
+static size_t cnn_res_layers(ntk_layer *l, size_t cap) {
+  ntk_parse_defaults df = ntk_parse_defaults_init();
+  size_t n = 0, pos = 0;
+  char err[128];
+  l[0] = ntk_input(28, 28, 1);
+  if (ntk_parse_net(CNN_RES_NET, &df, l + 1, cap - 1, &n, &pos, err, sizeof err) != NTK_OK) {
+    printf("  !! residual CNN: %s\n", err);
+    return 0;
+  }
+  return n + 1;
+}
+/* in a child: what 0 = the traced eNTK of N examples, 1 = one GD step on N, 2 = the residual
+   CNN's traced eNTK; out: wall s, CPU s, peak MB, ok */
 static int cnn_child(int what, size_t N, double out[4]) {
   int fd[2];
   pid_t pid;
@@ -620,25 +635,27 @@ static int cnn_child(int what, size_t N, double out[4]) {
   pid = fork();
   if (pid < 0) { close(fd[0]), close(fd[1]); return 0; }
   if (pid == 0) {
-    ntk_layer l[13];
+    ntk_layer l[64];
     ntk_net net;
     double r[4] = {-1, -1, -1, 0}, rss0 = cnn_rss_mb(), t0, c0, *x, *y;
     struct rusage ru;
-    size_t i;
+    size_t i, nl = 13;
     ntk_status st;
+    int gd = what == 1;
     close(fd[0]);
-    cnn_layers(l);
-    if (ntk_net_init(&net, l, 13, 784, 1) == NTK_OK) {
-      x = (double *)malloc(N * 784 * sizeof(double)), y = (double *)malloc(N * (what ? 10 : N) * sizeof(double));
+    if (what == 2) nl = cnn_res_layers(l, 64);
+    else cnn_layers(l);
+    if (nl && ntk_net_init(&net, l, nl, 784, 1) == NTK_OK) {
+      x = (double *)malloc(N * 784 * sizeof(double)), y = (double *)malloc(N * (gd ? 10 : N) * sizeof(double));
       for (i = 0; i < N * 784; i++) x[i] = urand();
-      for (i = 0; what && i < N * 10; i++) y[i] = urand();
+      for (i = 0; gd && i < N * 10; i++) y[i] = urand();
       t0 = now(), c0 = cnn_cpu();
-      st = what ? ntk_net_train(&net, x, y, N, 0.1, 1) : ntk_net_empirical_kernel(&net, x, N, NULL, 0, 0, NULL, y);
+      st = gd ? ntk_net_train(&net, x, y, N, 0.1, 1) : ntk_net_empirical_kernel(&net, x, N, NULL, 0, 0, NULL, y);
       r[0] = now() - t0, r[1] = cnn_cpu() - c0;
       getrusage(RUSAGE_SELF, &ru);
       r[2] = (double)ru.ru_maxrss / 1e3 - rss0;
       r[3] = st == NTK_OK;
-      for (i = 0; !what && st == NTK_OK && i < N; i++) r[3] = r[3] && y[i * N + i] > 0;
+      for (i = 0; !gd && st == NTK_OK && i < N; i++) r[3] = r[3] && y[i * N + i] > 0;
     }
     if (write(fd[1], r, sizeof r) != (ssize_t)sizeof r) _exit(1);
     _exit(0);
@@ -654,14 +671,15 @@ static void bench_cnn(void) {
   size_t Ng = getenv("NTK_BENCH_CNN_GD_N") ? (size_t)atoi(getenv("NTK_BENCH_CNN_GD_N")) : 1024, P = 111808;
   double r[4], tt[3] = {-1, -1, -1};
   int T = 1;
-  char name[96], gname[96], cmd[512];
+  char name[96], gname[96], rname[96], cmd[512];
   FILE *p;
 #ifdef _OPENMP
   T = omp_get_max_threads();
 #endif
   snprintf(name, sizeof name, "CNN eNTK Myrtle-5 w64 28x28 N=%zu k=10 traced", N);
   snprintf(gname, sizeof gname, "CNN GD step Myrtle-5 w64 28x28 N=%zu", Ng);
-  if (!want(name) && !want(gname)) return;
+  snprintf(rname, sizeof rname, "CNN eNTK residual w32 28x28 N=%zu k=10 traced", N);
+  if (!want(name) && !want(gname) && !want(rname)) return;
   printf("\n### Finite CNN (%s, %d threads): one run each, wall and CPU seconds, peak memory\n\n",
          sizeof(ntk_real) == 8 ? "double" : "float", T);
   printf("| %-44s | %9s | %9s | %9s | %11s | %11s | %9s |\n", "case", "ntk.h s", "CPU s", "peak MB", "torch.func s", "torch CPU s", "torch MB");
@@ -669,7 +687,7 @@ static void bench_cnn(void) {
   if (want(name)) {
     if (!cnn_child(0, N, r)) printf("eNTK failed\n"), n_failed_checks++;
     /* the same threads for torch: the first python3 that has it */
-    snprintf(cmd, sizeof cmd, "for p in python3 /usr/bin/python3; do $p -c 'import torch' 2>/dev/null && exec $p bench/torch_cnn_entk.py %zu %d; done 2>/dev/null", N, T);
+    snprintf(cmd, sizeof cmd, "for p in python3 /usr/bin/python3; do $p -c 'import torch' 2>/dev/null && exec $p bench/torch_cnn_entk.py %zu %d myrtle; done 2>/dev/null", N, T);
     p = getenv("NTK_BENCH_TORCH") && !strcmp(getenv("NTK_BENCH_TORCH"), "0") ? NULL : popen(cmd, "r");
     if (p) {
       if (fscanf(p, "%lf %lf %lf", &tt[0], &tt[1], &tt[2]) != 3) tt[0] = -1;
@@ -681,6 +699,31 @@ static void bench_cnn(void) {
       printf("| %-44s | %9.2f | %9.2f | %9.0f | %11s | %11s | %9s |\n", name, r[0], r[1], r[2], "n/a", "n/a", "n/a");
     printf("(%zu parameters; J·Jᵀ holds the Jacobian, N·k·P = %.0f MB: ntk.h's peak is %.2f of it", P,
            (double)N * 10 * (double)P * sizeof(ntk_real) / 1e6, r[2] / ((double)N * 10 * (double)P * sizeof(ntk_real) / 1e6));
+    if (tt[0] > 0) printf("; torch.func / ntk.h: %.1fx wall, %.1fx CPU", tt[0] / r[0], tt[1] / r[1]);
+    printf(")\n");
+  }
+  if (want(rname)) {
+    double P2;
+    ntk_layer l[64];
+    size_t nl = cnn_res_layers(l, 64);
+    ntk_layer_info li[64];
+    size_t q;
+    tt[0] = -1, P2 = 0;
+    if (nl && ntk_layers_describe(l, nl, 784, li, NULL, NULL) == NTK_OK)
+      for (q = 0; q < nl; q++) P2 += (double)li[q].n_params;
+    if (!cnn_child(2, N, r)) printf("residual eNTK failed\n"), n_failed_checks++;
+    snprintf(cmd, sizeof cmd, "for p in python3 /usr/bin/python3; do $p -c 'import torch' 2>/dev/null && exec $p bench/torch_cnn_entk.py %zu %d res; done 2>/dev/null", N, T);
+    p = getenv("NTK_BENCH_TORCH") && !strcmp(getenv("NTK_BENCH_TORCH"), "0") ? NULL : popen(cmd, "r");
+    if (p) {
+      if (fscanf(p, "%lf %lf %lf", &tt[0], &tt[1], &tt[2]) != 3) tt[0] = -1;
+      pclose(p);
+    }
+    if (tt[0] > 0)
+      printf("| %-44s | %9.2f | %9.2f | %9.0f | %11.2f | %11.2f | %9.0f |\n", rname, r[0], r[1], r[2], tt[0], tt[1], tt[2]);
+    else
+      printf("| %-44s | %9.2f | %9.2f | %9.0f | %11s | %11s | %9s |\n", rname, r[0], r[1], r[2], "n/a", "n/a", "n/a");
+    printf("(%s; %.0f parameters; N·k·P = %.0f MB: ntk.h's peak is %.2f of it", CNN_RES_NET, P2,
+           (double)N * 10 * P2 * sizeof(ntk_real) / 1e6, r[2] / ((double)N * 10 * P2 * sizeof(ntk_real) / 1e6));
     if (tt[0] > 0) printf("; torch.func / ntk.h: %.1fx wall, %.1fx CPU", tt[0] / r[0], tt[1] / r[1]);
     printf(")\n");
   }
