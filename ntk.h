@@ -4653,18 +4653,18 @@ NTK__RELU_FNS(_gen, )
     NTK__V c = LD(pq12), u = LD(pq11), v = LD(pq22);                        \
     NTK__V nrm = NTK__VMUL(S1X, LD(ps2));                                               \
     NTK__V rho = NTK__VMUL(NTK__VMUL(c, R1X), LD(pr2)), S, ar, t, T, ua, z, P, as, tv, d; \
-    NTK__VM big, red;                                                                         \
+    NTK__VM nb, red;                                                                          \
     rho = NTK__VSEL(NTK__VMAND(NTK__VEQ(c, u), NTK__VEQ(u, v)), one, rho);                    \
     rho = NTK__VMIN(one, NTK__VMAX(mone, rho));                                               \
-    S = NTK__VSQRT(NTK__VMUL(NTK__VSUB(one, rho), NTK__VADD(one, rho)));                      \
-    ar = NTK__VABS(rho), big = NTK__VGT(ar, S);                                               \
-    t = NTK__VSEL(big, S, ar), T = NTK__VSEL(big, ar, S), red = NTK__VGT(t, s12);             \
+    S = NTK__VSQRT(NTK__VFNMA(rho, rho, one)); /* 1 − ρ², one rounding */                     \
+    ar = NTK__VABS(rho), nb = NTK__VLE(ar, S); /* nb: acos|ρ| = π/2 − asin|ρ| */              \
+    t = NTK__VSEL(nb, ar, S), T = NTK__VSEL(nb, S, ar), red = NTK__VGT(t, s12);               \
     ua = NTK__VSEL(red, NTK__VFMA(t, c6, NTK__VMUL(T, mhalf)), t), z = NTK__VMUL(ua, ua);    \
     NTK__VPOLY(z, P)                                                                          \
     as = NTK__VFMA(ua, P, NTK__VSEL(red, pi6, zero));                                         \
-    tv = NTK__VSEL(big, as, NTK__VSUB(pi2, as));                                              \
-    tv = NTK__VSEL(NTK__VLT(rho, zero), NTK__VSUB(pi, tv), tv);                               \
-    d = NTK__VSUB(vh, NTK__VMUL(vf, tv));                                                     \
+    tv = NTK__VMSUB(as, nb, pi2, as);                                                         \
+    tv = NTK__VMSUB(tv, NTK__VLT(rho, zero), pi, tv);                                         \
+    d = NTK__VFNMA(vf, tv, vh);                                                               \
     ST(pq12, NTK__VFMA(vf, NTK__VMUL(nrm, S), NTK__VMUL(d, c)));                        \
     if (pth) ST(pth, NTK__VMUL(LD(pth), d));                                      \
   }
@@ -4731,11 +4731,14 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VSUB _mm512_sub_ps
 #define NTK__VMUL _mm512_mul_ps
 #define NTK__VFMA _mm512_fmadd_ps
+#define NTK__VFNMA _mm512_fnmadd_ps
+#define NTK__VMSUB(src, m, a, b) _mm512_mask_sub_ps(src, m, a, b)
 #define NTK__VSQRT(x) _mm512_maskz_sqrt_ps((__mmask16)0xFFFF, x)
 #define NTK__VMIN(a, b) _mm512_maskz_min_ps((__mmask16)0xFFFF, a, b)
 #define NTK__VMAX(a, b) _mm512_maskz_max_ps((__mmask16)0xFFFF, a, b)
 #define NTK__VGT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
+#define NTK__VLE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ)
 #define NTK__VEQ(a, b) _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm512_mask_blend_ps(m, b, a)
 #define NTK__VABS _mm512_abs_ps
@@ -4752,11 +4755,14 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VSUB _mm512_sub_pd
 #define NTK__VMUL _mm512_mul_pd
 #define NTK__VFMA _mm512_fmadd_pd
+#define NTK__VFNMA _mm512_fnmadd_pd
+#define NTK__VMSUB(src, m, a, b) _mm512_mask_sub_pd(src, m, a, b)
 #define NTK__VSQRT(x) _mm512_maskz_sqrt_pd((__mmask8)0xFF, x)
 #define NTK__VMIN(a, b) _mm512_maskz_min_pd((__mmask8)0xFF, a, b)
 #define NTK__VMAX(a, b) _mm512_maskz_max_pd((__mmask8)0xFF, a, b)
 #define NTK__VGT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ)
+#define NTK__VLE(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ)
 #define NTK__VEQ(a, b) _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm512_mask_blend_pd(m, b, a)
 #define NTK__VABS _mm512_abs_pd
@@ -4789,11 +4795,14 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #undef NTK__VSUB
 #undef NTK__VMUL
 #undef NTK__VFMA
+#undef NTK__VFNMA
+#undef NTK__VMSUB
 #undef NTK__VSQRT
 #undef NTK__VMIN
 #undef NTK__VMAX
 #undef NTK__VGT
 #undef NTK__VLT
+#undef NTK__VLE
 #undef NTK__VEQ
 #undef NTK__VSEL
 #undef NTK__VABS
@@ -4812,11 +4821,14 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #define NTK__VSUB _mm256_sub_ps
 #define NTK__VMUL _mm256_mul_ps
 #define NTK__VFMA _mm256_fmadd_ps
+#define NTK__VFNMA _mm256_fnmadd_ps
+#define NTK__VMSUB(src, m, a, b) _mm256_blendv_ps(src, _mm256_sub_ps(a, b), m)
 #define NTK__VSQRT _mm256_sqrt_ps
 #define NTK__VMIN _mm256_min_ps
 #define NTK__VMAX _mm256_max_ps
 #define NTK__VGT(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
+#define NTK__VLE(a, b) _mm256_cmp_ps(a, b, _CMP_LE_OQ)
 #define NTK__VEQ(a, b) _mm256_cmp_ps(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm256_blendv_ps(b, a, m)
 #define NTK__VABS(x) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x)
@@ -4832,11 +4844,14 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #define NTK__VSUB _mm256_sub_pd
 #define NTK__VMUL _mm256_mul_pd
 #define NTK__VFMA _mm256_fmadd_pd
+#define NTK__VFNMA _mm256_fnmadd_pd
+#define NTK__VMSUB(src, m, a, b) _mm256_blendv_pd(src, _mm256_sub_pd(a, b), m)
 #define NTK__VSQRT _mm256_sqrt_pd
 #define NTK__VMIN _mm256_min_pd
 #define NTK__VMAX _mm256_max_pd
 #define NTK__VGT(a, b) _mm256_cmp_pd(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm256_cmp_pd(a, b, _CMP_LT_OQ)
+#define NTK__VLE(a, b) _mm256_cmp_pd(a, b, _CMP_LE_OQ)
 #define NTK__VEQ(a, b) _mm256_cmp_pd(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm256_blendv_pd(b, a, m)
 #define NTK__VABS(x) _mm256_andnot_pd(_mm256_set1_pd(-0.0), x)
@@ -4860,11 +4875,14 @@ NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real
 #undef NTK__VSUB
 #undef NTK__VMUL
 #undef NTK__VFMA
+#undef NTK__VFNMA
+#undef NTK__VMSUB
 #undef NTK__VSQRT
 #undef NTK__VMIN
 #undef NTK__VMAX
 #undef NTK__VGT
 #undef NTK__VLT
+#undef NTK__VLE
 #undef NTK__VEQ
 #undef NTK__VSEL
 #undef NTK__VABS
@@ -6689,7 +6707,9 @@ NTK__TARGET_AVX2 NTK__VEC static void ntk__fr_conv_avx2 NTK__FR_CONV_ARGS {
    of entries the column sums of the 3 rows (zr for rows outside the run), their neighbours
    shifted in by valign from the previous and next vectors (no line buffer, no unaligned reload
    of just-written data), the taps that cross the junction or the frame's edge masked off, and
-   the affine step: 3 loads per tensor and vector. Same sums in the same order as the body. */
+   the affine step: 3 loads per tensor and vector. Same sums in the same order as the body.
+   (valign in its zero-masked form: the plain one passes _mm512_undefined, which g++ 12 -O2
+   reports as maybe-uninitialized.) */
 #ifdef NTK_REAL_FLOAT
 #define NTK__C3V __m512
 #define NTK__C3M __mmask16
@@ -6701,8 +6721,8 @@ NTK__TARGET_AVX2 NTK__VEC static void ntk__fr_conv_avx2 NTK__FR_CONV_ARGS {
 #define NTK__C3FMA _mm512_fmadd_ps
 #define NTK__C3SET1 _mm512_set1_ps
 #define NTK__C3ZERO _mm512_setzero_ps()
-#define NTK__C3SHL(c, p) _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(c), _mm512_castps_si512(p), 15))
-#define NTK__C3SHR(n, c) _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(n), _mm512_castps_si512(c), 1))
+#define NTK__C3SHL(c, p) _mm512_castsi512_ps(_mm512_maskz_alignr_epi32((__mmask16)0xFFFF, _mm512_castps_si512(c), _mm512_castps_si512(p), 15))
+#define NTK__C3SHR(n, c) _mm512_castsi512_ps(_mm512_maskz_alignr_epi32((__mmask16)0xFFFF, _mm512_castps_si512(n), _mm512_castps_si512(c), 1))
 #else
 #define NTK__C3V __m512d
 #define NTK__C3M __mmask8
@@ -6714,8 +6734,8 @@ NTK__TARGET_AVX2 NTK__VEC static void ntk__fr_conv_avx2 NTK__FR_CONV_ARGS {
 #define NTK__C3FMA _mm512_fmadd_pd
 #define NTK__C3SET1 _mm512_set1_pd
 #define NTK__C3ZERO _mm512_setzero_pd()
-#define NTK__C3SHL(c, p) _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(c), _mm512_castpd_si512(p), 7))
-#define NTK__C3SHR(n, c) _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(n), _mm512_castpd_si512(c), 1))
+#define NTK__C3SHL(c, p) _mm512_castsi512_pd(_mm512_maskz_alignr_epi64((__mmask8)0xFF, _mm512_castpd_si512(c), _mm512_castpd_si512(p), 7))
+#define NTK__C3SHR(n, c) _mm512_castsi512_pd(_mm512_maskz_alignr_epi64((__mmask8)0xFF, _mm512_castpd_si512(n), _mm512_castpd_si512(c), 1))
 #endif
 #define NTK__C3LANES(n) ((NTK__C3M)((n) >= NTK__C3N ? (unsigned)((1ull << NTK__C3N) - 1) : (unsigned)((1u << (n)) - 1)))
 #define NTK__C3COL(x, w, k) NTK__C3ADD(NTK__C3ADD(NTK__C3LDZ(k, x[0] + (w)), NTK__C3LDZ(k, x[1] + (w))), NTK__C3LDZ(k, x[2] + (w)))
