@@ -7121,7 +7121,6 @@ static void ntk__fr_barrier(const ntk__arch_layer *R, const ntk_layer *L, ntk_re
   }
 }
 
-/* x′'s position paired with (ih, iw) in frame F (no integer division per entry) */
 /* Σ v[i] in double, over 8 interleaved partial sums (a fixed order: the same bits wherever it
    runs; one running sum would be a chain of n dependent additions) */
 static double ntk__fr_sum(const ntk_real *v, size_t n) {
