@@ -66,8 +66,9 @@
    it holds the Jacobian (see ntk_net; the traced kernel is structured); attention; a spatial
    covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); frames
    across a barrier inside a branch (such lists materialise each pair's (h·w)² covariance, see
-   ntk_kernel); threads over the frames of one entry before a pool (its frames add into the same
-   entries: that segment of a 1 × 1 kernel runs on one thread); GPUs; complex numbers; column-major arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
+   ntk_kernel); threads over the frames of one entry before a barrier after frames (a pool, a
+   strided or size-changing conv: its frames add into the same entries, so that segment of a
+   1 × 1 kernel runs on one thread); GPUs; complex numbers; column-major arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
    φ′ evaluations per kernel entry and layer at pre-activation variances up to ~100, growing like
    log² of the variance (~45000 at 1e8), see NTK_QUAD_DEGREE.
 */
@@ -514,8 +515,9 @@ typedef struct ntk_kernel_desc {
    largest barrier output h′ × w′ (a barrier on the input or right after another: its input).
    Threads run over tiles of 4 × 8 pairs (single pairs when there are fewer than 4 tiles per
    thread); with fewer pairs than threads, every thread works on the frames of one pair (each
-   with its own frames: the same per-thread memory), except in a segment that ends in a pool,
-   whose frames add into the same entries (serial there); any thread count gives the same bits.
+   with its own frames: the same per-thread memory), except in a segment that ends in a barrier
+   (a pool, a strided or size-changing conv), whose frames add into the same entries (serial
+   there); any thread count gives the same bits.
    A list with a barrier inside a branch (a strided conv in a residual block, say)
    takes the slower materialised path: (4 + 4·FANOUT depth)·(h·w)² values per thread. */
 NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
@@ -5767,11 +5769,6 @@ static int ntk__krow(const ntk__kjob *jb, size_t i, size_t a, size_t b, const nt
   return bad;
 }
 
-/* The MLP block rows [i0, i1) × columns [j0, j1) into Q (NNGP, ldq) and T (NTK, ldt), either
-   NULL, both at the block's origin; with x2 = x1 only the entries j ≤ i (others left as they
-   are). The Gram values are computed first into G (ldg: Q, T or a scratch). MQ, MT (NULL: no
-   mirror): the whole matrices Q and T are in, whose upper triangle gets the mirror of every
-   chunk of NTK__KROWS rows × NTK__KSEG columns while it is in cache. */
 /* Entries of the block computed: all, or with x2 = x1 those with j ≤ i (progress counts these) */
 static size_t ntk__kwork(int sym, size_t i0, size_t i1, size_t j0, size_t j1) {
   size_t i, w = 0;
@@ -5817,6 +5814,12 @@ static int ntk__kpoll_now(const ntk__kpoll *p, size_t partial) {
   return 0;
 }
 
+/* The MLP block rows [i0, i1) × columns [j0, j1) into Q (NNGP, ldq) and T (NTK, ldt), either
+   NULL, both at the block's origin; with x2 = x1 only the entries j ≤ i (others left as they
+   are). The Gram values are computed first into G (ldg: Q, T or a scratch). MQ, MT (NULL: no
+   mirror): the whole matrices Q and T are in, whose upper triangle gets the mirror of every
+   chunk of NTK__KROWS rows × NTK__KSEG columns while it is in cache. poll: cancellation
+   between the chunks (NULL: none). */
 static ntk_status ntk__kblock(const ntk__kctx *c, size_t i0, size_t i1, size_t j0, size_t j1,
                               ntk_real *G, size_t ldg, ntk_real *Q, size_t ldq, ntk_real *T,
                               size_t ldt, ntk_real *MQ, ntk_real *MT, ntk_real *w, int *bad,
@@ -6587,7 +6590,7 @@ typedef struct ntk__frame {
    taps whose entry lies in the other run of the frame (x′ across the junction is not a
    neighbour: it wrapped) — masks per frame, not per row, so every loop is a whole-row vector
    loop; then qo = a·ΣQ + b, to = al·ΣQ + be·ΣΘ + ga (Dense's rule with the 1/|F| folded in).
-   tp: 2·h·(w + fw − 1) line entries, then fw·w masks. One body, compiled per SIMD level (the
+   tp: a ring of 4 lines of w + fw − 1 entries (two per tensor), then fw·w masks. One body, compiled per SIMD level (the
    loops vectorise: NTK__VEC). */
 /* the input row of output row h's tap d: h + d − lo in h's run [a0, a1) (or mod H), else −1 */
 static NTK__INLINE long ntk__fr_row(size_t h, size_t d, size_t lo, size_t H, size_t a0, size_t a1, int circ) {
@@ -6707,7 +6710,8 @@ NTK__TARGET_AVX2 NTK__VEC static void ntk__fr_conv_avx2 NTK__FR_CONV_ARGS {
    of entries the column sums of the 3 rows (zr for rows outside the run), their neighbours
    shifted in by valign from the previous and next vectors (no line buffer, no unaligned reload
    of just-written data), the taps that cross the junction or the frame's edge masked off, and
-   the affine step: 3 loads per tensor and vector. Same sums in the same order as the body.
+   the affine step: 3 loads per tensor and vector. The taps are summed in the body's order (the
+   affine step's FMAs may round the last bit differently).
    (valign in its zero-masked form: the plain one passes _mm512_undefined, which g++ 12 -O2
    reports as maybe-uninitialized.) */
 #ifdef NTK_REAL_FLOAT
@@ -7448,7 +7452,8 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
   S.isframe = (unsigned char *)NTK_MALLOC(L);
   if (!S.tab || !S.quad || !S.isframe) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
   /* frame mode unless a barrier sits inside a branch: which layers keep offsets apart */
-  S.frames = 1, S.last_tab = NTK__NONE, S.tpn = 1, S.mpp = 1, d = 0;
+  /* tpn ≥ maxp: the frames' zero row (ntk__fr_pair, ntk__fr_frames_par) even without a conv */
+  S.frames = 1, S.last_tab = NTK__NONE, S.tpn = S.maxp, S.mpp = 1, d = 0;
   for (l = 0; l < L; l++) {
     const ntk_layer *ly = &layers[l];
     const ntk__arch_layer *R = &A->l[l];
@@ -7529,21 +7534,21 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
   { /* a small kernel on one thread: a parallel region costs more than it saves (busy cores) */
     double work = (double)(npts + (sym ? n1 * (n1 - 1) / 2 : n1 * n2)) * (double)S.maxpp * (double)(L + 1);
     if (work < 4e6 && dd->threads <= 0) nthreads = 1;
-    if ((size_t)nthreads > npts) nthreads = (int)npts;
   }
+  /* work units for progress: the self pairs, then the pairs (a triangle with x2 = NULL) */
+  np_tot = sym ? n1 * (n1 - 1) / 2 : n1 * n2;
+  total = npts + np_tot;
+  /* fewer pairs than threads (a kernel of a few entries): the pairs one at a time, each on
+     every thread over its frames (ntk__fr_frames_par allocates their frame buffers) */
+  S.inner = 1;
+  if (S.frames && nthreads > 1 && np_tot < (size_t)nthreads) S.inner = nthreads, nthreads = 1;
+  if ((size_t)nthreads > npts) nthreads = (int)npts;
   (void)ntk__mul(ntk__mul(S.ws_n, (size_t)nthreads, &ok), sizeof(ntk_real), &ok);
   (void)ntk__mul(tabs_n, sizeof(ntk_real), &ok);
   if (!ok) { st = NTK_ERR_OVERFLOW; goto done; }
   tabs = (ntk_real *)NTK_MALLOC(tabs_n * sizeof(ntk_real));
   ws = (ntk_real *)NTK_MALLOC(S.ws_n * (size_t)nthreads * sizeof(ntk_real));
   if (!tabs || !ws) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
-  /* work units for progress: the self pairs, then the pairs (a triangle with x2 = NULL) */
-  np_tot = sym ? n1 * (n1 - 1) / 2 : n1 * n2;
-  total = npts + np_tot;
-  /* fewer pairs than threads (a kernel of a few entries): the pairs one at a time, each on
-     every thread over its frames */
-  S.inner = 1;
-  if (S.frames && nthreads > 1 && np_tot < (size_t)nthreads) S.inner = nthreads, nthreads = 1;
   /* tiles, unless there would be fewer than 4 per thread: then one pair each */
   tr = NTK__SK_TR, tc = NTK__SK_TC;
   if (((n1 + tr - 1) / tr) * ((n2 + tc - 1) / tc) < 4 * (size_t)nthreads) tr = tc = 1;
