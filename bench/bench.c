@@ -666,13 +666,40 @@ static int cnn_child(int what, size_t N, double out[4]) {
   waitpid(pid, NULL, 0);
   return out[3] != 0;
 }
+/* one eNTK row: the child's run (cnn_child what), then bench/torch_cnn_entk.py arch on the same
+   N and threads (the first python3 that has torch), and the parameter count of l from the front
+   end beside the Jacobian's size */
+static void cnn_entk_row(const char *name, int what, const char *arch, size_t N, int T, const ntk_layer *l,
+                         size_t nl, const char *prefix) {
+  double r[4], tt[3] = {-1, -1, -1}, P = 0, jmb;
+  ntk_layer_info li[64];
+  char cmd[512];
+  size_t q;
+  FILE *p;
+  if (nl <= 64 && ntk_layers_describe(l, nl, 784, li, NULL, NULL) == NTK_OK)
+    for (q = 0; q < nl; q++) P += (double)li[q].n_params;
+  jmb = (double)N * 10 * P * sizeof(ntk_real) / 1e6;
+  if (!cnn_child(what, N, r)) printf("%s failed\n", name), n_failed_checks++;
+  snprintf(cmd, sizeof cmd, "for p in python3 /usr/bin/python3; do $p -c 'import torch' 2>/dev/null && exec $p bench/torch_cnn_entk.py %zu %d %s; done 2>/dev/null", N, T, arch);
+  p = getenv("NTK_BENCH_TORCH") && !strcmp(getenv("NTK_BENCH_TORCH"), "0") ? NULL : popen(cmd, "r");
+  if (p) {
+    if (fscanf(p, "%lf %lf %lf", &tt[0], &tt[1], &tt[2]) != 3) tt[0] = -1;
+    pclose(p);
+  }
+  if (tt[0] > 0)
+    printf("| %-44s | %9.2f | %9.2f | %9.0f | %11.2f | %11.2f | %9.0f |\n", name, r[0], r[1], r[2], tt[0], tt[1], tt[2]);
+  else
+    printf("| %-44s | %9.2f | %9.2f | %9.0f | %11s | %11s | %9s |\n", name, r[0], r[1], r[2], "n/a", "n/a", "n/a");
+  printf("(%s%.0f parameters; J·Jᵀ holds the Jacobian, N·k·P = %.0f MB: ntk.h's peak is %.2f of it", prefix, P, jmb, r[2] / jmb);
+  if (tt[0] > 0) printf("; torch.func / ntk.h: %.1fx wall, %.1fx CPU", tt[0] / r[0], tt[1] / r[1]);
+  printf(")\n");
+}
 static void bench_cnn(void) {
   size_t N = getenv("NTK_BENCH_CNN_N") ? (size_t)atoi(getenv("NTK_BENCH_CNN_N")) : 128;
-  size_t Ng = getenv("NTK_BENCH_CNN_GD_N") ? (size_t)atoi(getenv("NTK_BENCH_CNN_GD_N")) : 1024, P = 111808;
-  double r[4], tt[3] = {-1, -1, -1};
+  size_t Ng = getenv("NTK_BENCH_CNN_GD_N") ? (size_t)atoi(getenv("NTK_BENCH_CNN_GD_N")) : 1024;
+  double r[4];
   int T = 1;
-  char name[96], gname[96], rname[96], cmd[512];
-  FILE *p;
+  char name[96], gname[96], rname[96];
 #ifdef _OPENMP
   T = omp_get_max_threads();
 #endif
@@ -685,47 +712,14 @@ static void bench_cnn(void) {
   printf("| %-44s | %9s | %9s | %9s | %11s | %11s | %9s |\n", "case", "ntk.h s", "CPU s", "peak MB", "torch.func s", "torch CPU s", "torch MB");
   printf("|%s|---:|---:|---:|---:|---:|---:|\n", "----------------------------------------------");
   if (want(name)) {
-    if (!cnn_child(0, N, r)) printf("eNTK failed\n"), n_failed_checks++;
-    /* the same threads for torch: the first python3 that has it */
-    snprintf(cmd, sizeof cmd, "for p in python3 /usr/bin/python3; do $p -c 'import torch' 2>/dev/null && exec $p bench/torch_cnn_entk.py %zu %d myrtle; done 2>/dev/null", N, T);
-    p = getenv("NTK_BENCH_TORCH") && !strcmp(getenv("NTK_BENCH_TORCH"), "0") ? NULL : popen(cmd, "r");
-    if (p) {
-      if (fscanf(p, "%lf %lf %lf", &tt[0], &tt[1], &tt[2]) != 3) tt[0] = -1;
-      pclose(p);
-    }
-    if (tt[0] > 0)
-      printf("| %-44s | %9.2f | %9.2f | %9.0f | %11.2f | %11.2f | %9.0f |\n", name, r[0], r[1], r[2], tt[0], tt[1], tt[2]);
-    else
-      printf("| %-44s | %9.2f | %9.2f | %9.0f | %11s | %11s | %9s |\n", name, r[0], r[1], r[2], "n/a", "n/a", "n/a");
-    printf("(%zu parameters; J·Jᵀ holds the Jacobian, N·k·P = %.0f MB: ntk.h's peak is %.2f of it", P,
-           (double)N * 10 * (double)P * sizeof(ntk_real) / 1e6, r[2] / ((double)N * 10 * (double)P * sizeof(ntk_real) / 1e6));
-    if (tt[0] > 0) printf("; torch.func / ntk.h: %.1fx wall, %.1fx CPU", tt[0] / r[0], tt[1] / r[1]);
-    printf(")\n");
+    ntk_layer l[13];
+    cnn_layers(l);
+    cnn_entk_row(name, 0, "myrtle", N, T, l, 13, "");
   }
   if (want(rname)) {
-    double P2;
     ntk_layer l[64];
     size_t nl = cnn_res_layers(l, 64);
-    ntk_layer_info li[64];
-    size_t q;
-    tt[0] = -1, P2 = 0;
-    if (nl && ntk_layers_describe(l, nl, 784, li, NULL, NULL) == NTK_OK)
-      for (q = 0; q < nl; q++) P2 += (double)li[q].n_params;
-    if (!cnn_child(2, N, r)) printf("residual eNTK failed\n"), n_failed_checks++;
-    snprintf(cmd, sizeof cmd, "for p in python3 /usr/bin/python3; do $p -c 'import torch' 2>/dev/null && exec $p bench/torch_cnn_entk.py %zu %d res; done 2>/dev/null", N, T);
-    p = getenv("NTK_BENCH_TORCH") && !strcmp(getenv("NTK_BENCH_TORCH"), "0") ? NULL : popen(cmd, "r");
-    if (p) {
-      if (fscanf(p, "%lf %lf %lf", &tt[0], &tt[1], &tt[2]) != 3) tt[0] = -1;
-      pclose(p);
-    }
-    if (tt[0] > 0)
-      printf("| %-44s | %9.2f | %9.2f | %9.0f | %11.2f | %11.2f | %9.0f |\n", rname, r[0], r[1], r[2], tt[0], tt[1], tt[2]);
-    else
-      printf("| %-44s | %9.2f | %9.2f | %9.0f | %11s | %11s | %9s |\n", rname, r[0], r[1], r[2], "n/a", "n/a", "n/a");
-    printf("(%s; %.0f parameters; N·k·P = %.0f MB: ntk.h's peak is %.2f of it", CNN_RES_NET, P2,
-           (double)N * 10 * P2 * sizeof(ntk_real) / 1e6, r[2] / ((double)N * 10 * P2 * sizeof(ntk_real) / 1e6));
-    if (tt[0] > 0) printf("; torch.func / ntk.h: %.1fx wall, %.1fx CPU", tt[0] / r[0], tt[1] / r[1]);
-    printf(")\n");
+    if (nl) cnn_entk_row(rname, 2, "res", N, T, l, nl, CNN_RES_NET "; ");
   }
   if (want(gname)) {
     if (!cnn_child(1, Ng, r)) printf("GD step failed\n"), n_failed_checks++;
