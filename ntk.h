@@ -62,8 +62,7 @@
    ---------------------------------------------------------------------------------------------
    WHAT ntk.h DOES NOT DO (YET)
    ---------------------------------------------------------------------------------------------
-   The structured form of the full (k·k) empirical NTK of spatial or branched finite networks:
-   it holds the Jacobian (see ntk_net; the traced kernel is structured); attention; a spatial
+   Attention; a spatial
    covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); frames
    across a barrier inside a branch (such lists materialise each pair's (h·w)² covariance, see
    ntk_kernel); threads over the frames of one entry before a barrier after frames (a pool, a
@@ -673,18 +672,22 @@ NTKDEF ntk_status ntk_cg(size_t n, size_t nrhs, ntk_matvec_fn apply, void *user,
    gradients or tangents: 2·Σ_layers h·w·c values per example; rounded up to a multiple of
    the GEMM tile, at least one example): the chunk size changes no result, bit for bit. Memory
    beyond the outputs: one chunk and two im2col tiles (≤ 1024 positions × C_in·fh·fw each).
-   The traced empirical NTK (method STRUCTURED) runs one forward pass per example and keeps the
-   outputs of every Dense/Conv layer, (n1 + n2)·Σ h·w·C_out values (n1 with x2 = NULL; the other
-   layers are recomputed from them), then per output a one backward pass per example; each
-   Dense/Conv layer contributes through the cheaper, by exact flop count, of its Jacobian block
-   J_l^a = c·G_aᵀ·U (the rows of every such layer side by side for one output at a time:
-   (n1 + n2)·Σ_blocks P_l values, contracted by SYRK/GEMM) and the pair form Σ_{s,t} (c²·U U′ᵀ
-   + c_b²)_{st}·(G_a G′_aᵀ)_{st} (n1·n2·S² values per layer; Dense layers on vectors, S = 1,
-   take it nearly always). Threads run over tiles of examples, each with its own chunk-sized
-   engine (one GEMM tile) and single-threaded GEMMs; results do not depend on the thread count
-   or net->chunk. The full kernel holds the Jacobian (n1 + n2)·k·n_params (one forward pass per
-   chunk, k backward passes); method JACOBIAN is J·Jᵀ from ntk_net_jacobian, the reference. The
-   conditional NNGP needs a Dense readout on a vector (else NTK_ERR_UNSUPPORTED).
+   The empirical NTK (method STRUCTURED), traced or full, runs one forward pass per example and
+   keeps the outputs of every Dense/Conv layer, (n1 + n2)·Σ h·w·C_out values (n1 with x2 =
+   NULL; the other layers are recomputed from them), then backward passes per example and
+   output; each Dense/Conv layer contributes through the cheaper, by exact flop count, of its
+   Jacobian block J_l^a = c·G_aᵀ·U (rows contracted by SYRK/GEMM) and the pair form
+   Σ_{s,t} (c²·U U′ᵀ + c_b²)_{st}·(G_a G′_bᵀ)_{st} (n1·n2·S² values per layer; Dense layers on
+   vectors, S = 1, take it nearly always). Traced, the block rows of every layer are held for
+   one output at a time: (n1 + n2)·Σ_blocks P_l values, 1/k of the Jacobian. Full (k·k), the
+   block layers are cut top down into groups of at most a quarter of the Jacobian's columns (a
+   larger layer alone), each group's (n1 + n2)·k rows held at once, one backward pass per
+   example and output per group that stops below the group (the layers above a group are
+   traversed again: in a CNN the small late ones). Threads run over tiles of examples, each
+   with its own chunk-sized engine (one GEMM tile) and single-threaded GEMMs; results do not
+   depend on the thread count or net->chunk. Method JACOBIAN is J·Jᵀ from ntk_net_jacobian, the
+   reference (it holds (n1 + n2)·k·n_params values). The conditional NNGP needs a Dense readout
+   on a vector (else NTK_ERR_UNSUPPORTED).
 
    Errors, the same for every function below (ntk_net_train adds its report of divergence). All
    arguments are checked before any output is written and before any work: a NULL net or
@@ -8266,10 +8269,13 @@ typedef struct ntk__sn {
 /* parameter-gradient sink of a backward pass: none (out NULL), the sum over examples (jac 0),
    or per-example rows out + (e0 + e)·rs + as + jcol[l] (jac 1; jcol NULL: the parameter
    offsets). A layer whose jcol is NTK__NONE is a pair-form layer: its output gradients G(x)
-   (S rows of C_out per example) go to gbuf[l] + (e0 + e)·S·C_out instead. */
+   (S rows of C_out per example) go to gbuf[l] + (e0 + e)·S·C_out instead; NTK__SKIP: no
+   parameter gradient, only the input gradient. The pass stops below layer lo: no layer under
+   it is visited, no gradient is sent to one. */
+#define NTK__SKIP ((size_t)-2)
 typedef struct ntk__sn_pg {
   ntk_real *out, **gbuf;
-  size_t rs, as, e0;
+  size_t rs, as, e0, lo;
   const size_t *jcol;
   int jac;
 } ntk__sn_pg;
@@ -8289,6 +8295,7 @@ static void ntk__sn_free(ntk__sn *sn) {
   NTK_FREE(sn->mem);
   NTK_FREE(sn->src);
   ntk__arch_free(&sn->A);
+  memset(sn, 0, sizeof *sn); /* freeing twice is harmless */
 }
 /* c = σ_w/√fan_in (NTK) or 1 (standard); cb = σ_b or 1 */
 static ntk_real ntk__sn_c(const ntk__sn *sn, size_t l) {
@@ -8335,9 +8342,10 @@ static size_t ntk__sn_plan(ntk__sn *sn, size_t n, int tangent, int *ok) {
   return len;
 }
 
-/* the engine for calls on up to n examples; tangent: room for the linearised pass */
-static ntk_status ntk__sn_init(ntk__sn *sn, const ntk_net *net, size_t n, int tangent) {
-  size_t bad, len;
+/* the engine's layout for calls on up to n examples (shapes, buffer offsets, tile and chunk;
+   no buffers): *len reals for ntk__sn_init */
+static ntk_status ntk__sn_layout(ntk__sn *sn, const ntk_net *net, size_t n, int tangent, size_t *len) {
+  size_t bad;
   const char *why;
   int ok = 1;
   ntk_status st;
@@ -8349,8 +8357,16 @@ static ntk_status ntk__sn_init(ntk__sn *sn, const ntk_net *net, size_t n, int ta
   sn->src = (size_t *)NTK_MALLOC(2 * sn->nl * sizeof(size_t));
   if (!sn->src) { ntk__sn_free(sn); return NTK_ERR_OUT_OF_MEMORY; }
   sn->off = sn->src + sn->nl;
-  len = ntk__sn_plan(sn, n, tangent, &ok);
+  *len = ntk__sn_plan(sn, n, tangent, &ok);
   if (!ok) { ntk__sn_free(sn); return NTK_ERR_OVERFLOW; }
+  return NTK_OK;
+}
+
+/* the engine for calls on up to n examples; tangent: room for the linearised pass */
+static ntk_status ntk__sn_init(ntk__sn *sn, const ntk_net *net, size_t n, int tangent) {
+  size_t len;
+  ntk_status st = ntk__sn_layout(sn, net, n, tangent, &len);
+  if (st != NTK_OK) return st;
   sn->mem = (ntk_real *)NTK_MALLOC((len + 1) * sizeof(ntk_real));
   if (!sn->mem) { ntk__sn_free(sn); return NTK_ERR_OUT_OF_MEMORY; }
   sn->cache = sn->mem, sn->aux = sn->cache + sn->m * sn->per, sn->zx = sn->aux + sn->m * sn->per;
@@ -8584,7 +8600,9 @@ static ntk_status ntk__sn_pgrad(ntk__sn *sn, size_t l, size_t mm, ntk_real *X, c
   for (t = 0; t < mm && st == NTK_OK; t += sn->g) {
     size_t te = mm - t < sn->g ? mm - t : sn->g, rows = te * S;
     const ntk_real *Gt = G + t * S * Co, *Am = X + t * S * F;
-    if (pg->out && pg->jac && jc == NTK__NONE) { /* pair form: keep G(x) */
+    if (!pg->out || (pg->jac && jc == NTK__SKIP)) {
+      /* no parameter gradient: the input gradient only (below) */
+    } else if (pg->jac && jc == NTK__NONE) { /* pair form: keep G(x) */
       memcpy(pg->gbuf[l] + (pg->e0 + t) * S * Co, Gt, rows * Co * sizeof(ntk_real));
     } else if (pg->out && pg->jac && conv && S * F > NTK__SN_JVALS) {
       /* a large image: per example, blocks of positions whose im2col rows stay in cache, the
@@ -8646,11 +8664,11 @@ static ntk_status ntk__sn_bwd(ntk__sn *sn, const ntk_real *x, size_t mm, const n
   if (bo == NTK__NONE) return NTK_OK; /* no layer computes anything: no parameters */
   memset(sn->aux, 0, sn->m * sn->per * sizeof(ntk_real));
   memcpy(sn->aux + sn->m * sn->off[bo], Gtop, mm * sn->k * sizeof(ntk_real));
-  for (l = sn->nl; l-- > 0 && st == NTK_OK;) {
+  for (l = sn->nl; l-- > pg->lo && st == NTK_OK;) {
     const ntk_layer *L = &sn->net->layers[l];
     const ntk__arch_layer *R = &sn->A.l[l];
     size_t bi = ntk__sn_in(sn, l), S = R->in[0] * R->in[1], C = R->out[2];
-    ntk_real *G = sn->aux + sn->m * sn->off[l], *gin = bi == NTK__NONE ? NULL : sn->aux + sn->m * sn->off[bi];
+    ntk_real *G = sn->aux + sn->m * sn->off[l], *gin = bi == NTK__NONE || bi < pg->lo ? NULL : sn->aux + sn->m * sn->off[bi];
     ntk_real *X = ntk__sn_buf(sn, sn->cache, x, bi);
     if (sn->src[l] != l) continue;
     switch (L->kind) {
@@ -8674,7 +8692,7 @@ static ntk_status ntk__sn_bwd(ntk__sn *sn, const ntk_real *x, size_t mm, const n
       S = R->out[0] * R->out[1], j = R->mate + 1;
       size_t Cb;
       while ((bi = ntk__sn_end(sn, l, &j, &Cb)) != (size_t)-2) {
-        if (bi != NTK__NONE) {
+        if (bi != NTK__NONE && bi >= pg->lo) {
           ntk_real *gb = sn->aux + sn->m * sn->off[bi];
           for (e = 0; e < mm * S; e++)
             for (c = 0; c < Cb; c++) gb[e * Cb + c] += G[e * C + co + c];
@@ -8755,7 +8773,7 @@ static ntk_status ntk__sn_jac(ntk__sn *sn, const ntk_real *x, size_t n, size_t a
     for (a = a0; a < a1 && st == NTK_OK; a++) {
       ntk__sn_pg pg;
       for (i = 0; i < mm * k; i++) top[i] = (ntk_real)((i % k) == a);
-      pg.out = out, pg.rs = rs, pg.as = a * as, pg.e0 = e0, pg.jac = 1, pg.jcol = NULL, pg.gbuf = NULL;
+      pg.out = out, pg.rs = rs, pg.as = a * as, pg.e0 = e0, pg.lo = 0, pg.jac = 1, pg.jcol = NULL, pg.gbuf = NULL;
       st = ntk__sn_bwd(sn, xe, mm, top, &pg);
     }
   }
@@ -9337,46 +9355,57 @@ done:
   return st;
 }
 
-/* The structured traced eNTK of a spatial/branched list (ntk_entk_desc.method STRUCTURED):
-   Θ = (1/k)·Σ_a Σ_l Θ_l^a, each Dense/Conv layer l through the cheaper of two exact forms,
-   chosen from their flop counts (S positions, fan-in F, C_out channels, b = 1 with a bias,
-   nn examples, pp pairs):
+/* The structured empirical NTK of a spatial/branched list (ntk_entk_desc.method STRUCTURED),
+   traced Θ = (1/k)·Σ_a Σ_l Θ_l^{aa} or full Θ_{ab} = Σ_l Θ_l^{ab}, each Dense/Conv layer l
+   through the cheaper of two exact forms, chosen from their flop counts (S positions, fan-in F,
+   C_out channels, b = 1 with a bias, nn examples, pp pairs, kk = k output pairs traced, k²
+   full):
    - Jacobian block: J_l^a(x) = c·G_a(x)ᵀ·U(x) (+ c_b·Σ_s G_a) per example and output, rows of
-     every J-block layer side by side, Θ += J^a·J^aᵀ/k (SYRK): nn·k·2S·C_out·F + pp·k·2C_out(F + b);
-   - pair form: Σ_{s,t} (c²·U U′ᵀ + c_b²)_{st}·(G_a G′_aᵀ)_{st}, U U′ᵀ once, G G′ᵀ per output:
-     pp·(2S²F + k·S²(2C_out + 2)), taken when cheaper and (S = 1 or) its n1·n2·S² Gram holds no
-     more than the layer's Jacobian rows. Dense layers on vectors (S = 1) take it nearly always.
+     the J-block layers side by side, Θ += J·Jᵀ (SYRK): nn·k·2S·C_out·F + pp·kk·2C_out(F + b);
+   - pair form: Σ_{s,t} (c²·U U′ᵀ + c_b²)_{st}·(G_a G′_bᵀ)_{st}, U U′ᵀ once, G G′ᵀ per output
+     pair: pp·(2S²F + kk·S²(2C_out + 2)), taken when cheaper and (S = 1 or) its n1·n2·S² Gram
+     holds no more than the layer's Jacobian rows. Dense layers on vectors (S = 1) take it
+     nearly always.
    One forward pass per example: the outputs of every Dense/Conv layer are kept (checkpoints,
    Σ h·w·C_out values per example) and the other layers — elementwise, pools, LayerNorm, fan-ins
-   — are recomputed from them before each output's backward pass. Threads run over tiles of
-   examples (the GEMM tile grid of ntk__sn, so results do not depend on the thread count or
-   net->chunk), each with its own engine and single-threaded GEMMs; the contractions are
-   threaded GEMM/SYRK calls. */
+   — are recomputed from them before each backward pass. Traced, the passes go output by
+   output and each output's rows (n × the J-block columns: 1/k of the Jacobian) are contracted
+   before the next. Full, every output's rows are needed at once: the J-block layers are cut,
+   top down in list order, into groups of at most a quarter of the Jacobian's values (a layer
+   larger than that is a group alone); each group takes one backward pass per example and
+   output that stops below the group's lowest layer (in a CNN the layers above a group are the
+   small late ones, so the repeated part is cheap), then one SYRK of its (n·k) rows. Memory: the
+   kernel, the checkpoints, the largest group's rows, the pair layers' U and G rows and Grams.
+   Threads run over tiles of examples (the GEMM tile grid of ntk__sn, so results do not depend
+   on the thread count or net->chunk), each with its own engine and single-threaded GEMMs; the
+   contractions are threaded GEMM/SYRK calls. */
 #define NTK__ENTK_JBLOCK ((ntk_entk_method)16) /* tests: every layer as a Jacobian block */
 #define NTK__ENTK_PAIR ((ntk_entk_method)17)   /* tests: every layer in the pair form */
+#define NTK__SN_GROUP_PART 4                   /* full: a group holds at most 1/4 of J's values */
 
 typedef struct ntk__sn_tr {
   ntk__sn *eng;          /* (T) engines, one tile each */
   ntk_real *top;         /* (T, g·k) seeds */
-  size_t T, CK, PJ, k, nl; /* threads, checkpoint values per example, J-block columns, outputs, layers */
-  size_t *ck, *jcol;     /* (nl): checkpoint offset / J column (NTK__NONE: none / pair form) */
-  ntk_real **ub[2], **gb[2], **pu; /* (nl) per side: U rows, G rows of pair layers; their Grams */
+  size_t T, CK, k, kk, nl; /* threads, checkpoint values per example, outputs, outputs held at once (full k, traced 1), layers */
+  size_t lo, rs, as;     /* the pass: its lowest layer, J row stride, output column offset */
+  size_t *ck, *col, *grp, *jcol; /* (nl): checkpoint offset; J column in its group (NTK__NONE pair form, NTK__SKIP none); group; the pass's columns */
+  ntk_real **ub[2], **gb[2], **gp[2], **pu; /* (nl) per side: U rows, G rows of pair layers (kk outputs), the pass's G rows; Grams */
   ntk_real *store[2], *J[2];
 } ntk__sn_tr;
 
 /* the per-layer rule above: does the pair form cost fewer flops than the Jacobian block (and,
-   for S > 1, hold no more memory)? */
-static int ntk__sn_pair_form(size_t S, size_t F, size_t Co, size_t b, size_t k, size_t n1, size_t n2, int sym) {
-  double dS = (double)S, nn = sym ? (double)n1 : (double)n1 + (double)n2, dk = (double)k;
+   for S > 1, hold no more memory)? full: every output pair is contracted */
+static int ntk__sn_pair_form(size_t S, size_t F, size_t Co, size_t b, size_t k, size_t n1, size_t n2, int sym, int full) {
+  double dS = (double)S, nn = sym ? (double)n1 : (double)n1 + (double)n2, dk = (double)k, kk = full ? dk * dk : dk;
   double pp = sym ? 0.5 * (double)n1 * ((double)n1 + 1) : (double)n1 * (double)n2;
-  double jb = nn * dk * 2 * dS * (double)Co * (double)F + pp * dk * 2 * (double)Co * (double)(F + b);
-  double pr = pp * (2 * dS * dS * (double)F + dk * dS * dS * (2 * (double)Co + 2));
+  double jb = nn * dk * 2 * dS * (double)Co * (double)F + pp * kk * 2 * (double)Co * (double)(F + b);
+  double pr = pp * (2 * dS * dS * (double)F + kk * dS * dS * (2 * (double)Co + 2));
   return pr < jb && (S == 1 || (double)n1 * (double)n2 * dS * dS <= nn * (double)Co * (double)(F + b));
 }
 
 /* one tile of examples [e0, e0 + te) of a side: phase 0, the forward pass, its checkpoints and
    the pair layers' U rows; phase 1, the forward values rebuilt from the checkpoints, the
-   backward pass of output a into J rows and G rows */
+   backward pass of output a into the pass's J rows and G rows */
 static ntk_status ntk__sn_tr_tile(ntk__sn_tr *tr, ntk__sn *sn, int side, const ntk_real *x, size_t e0, size_t te,
                                   int phase, size_t a, ntk_real *top) {
   size_t l, i, CK = tr->CK, k = tr->k;
@@ -9411,7 +9440,8 @@ static ntk_status ntk__sn_tr_tile(ntk__sn_tr *tr, ntk__sn *sn, int side, const n
     return NTK_OK;
   }
   for (i = 0; i < te * k; i++) top[i] = (ntk_real)((i % k) == a);
-  pg.out = tr->J[side], pg.gbuf = tr->gb[side], pg.rs = tr->PJ, pg.as = 0, pg.e0 = e0, pg.jcol = tr->jcol, pg.jac = 1;
+  pg.out = tr->J[side], pg.gbuf = tr->gp[side], pg.rs = tr->rs, pg.as = tr->as, pg.e0 = e0, pg.lo = tr->lo;
+  pg.jcol = tr->jcol, pg.jac = 1;
   return ntk__sn_bwd(sn, xe, te, top, &pg);
 }
 
@@ -9452,65 +9482,107 @@ static void ntk__sn_tr_free(ntk__sn_tr *tr) {
   NTK_FREE(tr->ck), NTK_FREE(tr->top), NTK_FREE(tr->eng);
 }
 
-/* the traced NTK (n1, n2) into ntk; sym: x2 = x1, the lower triangle computed and mirrored */
-static ntk_status ntk__sn_entk_traced(const ntk_net *net, const ntk_real *x1, size_t n1, const ntk_real *x2, size_t n2,
-                                      int sym, ntk_entk_method method, ntk_real *ntk) {
+/* a pair layer's term for outputs (a, b): Σ_{s,t} Pu ⊙ (G_a G′_bᵀ) into entry (i, j) —
+   traced (a = b) ntk[i·n2 + j]·1/k, full ntk[(i·k + a)·n2k + j·k + b]; sym: the lower
+   triangle of the result only */
+static ntk_status ntk__sn_tr_pairterm(const ntk__sn_tr *tr, size_t l, size_t S, size_t Co, size_t n1, size_t n2, int sym,
+                                      int full, size_t a, size_t b, ntk_real s1, ntk_real *Tg, ntk_real *ntk) {
+  size_t W2 = n2 * S, i, j, s, q, k = tr->k, R2 = full ? n2 * k : n2;
+  const ntk_real *Pu = tr->pu[l], *G1 = tr->gb[0][l] + (full ? a : 0) * n1 * S * Co;
+  const ntk_real *G2 = (sym ? tr->gb[0][l] : tr->gb[1][l]) + (full ? b : 0) * n2 * S * Co;
+  ntk_status st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1 * S, W2, Co, 1, G1, Co, G2, Co, 0, Tg, W2);
+  for (i = 0; i < n1 && st == NTK_OK; i++)
+    for (j = 0; j < (sym ? i + 1 : n2); j++) {
+      ntk_real acc = 0;
+      if (sym && full && j == i && b > a) continue; /* upper triangle */
+      for (s = 0; s < S; s++)
+        for (q = 0; q < S; q++) acc += Pu[(i * S + s) * W2 + j * S + q] * Tg[(i * S + s) * W2 + j * S + q];
+      if (full) ntk[(i * k + a) * R2 + j * k + b] += acc;
+      else ntk[i * n2 + j] += s1 * acc;
+    }
+  return st;
+}
+
+/* the structured NTK into ntk, traced (n1, n2) or full (n1·k, n2·k); sym: x2 = x1, the lower
+   triangle computed and mirrored */
+static ntk_status ntk__sn_entk_str(const ntk_net *net, const ntk_real *x1, size_t n1, const ntk_real *x2, size_t n2,
+                                   int sym, int full, ntk_entk_method method, ntk_real *ntk) {
   ntk__sn_tr tr;
   ntk__sn tmp;
-  size_t nl, l, g, ntile, t, a, i, j, s, q, nn, side, nside = sym ? 1 : 2, ns[2], tg = 0;
+  size_t nl, l, g, ntile, t, a, b, i, j, q, nn, side, nside = sym ? 1 : 2, ns[2], tg = 0, ng = 0, gi, PJmax = 0;
+  size_t R1 = full ? n1 * net->outputs : n1, R2 = full ? n2 * net->outputs : n2, jtot = 0, jmax = 0, budget, used, lowest;
+  size_t *gpj = NULL;
   const ntk_real *xs[2];
   ntk_real s1 = (ntk_real)(1.0 / (double)net->outputs), *Tg = NULL;
   int ok = 1;
   ntk_status st;
   memset(&tr, 0, sizeof tr);
-  tr.k = net->outputs;
+  tr.k = net->outputs, tr.kk = full ? tr.k : 1;
   xs[0] = x1, xs[1] = x2, ns[0] = n1, ns[1] = sym ? 0 : n2;
-  if ((st = ntk__sn_init(&tmp, net, 1, 0)) != NTK_OK) return st;
+  if ((st = ntk__sn_layout(&tmp, net, 1, 0, &t)) != NTK_OK) return st;
   g = tmp.g, nl = tr.nl = tmp.nl;
   ntile = ((n1 > n2 ? n1 : n2) + g - 1) / g;
   tr.T = (size_t)ntk__max_threads();
   if (tr.T > ntile) tr.T = ntile;
   if (tr.T < 1) tr.T = 1;
-  tr.ck = (size_t *)NTK_MALLOC(2 * nl * sizeof(size_t));
-  tr.ub[0] = (ntk_real **)NTK_MALLOC(5 * nl * sizeof(ntk_real *));
+  tr.ck = (size_t *)NTK_MALLOC((5 * nl + 1) * sizeof(size_t));
+  tr.ub[0] = (ntk_real **)NTK_MALLOC(7 * nl * sizeof(ntk_real *));
   tr.eng = (ntk__sn *)NTK_MALLOC(tr.T * sizeof(ntk__sn));
   tr.top = (ntk_real *)NTK_MALLOC((tr.T * g * tr.k + 1) * sizeof(ntk_real));
   if (tr.eng) memset(tr.eng, 0, tr.T * sizeof(ntk__sn));
   if (!tr.ck || !tr.ub[0] || !tr.eng || !tr.top) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
-  tr.jcol = tr.ck + nl, tr.ub[1] = tr.ub[0] + nl, tr.gb[0] = tr.ub[0] + 2 * nl, tr.gb[1] = tr.ub[0] + 3 * nl;
-  tr.pu = tr.ub[0] + 4 * nl;
-  for (i = 0; i < 5 * nl; i++) tr.ub[0][i] = NULL;
+  tr.col = tr.ck + nl, tr.grp = tr.ck + 2 * nl, tr.jcol = tr.ck + 3 * nl, gpj = tr.ck + 4 * nl;
+  tr.ub[1] = tr.ub[0] + nl, tr.gb[0] = tr.ub[0] + 2 * nl, tr.gb[1] = tr.ub[0] + 3 * nl;
+  tr.gp[0] = tr.ub[0] + 4 * nl, tr.gp[1] = tr.ub[0] + 5 * nl, tr.pu = tr.ub[0] + 6 * nl;
+  for (i = 0; i < 7 * nl; i++) tr.ub[0][i] = NULL;
   nn = n1 + ns[1];
+  /* each layer's form, its checkpoint and its Jacobian columns */
   for (l = 0; l < nl && st == NTK_OK; l++) {
     const ntk__arch_layer *R = &tmp.A.l[l];
     ntk_layer_kind kd = net->layers[l].kind;
-    size_t S = R->out[0] * R->out[1], F = R->fan_in, Co = net->layers[l].width, b = R->has_bias ? 1 : 0;
+    size_t S = R->out[0] * R->out[1], F = R->fan_in, Co = net->layers[l].width, bb = R->has_bias ? 1 : 0, w;
     int pair;
-    tr.ck[l] = tr.jcol[l] = NTK__NONE;
+    tr.ck[l] = tr.grp[l] = NTK__NONE, tr.col[l] = NTK__SKIP;
     if (tmp.src[l] != l || (kd != NTK_LAYER_DENSE && kd != NTK_LAYER_CONV)) continue;
     tr.ck[l] = tr.CK, tr.CK = ntk__add(tr.CK, R->out_n, &ok);
-    pair = method == NTK__ENTK_PAIR || (method != NTK__ENTK_JBLOCK && ntk__sn_pair_form(S, F, Co, b, tr.k, n1, n2, sym));
+    pair = method == NTK__ENTK_PAIR ||
+           (method != NTK__ENTK_JBLOCK && ntk__sn_pair_form(S, F, Co, bb, tr.k, n1, n2, sym, full));
     if (!pair) {
-      tr.jcol[l] = tr.PJ, tr.PJ = ntk__add(tr.PJ, ntk__mul(Co, F + b, &ok), &ok);
+      w = ntk__mul(Co, F + bb, &ok), tr.col[l] = w; /* its width for now */
+      jtot = ntk__add(jtot, w, &ok);
+      if (w > jmax) jmax = w;
       continue;
     }
+    tr.col[l] = NTK__NONE;
     q = ntk__mul(ntk__mul(n1, S, &ok), ntk__mul(n2, S, &ok), &ok);
     if (q > tg) tg = q;
     for (side = 0; side < nside; side++) {
       tr.ub[side][l] = (ntk_real *)NTK_MALLOC((ntk__mul(ntk__mul(ns[side], S, &ok), F, &ok) + 1) * sizeof(ntk_real));
-      tr.gb[side][l] = (ntk_real *)NTK_MALLOC((ntk__mul(ntk__mul(ns[side], S, &ok), Co, &ok) + 1) * sizeof(ntk_real));
+      tr.gb[side][l] = (ntk_real *)NTK_MALLOC((ntk__mul(ntk__mul(ntk__mul(ns[side], S, &ok), Co, &ok), tr.kk, &ok) + 1) * sizeof(ntk_real));
       if (!tr.ub[side][l] || !tr.gb[side][l]) st = NTK_ERR_OUT_OF_MEMORY;
     }
-    if (sym) tr.ub[1][l] = NULL, tr.gb[1][l] = NULL;
     if (!(tr.pu[l] = (ntk_real *)NTK_MALLOC((q + 1) * sizeof(ntk_real)))) st = NTK_ERR_OUT_OF_MEMORY;
   }
-  (void)ntk__mul(ntk__add(ntk__mul(nn, ntk__add(tr.CK, tr.PJ, &ok), &ok), tg, &ok), sizeof(ntk_real), &ok);
+  /* groups, top down: traced, one; full, J-block layers while their columns fit the budget */
+  budget = full ? jtot / NTK__SN_GROUP_PART + 1 : jtot + 1;
+  if (budget < jmax) budget = jmax;
+  for (l = nl, used = 0; l-- > 0;) {
+    size_t w = tr.col[l];
+    if (w == NTK__SKIP) continue;
+    if (w != NTK__NONE) {
+      if (ng == 0 || used + w > budget) gpj[ng++] = 0, used = 0;
+      used += w, tr.col[l] = gpj[ng - 1], gpj[ng - 1] += w;
+      if (gpj[ng - 1] > PJmax) PJmax = gpj[ng - 1];
+    } else if (ng == 0) gpj[ng++] = 0, used = 0; /* a pair layer joins the group its pass reaches it in */
+    tr.grp[l] = ng - 1;
+  }
+  (void)ntk__mul(ntk__add(ntk__mul(nn, ntk__add(tr.CK, ntk__mul(tr.kk, PJmax, &ok), &ok), &ok), tg, &ok), sizeof(ntk_real), &ok);
   if (st == NTK_OK && !ok) st = NTK_ERR_OVERFLOW;
   if (st != NTK_OK) goto done;
   tr.store[0] = (ntk_real *)NTK_MALLOC((nn * tr.CK + 1) * sizeof(ntk_real));
   tr.store[1] = tr.store[0] ? tr.store[0] + n1 * tr.CK : NULL;
-  tr.J[0] = (ntk_real *)NTK_MALLOC((n1 * tr.PJ + 1) * sizeof(ntk_real));
-  tr.J[1] = sym ? tr.J[0] : (ntk_real *)NTK_MALLOC((n2 * tr.PJ + 1) * sizeof(ntk_real));
+  tr.J[0] = (ntk_real *)NTK_MALLOC((n1 * tr.kk * PJmax + 1) * sizeof(ntk_real));
+  tr.J[1] = sym ? tr.J[0] : (ntk_real *)NTK_MALLOC((n2 * tr.kk * PJmax + 1) * sizeof(ntk_real));
   Tg = (ntk_real *)NTK_MALLOC((tg + 1) * sizeof(ntk_real));
   if (!tr.store[0] || !tr.J[0] || !tr.J[1] || !Tg) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
   for (t = 0; t < tr.T && st == NTK_OK; t++) st = ntk__sn_init(&tr.eng[t], net, g, 0);
@@ -9524,31 +9596,40 @@ static ntk_status ntk__sn_entk_traced(const ntk_net *net, const ntk_real *x1, si
     st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1 * S, n2 * S, F, c * c, tr.ub[0][l], F, tr.ub[sym ? 0 : 1][l], F, 0, tr.pu[l], n2 * S);
     for (i = 0; i < n1 * S * n2 * S && cb != 0; i++) tr.pu[l][i] += cb * cb;
   }
-  if (st == NTK_OK && tr.PJ == 0) memset(ntk, 0, n1 * n2 * sizeof(ntk_real));
-  /* per output: the backward passes, Θ += J^a·J^aᵀ/k and the pair layers' Hadamard sums */
-  for (a = 0; a < tr.k && st == NTK_OK; a++) {
-    for (side = 0; side < nside && st == NTK_OK; side++) st = ntk__sn_tr_pass(&tr, (int)side, xs[side], ns[side], 1, a);
-    if (st == NTK_OK && tr.PJ)
-      st = sym ? NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, tr.PJ, s1, tr.J[0], tr.PJ, a ? 1 : 0, ntk, n1)
-               : NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, tr.PJ, s1, tr.J[0], tr.PJ, tr.J[1], tr.PJ, a ? 1 : 0, ntk, n2);
-    for (l = 0; l < nl && st == NTK_OK; l++) {
-      const ntk__arch_layer *R = &tmp.A.l[l];
-      size_t S = R->out[0] * R->out[1], Co = net->layers[l].width, W2 = n2 * S;
-      const ntk_real *Pu = tr.pu[l];
-      if (!Pu) continue;
-      st = NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1 * S, W2, Co, 1, tr.gb[0][l], Co, tr.gb[sym ? 0 : 1][l], Co, 0, Tg, W2);
-      for (i = 0; i < n1 && st == NTK_OK; i++)
-        for (j = 0; j < (sym ? i + 1 : n2); j++) {
-          ntk_real acc = 0;
-          for (s = 0; s < S; s++)
-            for (q = 0; q < S; q++) acc += Pu[(i * S + s) * W2 + j * S + q] * Tg[(i * S + s) * W2 + j * S + q];
-          ntk[i * n2 + j] += s1 * acc;
-        }
+  if (st == NTK_OK) memset(ntk, 0, R1 * R2 * sizeof(ntk_real));
+  /* per group, per output: the backward passes down to the group's lowest layer; traced, each
+     output's J·Jᵀ/k and pair terms at once; full, the group's J·Jᵀ and pair terms at its end */
+  for (gi = 0; gi < ng && st == NTK_OK; gi++) {
+    size_t PJg = gpj[gi], Rg1 = n1 * tr.kk, Rg2 = n2 * tr.kk;
+    for (lowest = NTK__NONE, l = 0; l < nl; l++) {
+      tr.jcol[l] = tr.grp[l] == gi ? tr.col[l] : NTK__SKIP;
+      if (tr.grp[l] == gi && lowest == NTK__NONE) lowest = l;
     }
+    tr.lo = lowest, tr.rs = tr.kk * PJg;
+    for (a = 0; a < tr.k && st == NTK_OK; a++) {
+      tr.as = full ? a * PJg : 0;
+      for (side = 0; side < nside; side++)
+        for (l = 0; l < nl; l++) tr.gp[side][l] = tr.gb[side][l] ? tr.gb[side][l] + (full ? a : 0) * ns[side] * tmp.A.l[l].out[0] * tmp.A.l[l].out[1] * net->layers[l].width : NULL;
+      for (side = 0; side < nside && st == NTK_OK; side++) st = ntk__sn_tr_pass(&tr, (int)side, xs[side], ns[side], 1, a);
+      if (full || st != NTK_OK) continue;
+      if (PJg) st = sym ? NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, n1, PJg, s1, tr.J[0], PJg, 1, ntk, n1)
+                        : NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, n1, n2, PJg, s1, tr.J[0], PJg, tr.J[1], PJg, 1, ntk, n2);
+      for (l = 0; l < nl && st == NTK_OK; l++)
+        if (tr.pu[l] && tr.grp[l] == gi)
+          st = ntk__sn_tr_pairterm(&tr, l, tmp.A.l[l].out[0] * tmp.A.l[l].out[1], net->layers[l].width, n1, n2, sym, 0, a, a, s1, Tg, ntk);
+    }
+    if (!full || st != NTK_OK) continue;
+    if (PJg) st = sym ? NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, Rg1, PJg, 1, tr.J[0], PJg, 1, ntk, R1)
+                      : NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, Rg1, Rg2, PJg, 1, tr.J[0], PJg, tr.J[1], PJg, 1, ntk, R2);
+    for (l = 0; l < nl && st == NTK_OK; l++)
+      if (tr.pu[l] && tr.grp[l] == gi)
+        for (a = 0; a < tr.k && st == NTK_OK; a++)
+          for (b = 0; b < tr.k && st == NTK_OK; b++)
+            st = ntk__sn_tr_pairterm(&tr, l, tmp.A.l[l].out[0] * tmp.A.l[l].out[1], net->layers[l].width, n1, n2, sym, 1, a, b, s1, Tg, ntk);
   }
   if (st == NTK_OK && sym)
-    for (i = 0; i < n1; i++)
-      for (j = i + 1; j < n1; j++) ntk[i * n1 + j] = ntk[j * n1 + i];
+    for (i = 0; i < R1; i++)
+      for (j = i + 1; j < R1; j++) ntk[i * R1 + j] = ntk[j * R1 + i];
 done:
   NTK_FREE(Tg);
   ntk__sn_tr_free(&tr);
@@ -9556,46 +9637,34 @@ done:
   return st;
 }
 
-/* Empirical kernels of a spatial/branched list: traced, ntk__sn_entk_traced; full, J (n·k, P)
-   of both sides at once and one product; method JACOBIAN, ntk__entk_jacobian. The NNGP from the outputs (conditional: the readout's
+/* Empirical kernels of a spatial/branched list: the structured NTK, ntk__sn_entk_str; method
+   JACOBIAN, J·Jᵀ, ntk__entk_jacobian. The NNGP from the outputs (conditional: the readout's
    input, for a Dense readout on a vector). Forward caches are per chunk. */
 static ntk_status ntk__sn_entk(const ntk_net *net, const ntk_real *x1, size_t n1, const ntk_real *x2, size_t n2,
                                int sym, int full, int cond, ntk_entk_method method, ntk_real *nngp, ntk_real *ntk) {
   ntk__sn sn;
-  size_t P = net->n_params, k = net->outputs, R1 = full ? n1 * k : n1, R2 = full ? n2 * k : n2, i, j;
-  size_t lr = net->n_layers - 1, hn, rows1 = full ? n1 * k : n1, rows2 = full ? n2 * k : n2;
-  ntk_real *J1 = NULL, *J2 = NULL, *fh = NULL, **hp = NULL;
+  size_t k = net->outputs;
+  size_t lr = net->n_layers - 1, hn, len;
+  ntk_real *fh = NULL, **hp = NULL;
   int ok = 1;
   ntk_status st;
-  if ((st = ntk__sn_init(&sn, net, n1 > n2 ? n1 : n2, 0)) != NTK_OK) return st;
+  if ((st = ntk__sn_layout(&sn, net, n1 > n2 ? n1 : n2, 0, &len)) != NTK_OK) return st;
   hn = sn.A.l[lr].in_n;
   if (cond && nngp && (net->layers[lr].kind != NTK_LAYER_DENSE || sn.A.l[lr].in[0] * sn.A.l[lr].in[1] != 1 ||
                        ntk__sn_in(&sn, lr) == NTK__NONE))
     st = NTK_ERR_UNSUPPORTED; /* the conditional NNGP needs a Dense readout on a vector */
-  (void)ntk__mul(ntk__add(ntk__mul(ntk__add(rows1, sym ? 0 : rows2, &ok), P, &ok), 2, &ok), sizeof(ntk_real), &ok);
   (void)ntk__mul(ntk__mul(ntk__add(n1, n2, &ok), ntk__add(k, hn, &ok), &ok), sizeof(ntk_real), &ok);
   if (st == NTK_OK && !ok) st = NTK_ERR_OVERFLOW;
-  if (st == NTK_OK && ntk && full && method != NTK_ENTK_JACOBIAN) {
-    J1 = (ntk_real *)NTK_MALLOC((rows1 * P + 1) * sizeof(ntk_real));
-    J2 = sym ? J1 : (ntk_real *)NTK_MALLOC((rows2 * P + 1) * sizeof(ntk_real));
-    if (!J1 || !J2) st = NTK_ERR_OUT_OF_MEMORY;
-  }
+  ntk__sn_free(&sn);
+  if (st == NTK_OK && ntk && method == NTK_ENTK_JACOBIAN) st = ntk__entk_jacobian(net, x1, n1, x2, n2, sym, full, ntk);
+  else if (st == NTK_OK && ntk) st = ntk__sn_entk_str(net, x1, n1, x2, n2, sym, full, method, ntk);
+  /* the NNGP's engine after the NTK's memory is released */
+  if (st == NTK_OK && nngp) st = ntk__sn_init(&sn, net, n1 > n2 ? n1 : n2, 0);
   if (st == NTK_OK && nngp) {
     fh = (ntk_real *)NTK_MALLOC(((n1 + n2) * (k + hn) + 1) * sizeof(ntk_real));
     hp = (ntk_real **)NTK_MALLOC(2 * (net->n_layers + 1) * sizeof(ntk_real *));
     if (!fh || !hp) st = NTK_ERR_OUT_OF_MEMORY;
   }
-  if (st == NTK_OK && ntk && method == NTK_ENTK_JACOBIAN) st = ntk__entk_jacobian(net, x1, n1, x2, n2, sym, full, ntk);
-  else if (st == NTK_OK && ntk && !full) st = ntk__sn_entk_traced(net, x1, n1, x2, n2, sym, method, ntk);
-  else if (st == NTK_OK && ntk) {
-    st = ntk__sn_jac(&sn, x1, n1, 0, k, J1, k * P, P);
-    if (st == NTK_OK && !sym) st = ntk__sn_jac(&sn, x2, n2, 0, k, J2, k * P, P);
-    if (st == NTK_OK) st = sym ? NTK__SYRK(NTK_LOWER, NTK_NO_TRANS, R1, P, 1, J1, P, 0, ntk, R1)
-                               : NTK__GEMM(NTK_NO_TRANS, NTK_TRANS, R1, R2, P, 1, J1, P, J2, P, 0, ntk, R2);
-  }
-  if (st == NTK_OK && ntk && sym && full)
-    for (i = 0; i < R1; i++)
-      for (j = i + 1; j < R1; j++) ntk[i * R1 + j] = ntk[j * R1 + i];
   if (st == NTK_OK && nngp) { /* the MLP code's NNGP on views of the outputs and readout inputs */
     ntk__fwd F[2];
     ntk_real *f1 = fh, *f2 = sym ? fh : fh + n1 * k, *h1 = fh + (n1 + n2) * k, *h2 = sym ? h1 : h1 + n1 * hn;
@@ -9611,8 +9680,6 @@ static ntk_status ntk__sn_entk(const ntk_net *net, const ntk_real *x1, size_t n1
       NTK_FREE(T);
     }
   }
-  NTK_FREE(J1);
-  if (!sym) NTK_FREE(J2);
   NTK_FREE(fh), NTK_FREE(hp);
   ntk__sn_free(&sn);
   return st;
@@ -9652,7 +9719,7 @@ static ntk_status ntk__sn_train_pass(ntk__sn *eng, size_t T, const ntk_real *x, 
         d[e0 * k + a] = f[a] - y[e0 * k + a], d[N + e0 * k + a] = f[a];
         tp[a] = (ntk_real)(((double)f[a] - (double)y[e0 * k + a]) / (double)N);
       }
-      pg.out = acc + (size_t)tid * P, pg.rs = pg.as = pg.e0 = 0, pg.jac = 0, pg.jcol = NULL, pg.gbuf = NULL;
+      pg.out = acc + (size_t)tid * P, pg.rs = pg.as = pg.e0 = pg.lo = 0, pg.jac = 0, pg.jcol = NULL, pg.gbuf = NULL;
       if (back) s = ntk__sn_bwd(sn, xe, te, tp, &pg);
     }
     if ((int)s < err) err = (int)s;
@@ -9702,7 +9769,7 @@ static ntk_status ntk__sn_train(ntk_net *net, const ntk_real *x, const ntk_real 
       break;
     }
     if (back) memset(grad, 0, P * sizeof(ntk_real));
-    pg.out = grad, pg.rs = pg.as = pg.e0 = 0, pg.jac = 0, pg.jcol = NULL, pg.gbuf = NULL;
+    pg.out = grad, pg.rs = pg.as = pg.e0 = pg.lo = 0, pg.jac = 0, pg.jcol = NULL, pg.gbuf = NULL;
     if (T > 1 && (st = ntk__sn_train_pass(eng, T, x, y, n, back, acc, grad, top, dv)) == NTK_OK)
       for (i = 0; i < N; i++) {
         double d2 = (double)dv[i], ds = (double)dv[N + i] * sc - (double)y[i] * sc;

@@ -624,9 +624,9 @@ static size_t cnn_res_layers(ntk_layer *l, size_t cap) {
   }
   return n + 1;
 }
-/* in a child: what 0 = the traced eNTK of N examples, 1 = one GD step on N, 2 = the residual
-   CNN's traced eNTK; out: wall s, CPU s, peak MB, ok */
-static int cnn_child(int what, size_t N, double out[4]) {
+/* in a child: what 0 = the eNTK of N examples, 1 = one GD step on N, 2 = the residual CNN's
+   eNTK; method (ntk_entk_desc.method) and full for the eNTK; out: wall s, CPU s, peak MB, ok */
+static int cnn_child(int what, size_t N, int method, int full, double out[4]) {
   int fd[2];
   pid_t pid;
   out[0] = out[1] = out[2] = -1, out[3] = 0;
@@ -646,16 +646,20 @@ static int cnn_child(int what, size_t N, double out[4]) {
     if (what == 2) nl = cnn_res_layers(l, 64);
     else cnn_layers(l);
     if (nl && ntk_net_init(&net, l, nl, 784, 1) == NTK_OK) {
-      x = (double *)malloc(N * 784 * sizeof(double)), y = (double *)malloc(N * (gd ? 10 : N) * sizeof(double));
+      size_t R = full ? N * 10 : N;
+      ntk_entk_desc d;
+      memset(&d, 0, sizeof d);
+      d.method = (ntk_entk_method)method;
+      x = (double *)malloc(N * 784 * sizeof(double)), y = (double *)malloc((gd ? N * 10 : R * R) * sizeof(double));
       for (i = 0; i < N * 784; i++) x[i] = urand();
       for (i = 0; gd && i < N * 10; i++) y[i] = urand();
       t0 = now(), c0 = cnn_cpu();
-      st = gd ? ntk_net_train(&net, x, y, N, 0.1, 1) : ntk_net_empirical_kernel(&net, x, N, NULL, 0, 0, NULL, y);
+      st = gd ? ntk_net_train(&net, x, y, N, 0.1, 1) : ntk_net_empirical_kernel_ex(&net, x, N, NULL, 0, full, NULL, y, &d);
       r[0] = now() - t0, r[1] = cnn_cpu() - c0;
       getrusage(RUSAGE_SELF, &ru);
       r[2] = (double)ru.ru_maxrss / 1e3 - rss0;
       r[3] = st == NTK_OK;
-      for (i = 0; !gd && st == NTK_OK && i < N; i++) r[3] = r[3] && y[i * N + i] > 0;
+      for (i = 0; !gd && st == NTK_OK && i < R; i++) r[3] = r[3] && y[i * R + i] > 0;
     }
     if (write(fd[1], r, sizeof r) != (ssize_t)sizeof r) _exit(1);
     _exit(0);
@@ -679,7 +683,7 @@ static void cnn_entk_row(const char *name, int what, const char *arch, size_t N,
   if (nl <= 64 && ntk_layers_describe(l, nl, 784, li, NULL, NULL) == NTK_OK)
     for (q = 0; q < nl; q++) P += (double)li[q].n_params;
   jmb = (double)N * 10 * P * sizeof(ntk_real) / 1e6;
-  if (!cnn_child(what, N, r)) printf("%s failed\n", name), n_failed_checks++;
+  if (!cnn_child(what, N, NTK_ENTK_STRUCTURED, 0, r)) printf("%s failed\n", name), n_failed_checks++;
   snprintf(cmd, sizeof cmd, "for p in python3 /usr/bin/python3; do $p -c 'import torch' 2>/dev/null && exec $p bench/torch_cnn_entk.py %zu %d %s; done 2>/dev/null", N, T, arch);
   p = getenv("NTK_BENCH_TORCH") && !strcmp(getenv("NTK_BENCH_TORCH"), "0") ? NULL : popen(cmd, "r");
   if (p) {
@@ -693,6 +697,25 @@ static void cnn_entk_row(const char *name, int what, const char *arch, size_t N,
   printf("(%s%.0f parameters; J·Jᵀ holds the Jacobian, N·k·P = %.0f MB: ntk.h's peak is %.2f of it", prefix, P, jmb, r[2] / jmb);
   if (tt[0] > 0) printf("; torch.func / ntk.h: %.1fx wall, %.1fx CPU", tt[0] / r[0], tt[1] / r[1]);
   printf(")\n");
+}
+/* the paths of item 3 on the same network and inputs, one child each: the per-layer choice,
+   every layer a Jacobian block, J·Jᵀ (the reference, which holds the Jacobian); traced and full */
+static void cnn_paths_rows(int what, size_t N, const char *net) {
+  static const int meth[3] = {NTK_ENTK_STRUCTURED, 16 /* NTK__ENTK_JBLOCK */, NTK_ENTK_JACOBIAN};
+  static const char *mn[3] = {"per-layer choice", "every layer a J block", "J·Jᵀ (holds J)"};
+  int full, m;
+  printf("\n%s, N = %zu, k = 10, per path (one run each):\n\n", net, N);
+  printf("| %-36s | %9s | %9s | %9s |\n", "path", "wall s", "CPU s", "peak MB");
+  printf("|%s|---:|---:|---:|\n", "--------------------------------------");
+  for (full = 0; full < 2; full++)
+    for (m = 0; m < 3; m++) {
+      double r[4];
+      char name[64];
+      snprintf(name, sizeof name, "%s, %s", full ? "full (k·k)" : "traced", mn[m]);
+      if (!cnn_child(what, N, meth[m], full, r)) { printf("| %-36s | %9s | %9s | %9s |\n", name, "failed", "", ""); n_failed_checks++; continue; }
+      printf("| %-36s | %9.2f | %9.2f | %9.0f |\n", name, r[0], r[1], r[2]);
+      fflush(stdout);
+    }
 }
 static void bench_cnn(void) {
   size_t N = getenv("NTK_BENCH_CNN_N") ? (size_t)atoi(getenv("NTK_BENCH_CNN_N")) : 128;
@@ -722,9 +745,10 @@ static void bench_cnn(void) {
     if (nl) cnn_entk_row(rname, 2, "res", N, T, l, nl, CNN_RES_NET "; ");
   }
   if (want(gname)) {
-    if (!cnn_child(1, Ng, r)) printf("GD step failed\n"), n_failed_checks++;
+    if (!cnn_child(1, Ng, NTK_ENTK_STRUCTURED, 0, r)) printf("GD step failed\n"), n_failed_checks++;
     printf("| %-44s | %9.2f | %9.2f | %9.0f | %11s | %11s | %9s |\n", gname, r[0], r[1], r[2], "", "", "");
   }
+  if (want(name) && !getenv("NTK_BENCH_CNN_NOPATHS")) cnn_paths_rows(0, N, "Myrtle-5 w64 28x28");
   fflush(stdout);
 }
 

@@ -4,9 +4,9 @@
    here from ntk_net_jacobian (x2 given and x2 = NULL), thread counts bit for bit, and the
    flop rule on values worked out by hand. */
 
-/* (1/k)·Σ_a J_a(x1)·J_a(x2)ᵀ written out */
-static void tf2_ref(ntk_net *net, const double *x1, size_t n1, const double *x2, size_t n2, double *Ref) {
-  size_t P = net->n_params, k = net->outputs, i, j, a, p;
+/* (1/k)·Σ_a J_a(x1)·J_a(x2)ᵀ (traced) or J(x1)·J(x2)ᵀ (full, rows i·k + a) written out */
+static void tf2_ref(ntk_net *net, const double *x1, size_t n1, const double *x2, size_t n2, int full, double *Ref) {
+  size_t P = net->n_params, k = net->outputs, i, j, a, b, p;
   double *J1 = (double *)malloc((n1 + n2) * k * P * sizeof(double)), *J2 = J1 + n1 * k * P;
   T_STATUS(ntk_net_jacobian(net, x1, n1, J1), NTK_OK);
   T_STATUS(ntk_net_jacobian(net, x2, n2, J2), NTK_OK);
@@ -14,8 +14,14 @@ static void tf2_ref(ntk_net *net, const double *x1, size_t n1, const double *x2,
     for (j = 0; j < n2; j++) {
       double s = 0;
       for (a = 0; a < k; a++)
-        for (p = 0; p < P; p++) s += J1[(i * k + a) * P + p] * J2[(j * k + a) * P + p];
-      Ref[i * n2 + j] = s / (double)k;
+        for (b = 0; b < k; b++) {
+          double e = 0;
+          if (!full && b != a) continue;
+          for (p = 0; p < P; p++) e += J1[(i * k + a) * P + p] * J2[(j * k + b) * P + p];
+          if (full) Ref[(i * k + a) * n2 * k + j * k + b] = e;
+          s += e;
+        }
+      if (!full) Ref[i * n2 + j] = s / (double)k;
     }
   free(J1);
 }
@@ -23,30 +29,35 @@ static void tf2_ref(ntk_net *net, const double *x1, size_t n1, const double *x2,
 static void tf2_paths(const char *name, const ntk_layer *l, size_t nl, size_t dim) {
   static const int methods[4] = {NTK_ENTK_STRUCTURED, NTK_ENTK_JACOBIAN, 16, 17};
   static const char *mname[4] = {"per-layer choice", "J·Jᵀ method", "all Jacobian blocks", "all pair form"};
-  size_t n1 = 4, n2 = 3, m, sym;
+  size_t n1 = 4, n2 = 3, m, sym, full, k;
   ntk_net net;
-  double *x, K[16], Ref[16], Rs[16], r;
+  double *x, *K, *Ref, *Rs, r;
   ntk_entk_desc d;
   if (ntk_net_init(&net, l, nl, dim, 21) != NTK_OK) { T_CHECK(0, "%s: init", name); return; }
+  k = net.outputs;
   x = (double *)malloc((n1 + n2) * dim * sizeof(double));
+  K = (double *)malloc(3 * n1 * n1 * k * k * sizeof(double)), Ref = K + n1 * n1 * k * k, Rs = Ref + n1 * n1 * k * k;
   tf_fill(x, (n1 + n2) * dim);
-  tf2_ref(&net, x, n1, x + n1 * dim, n2, Ref);
-  tf2_ref(&net, x, n1, x, n1, Rs);
   memset(&d, 0, sizeof d);
-  for (m = 0; m < 4; m++)
-    for (sym = 0; sym < 2; sym++) {
-      int ok = 1;
-      size_t i, j, c2 = sym ? n1 : n2;
-      d.method = (ntk_entk_method)methods[m];
-      T_STATUS(ntk_net_empirical_kernel_ex(&net, x, n1, sym ? NULL : x + n1 * dim, n2, 0, NULL, K, &d), NTK_OK);
-      r = t_err_ratio_d(K, sym ? Rs : Ref, n1 * c2, 1e-13, 1e-12);
-      if (sym)
-        for (i = 0; i < n1; i++)
-          for (j = 0; j < n1; j++) ok &= K[i * n1 + j] == K[j * n1 + i];
-      T_CHECK(r <= 1 && ok, "%s, %s, %s: traced eNTK vs J·Jᵀ/k: ratio %.3g%s", name, mname[m], sym ? "x2 = NULL" : "x2", r,
-              sym ? ", exactly symmetric" : "");
-    }
-  free(x);
+  for (full = 0; full < 2; full++) {
+    size_t R1 = full ? n1 * k : n1;
+    tf2_ref(&net, x, n1, x + n1 * dim, n2, (int)full, Ref);
+    tf2_ref(&net, x, n1, x, n1, (int)full, Rs);
+    for (m = 0; m < 4; m++)
+      for (sym = 0; sym < 2; sym++) {
+        int ok = 1;
+        size_t i, j, R2 = (sym ? n1 : n2) * (full ? k : 1);
+        d.method = (ntk_entk_method)methods[m];
+        T_STATUS(ntk_net_empirical_kernel_ex(&net, x, n1, sym ? NULL : x + n1 * dim, n2, (int)full, NULL, K, &d), NTK_OK);
+        r = t_err_ratio_d(K, sym ? Rs : Ref, R1 * R2, 1e-13, 1e-12);
+        if (sym)
+          for (i = 0; i < R1; i++)
+            for (j = 0; j < R1; j++) ok &= K[i * R1 + j] == K[j * R1 + i];
+        T_CHECK(r <= 1 && ok, "%s, %s, %s, %s: eNTK vs J·Jᵀ%s: ratio %.3g%s", name, full ? "full" : "traced", mname[m],
+                sym ? "x2 = NULL" : "x2", full ? "" : "/k", r, sym ? ", exactly symmetric" : "");
+      }
+  }
+  free(x), free(K);
   ntk_net_free(&net);
 }
 
@@ -124,7 +135,7 @@ static void test_fnet_entk_paths(void) {
      block 622080 flops, pair 316800: pair; S = 16 → 1451520 against 5068800: Jacobian block. The
      review's break-even S² = k·C_out·F/(F + k·C_out) = 18 lies between. A Dense readout on a vector
      (S = 1, F = 64, C_out = 10, k = 10): pair; Myrtle's 7x7 conv (S = 49, F = 576, C_out = 64): block. */
-  T_CHECK(ntk__sn_pair_form(4, 72, 8, 0, 3, 10, 10, 0) == 1 && ntk__sn_pair_form(16, 72, 8, 0, 3, 10, 10, 0) == 0 &&
-              ntk__sn_pair_form(1, 64, 10, 0, 10, 128, 128, 1) == 1 && ntk__sn_pair_form(49, 576, 64, 0, 10, 128, 128, 1) == 0,
+  T_CHECK(ntk__sn_pair_form(4, 72, 8, 0, 3, 10, 10, 0, 0) == 1 && ntk__sn_pair_form(16, 72, 8, 0, 3, 10, 10, 0, 0) == 0 &&
+              ntk__sn_pair_form(1, 64, 10, 0, 10, 128, 128, 1, 0) == 1 && ntk__sn_pair_form(49, 576, 64, 0, 10, 128, 128, 1, 0) == 0,
           "per-layer rule: pair form at S = 4, Jacobian block at S = 16, pair for a Dense readout, block for Myrtle's 7x7 conv");
 }

@@ -88,6 +88,50 @@ void test_tiles_mem_suite(long *passed, long *failed) {
       }
     }
   free(x);
+  /* the empirical NTK of a CNN (issue 17): the structured kernel holds the checkpoints and
+     per-layer groups of Jacobian rows, never the Jacobian. Per example (the growth of the peak
+     from N = 48 to 96: the engines, the GEMM packing (≤ 16 MiB) and the caller's kernel aside): traced ≤ 1/4 of the J·Jᵀ
+     method's (one output's rows: 1/k of J), full ≤ 1/2 (a group: ≤ 1/3 of J here, each of the
+     three 24-channel convs alone) */
+  {
+    ntk_layer l[12];
+    ntk_net cn;
+    size_t full, ns[2] = {48, 96};
+    ntk_real *xc, *K;
+    l[0] = ntk_input(12, 12, 1), l[1] = ntk_conv(24, 3, 3, 1, 1, NTK_PAD_SAME, 1.4, 0), l[2] = ntk_relu();
+    l[3] = ntk_conv(24, 3, 3, 1, 1, NTK_PAD_SAME, 1.4, 0.1), l[4] = ntk_relu(), l[5] = ntk_conv(24, 3, 3, 1, 1, NTK_PAD_SAME, 1.4, 0);
+    l[6] = ntk_relu(), l[7] = ntk_conv(24, 3, 3, 1, 1, NTK_PAD_SAME, 1.4, 0), l[8] = ntk_relu(), l[9] = ntk_global_avg_pool();
+    l[10] = ntk_dense(10, 1, 0);
+    if (ntk_net_init(&cn, l, 11, 144, 3) == NTK_OK) {
+      size_t jper = cn.outputs * cn.n_params * sizeof(ntk_real);
+      xc = (ntk_real *)malloc(ns[1] * 144 * sizeof(ntk_real));
+      K = (ntk_real *)malloc(ns[1] * ns[1] * 100 * sizeof(ntk_real));
+      for (i = 0; i < ns[1] * 144; i++) xc[i] = (ntk_real)t_normal();
+      for (full = 0; full < 2; full++) {
+        size_t pk[2][2], q;
+        int m;
+        for (m = 0; m < 2; m++)
+          for (q = 0; q < 2; q++) {
+            ntk_entk_desc d;
+            memset(&d, 0, sizeof d);
+            d.method = m ? NTK_ENTK_JACOBIAN : NTK_ENTK_STRUCTURED;
+            tm_live = tm_peak = 0;
+            T_STATUS(ntk_net_empirical_kernel_ex(&cn, xc, ns[q], NULL, 0, (int)full, NULL, K, &d), NTK_OK);
+            T_CHECK(tm_live == 0, "eNTK: %zu bytes not freed", tm_live);
+            pk[m][q] = tm_peak;
+          }
+        {
+          double per_s = (double)(pk[0][1] - pk[0][0]) / 48.0, per_j = (double)(pk[1][1] - pk[1][0]) / 48.0;
+          T_CHECK(per_j >= (double)jper && per_s * (full ? 2 : 4) <= per_j && pk[0][1] < pk[1][1],
+                  "CNN eNTK %s, P = %zu, k = 10: per example the structured kernel's peak grows by %.0f bytes, the J·Jᵀ "
+                  "method's by %.0f (J: %zu): ratio %.3f (bound %s); at N = 96 %zu against %zu bytes",
+                  full ? "full" : "traced", cn.n_params, per_s, per_j, jper, per_s / per_j, full ? "1/2" : "1/4", pk[0][1], pk[1][1]);
+        }
+      }
+      free(xc), free(K);
+      ntk_net_free(&cn);
+    }
+  }
   *passed += t_passed;
   *failed += t_failed;
 }
