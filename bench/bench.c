@@ -702,7 +702,7 @@ static void cnn_entk_row(const char *name, int what, const char *arch, size_t N,
    every layer a Jacobian block, J·Jᵀ (the reference, which holds the Jacobian); traced and full */
 static void cnn_paths_rows(int what, size_t N, const char *net) {
   static const int meth[3] = {NTK_ENTK_STRUCTURED, 16 /* NTK__ENTK_JBLOCK */, NTK_ENTK_JACOBIAN};
-  static const char *mn[3] = {"per-layer choice", "every layer a J block", "J·Jᵀ (holds J)"};
+  static const char *mn[3] = {"per-layer choice", "every layer a J block", "J.J^T (holds J)"};
   int full, m;
   printf("\n%s, N = %zu, k = 10, per path (one run each):\n\n", net, N);
   printf("| %-36s | %9s | %9s | %9s |\n", "path", "wall s", "CPU s", "peak MB");
@@ -711,7 +711,7 @@ static void cnn_paths_rows(int what, size_t N, const char *net) {
     for (m = 0; m < 3; m++) {
       double r[4];
       char name[64];
-      snprintf(name, sizeof name, "%s, %s", full ? "full (k·k)" : "traced", mn[m]);
+      snprintf(name, sizeof name, "%s, %s", full ? "full (k x k)" : "traced", mn[m]);
       if (!cnn_child(what, N, meth[m], full, r)) { printf("| %-36s | %9s | %9s | %9s |\n", name, "failed", "", ""); n_failed_checks++; continue; }
       printf("| %-36s | %9.2f | %9.2f | %9.0f |\n", name, r[0], r[1], r[2]);
       fflush(stdout);

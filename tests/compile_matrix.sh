@@ -7,18 +7,30 @@ cd "$(dirname "$0")/.."
 out=build/matrix
 mkdir -p $out
 W="-Wall -Wextra -Wpedantic -Wshadow -Werror"
-pass=0
-fail=0
-run() { # label, command...
-  label=$1
+# Each case is a job in a directory of its own (its log, its binaries); the jobs run
+# NTK_MATRIX_JOBS at a time (default 2: the compiles are independent and the machine has 2
+# cores), then the results are counted in order. run: one step of the current job (a compile,
+# or the run of what it built); a job stops at its first failing step.
+jobs=${NTK_MATRIX_JOBS:-2}
+rm -rf $out/j*
+nj=0
+q() { # the shell-quoted words
+  for w in "$@"; do printf "'%s' " "$(printf %s "$w" | sed "s/'/'\\\\''/g")"; done
+}
+job() { # label: a new job
+  nj=$((nj + 1))
+  d=$out/j$(printf %04d $nj)
+  mkdir -p $d
+  printf '%s\n' "$1" >$d/label
+  printf 'set -e\ncd "%s"\n' "$PWD" >$d/cmd.sh
+}
+run() { # label, command... ($out in the command: the job's directory)
+  job "$1"
   shift
-  if "$@" >$out/log.txt 2>&1; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL [$label]: $*"
-    head -20 $out/log.txt
-  fi
+  step "$@"
+}
+step() { # command...: one more step of the current job
+  printf '%s\n' "$(q "$@" | sed "s|$out/|$d/|g")" >>$d/cmd.sh
 }
 for cc in gcc clang; do
   command -v $cc >/dev/null || continue
@@ -28,7 +40,7 @@ for cc in gcc clang; do
         for extra in "" "-DNTK_REAL_FLOAT"; do
           flags="-std=$std -O2 $arch $omp $extra $W"
           run "$cc $flags" $cc $flags tests/compile/tu_a.c tests/compile/tu_b.c -o $out/a -lm
-          run "run $cc $flags" $out/a
+          step $out/a
         done
       done
     done
@@ -44,7 +56,7 @@ for cxx in g++ clang++; do
     for extra in "" "-DNTK_REAL_FLOAT" "-march=native"; do
       flags="-std=c++11 -O2 $omp $extra $W"
       run "$cxx $flags" $cxx -x c++ $flags tests/compile/tu_a.c tests/compile/tu_b.c -o $out/a -lm
-      run "run $cxx $flags" $out/a
+      step $out/a
     done
   done
 done
@@ -54,7 +66,7 @@ for cc in gcc clang; do
   for fm in -ffast-math -ffinite-math-only; do
     for extra in "" "-DNTK_REAL_FLOAT"; do
       run "$cc $fm $extra" $cc -std=c99 -O2 $fm $extra $W tests/compile/tu_fastmath.c -o $out/fm -lm
-      run "run $cc $fm $extra" $out/fm
+      step $out/fm
     done
   done
 done
@@ -63,5 +75,18 @@ if command -v aarch64-linux-gnu-gcc >/dev/null; then
     run "aarch64 $simd" aarch64-linux-gnu-gcc -std=c99 -O2 $simd $W -c tests/compile/tu_a.c -o $out/n.o
   done
 fi
+ls -d $out/j* | xargs -P "$jobs" -I{} sh -c 'if sh {}/cmd.sh >{}/log.txt 2>&1; then echo pass >{}/res; else echo fail >{}/res; fi'
+pass=0
+fail=0
+for d in $out/j*; do
+  if [ "$(cat $d/res 2>/dev/null)" = pass ]; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL [$(cat $d/label)]:"
+    tail -n +3 $d/cmd.sh
+    head -20 $d/log.txt
+  fi
+done
 echo "compile matrix: $pass passed, $fail failed"
 [ $fail -eq 0 ]
