@@ -62,13 +62,11 @@
    ---------------------------------------------------------------------------------------------
    WHAT ntk.h DOES NOT DO (YET)
    ---------------------------------------------------------------------------------------------
-   Attention; a spatial
-   covariance as output (ntk_kernel needs a vector output: Flatten or a global pool); frames
-   across a barrier inside a branch (such lists materialise each pair's (h·w)² covariance, see
-   ntk_kernel); threads over the frames of one entry before a barrier after frames (a pool, a
-   strided or size-changing conv: its frames add into the same entries, so that segment of a
-   1 × 1 kernel runs on one thread); GPUs; complex numbers; column-major arguments. Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and
-   φ′ evaluations per kernel entry and layer at pre-activation variances up to ~100, growing like
+   Attention; a spatial covariance as output (ntk_kernel needs a vector output: Flatten or a
+   global pool); frames across a barrier inside a branch (such lists materialise each pair's
+   (h·w)² covariance, see ntk_kernel); GPUs; complex numbers; column-major arguments.
+   Activations without a closed form (tanh, softplus, custom) cost 5000–15000 φ and φ′
+   evaluations per kernel entry and layer at pre-activation variances up to ~100, growing like
    log² of the variance (~45000 at 1e8), see NTK_QUAD_DEGREE.
 */
 #ifndef NTK_H_INCLUDED
@@ -514,9 +512,10 @@ typedef struct ntk_kernel_desc {
    largest barrier output h′ × w′ (a barrier on the input or right after another: its input).
    Threads run over tiles of 4 × 8 pairs (single pairs when there are fewer than 4 tiles per
    thread); with fewer pairs than threads, every thread works on the frames of one pair (each
-   with its own frames: the same per-thread memory), except in a segment that ends in a barrier
-   (a pool, a strided or size-changing conv), whose frames add into the same entries (serial
-   there); any thread count gives the same bits.
+   with its own frames: the same per-thread memory; a segment that ends in a barrier — a pool,
+   a strided or size-changing conv, whose frames add into the same entries — runs its frames in
+   batches, each frame's final values kept (2 MiB a batch), then added in frame order with the
+   threads splitting the output's rows); any thread count gives the same bits.
    A list with a barrier inside a branch (a strided conv in a residual block, say)
    takes the slower materialised path: (4 + 4·FANOUT depth)·(h·w)² values per thread. */
 NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
@@ -7146,8 +7145,45 @@ typedef struct ntk__frseg {
   const ntk_real *xa, *xb, *mq, *mt, *tb;
   ntk_real *ta, *mtq, *mtt;
   size_t l, e, H, W, C, hs[2], ws[2];
-  int self, wt, mat, dg, readout, stream, only0;
+  int self, wt, mat, dg, readout, stream, only0, defer; /* defer: a streaming frame's part left to ntk__fr_stream */
 } ntk__frseg;
+
+/* frame (ch, cw)'s part of a streaming barrier (g->stream): its final Q (q) and Θ (t), through
+   the barrier's tap tables, added into the barrier's output (g->mtq, g->mtt) — into its row
+   blocks c_o·h_o + o in [r0, r1) only (all of them: 0, SIZE_MAX) */
+static void ntk__fr_stream(const ntk__frseg *g, size_t ch, size_t cw, const ntk_real *q, const ntk_real *t, size_t r0, size_t r1) {
+  const ntk__sk *S = g->S;
+  size_t e = g->e, W = g->W;
+  const ntk__arch_layer *Rb = &S->A->l[e];
+  size_t Ho = Rb->out[0], Wo = Rb->out[1], a0, a1, b0, b1, x, y;
+  const ntk__fr_tap1 *Th = S->taps + S->tap0[2 * e], *Tw = S->taps + S->tap0[2 * e + 1];
+  const size_t *sh = S->tstart + S->tapc[2 * e], *sw = S->tstart + S->tapc[2 * e + 1];
+  int wt = g->wt;
+  a0 = sh[ch], a1 = sh[ch + 1], b0 = sw[cw], b1 = sw[cw + 1];
+  for (x = a0; x < a1; x++) {
+    const ntk__fr_tap1 *th_ = &Th[x];
+    size_t r = th_->co * Ho + th_->o;
+    ntk_real *oq, *ot;
+    const ntk_real *rq, *rt;
+    if (r < r0 || r >= r1) continue;
+    oq = g->mtq + r * Wo * Wo, ot = g->mtt + r * Wo * Wo;
+    rq = q + th_->i * W, rt = t + th_->i * W;
+    for (y = b0; y < b1; y++) {
+      const ntk__fr_tap1 *tw_ = &Tw[y];
+      ntk_real wgt = (ntk_real)(th_->w * tw_->w);
+      size_t oo = tw_->co * Wo + tw_->o;
+      oq[oo] += wgt * rq[tw_->i];
+      if (wt) ot[oo] += wgt * rt[tw_->i];
+    }
+  }
+}
+
+/* frame k's offsets (c_h, c_w) in a segment */
+static void ntk__fr_offsets(const ntk__frseg *g, size_t k, size_t *ch, size_t *cw) {
+  size_t nw = g->ws[0] + g->ws[1], fh = k / nw, fw = k % nw;
+  *ch = fh < g->hs[0] ? fh : g->H - g->hs[1] + (fh - g->hs[0]);
+  *cw = fw < g->ws[0] ? fw : g->W - g->ws[1] + (fw - g->ws[0]);
+}
 
 /* Frame k of the segment on the buffers fb (Q, Θ, their spares, the conv's rows: the first
    4·maxp + tpn + 4·depth·maxp reals of a workspace): its input entries, the layers, then its
@@ -7155,8 +7191,7 @@ typedef struct ntk__frseg {
    part of a streaming barrier. Returns the frame's Q (its Θ at *pt). */
 static ntk_real *ntk__fr_frame(const ntk__frseg *g, size_t k, ntk_real *fb, ntk_real **pt, double *fq, double *ft) {
   const ntk__sk *S = g->S;
-  const ntk__arch *A = S->A;
-  size_t FP = S->maxp, H = g->H, W = g->W, C = g->C, P = H * W, nw = g->ws[0] + g->ws[1], fh = k / nw, fw = k % nw;
+  size_t FP = S->maxp, H = g->H, W = g->W, C = g->C, P = H * W;
   size_t ih, iw, e = g->e;
   ntk_real *q = fb, *t = fb + FP, *q2 = fb + 2 * FP, *t2 = fb + 3 * FP, *tp = fb + 4 * FP, *stk = tp + S->tpn;
   ntk_real *mtq = g->mtq, *mtt = g->mtt;
@@ -7164,8 +7199,7 @@ static ntk_real *ntk__fr_frame(const ntk__frseg *g, size_t k, ntk_real *fb, ntk_
   int wt = g->wt;
   ntk__frame F;
   F.h = H, F.w = W;
-  F.ch = fh < g->hs[0] ? fh : H - g->hs[1] + (fh - g->hs[0]);
-  F.cw = fw < g->ws[0] ? fw : W - g->ws[1] + (fw - g->ws[0]);
+  ntk__fr_offsets(g, k, &F.ch, &F.cw);
   F.sh = H - F.ch, F.sw = W - F.cw;
   /* the frame's input entries */
   if (!g->mat) { /* x at (ih, iw) · x′ at (ih + c_h, iw + c_w) mod (H, W), over the channels */
@@ -7207,23 +7241,7 @@ static ntk_real *ntk__fr_frame(const ntk__frseg *g, size_t k, ntk_real *fb, ntk_
     memcpy(mtq, q, P * sizeof(ntk_real));
     if (wt) memcpy(mtt, t, P * sizeof(ntk_real));
   } else if (g->stream) {
-    const ntk__arch_layer *Rb = &A->l[e];
-    size_t Ho = Rb->out[0], Wo = Rb->out[1], a0, a1, b0, b1, x, y;
-    const ntk__fr_tap1 *Th = S->taps + S->tap0[2 * e], *Tw = S->taps + S->tap0[2 * e + 1];
-    const size_t *sh = S->tstart + S->tapc[2 * e], *sw = S->tstart + S->tapc[2 * e + 1];
-    a0 = sh[F.ch], a1 = sh[F.ch + 1], b0 = sw[F.cw], b1 = sw[F.cw + 1];
-    for (x = a0; x < a1; x++) {
-      const ntk__fr_tap1 *th_ = &Th[x];
-      ntk_real *oq = mtq + (th_->co * Ho + th_->o) * Wo * Wo, *ot = mtt + (th_->co * Ho + th_->o) * Wo * Wo;
-      const ntk_real *rq = q + th_->i * W, *rt = t + th_->i * W;
-      for (y = b0; y < b1; y++) {
-        const ntk__fr_tap1 *tw_ = &Tw[y];
-        ntk_real wgt = (ntk_real)(th_->w * tw_->w);
-        size_t oo = tw_->co * Wo + tw_->o;
-        oq[oo] += wgt * rq[tw_->i];
-        if (wt) ot[oo] += wgt * rt[tw_->i];
-      }
-    }
+    if (!g->defer) ntk__fr_stream(g, F.ch, F.cw, q, t, 0, (size_t)-1);
   } else {
     for (ih = 0; ih < H; ih++) {
       size_t o = ((F.ch * H + ih) * W + F.cw) * W;
@@ -7236,17 +7254,32 @@ static ntk_real *ntk__fr_frame(const ntk__frseg *g, size_t k, ntk_real *fb, ntk_
 
 /* The frames of a segment on S->inner threads (frame 0 of a self pair first: it fills the
    tables the others read); the readout's per-frame sums added in frame order afterwards, so
-   that the result is the serial loop's, bit for bit. Thread 0 works in ws, the others in
-   buffers of their own; without memory for them, the serial loop. */
+   that the result is the serial loop's, bit for bit. A streaming barrier's frames run in
+   batches (about NTK__FR_BATCH_BYTES of final Q and Θ, h·w values each per frame, kept), each
+   batch's parts then added into the barrier's output in frame order with the threads splitting
+   its row blocks, as the serial loop adds them. One parallel region for all batches. Thread 0
+   works in ws, the others in buffers of their own; without memory for them, the serial loop. */
+#define NTK__FR_BATCH_BYTES ((size_t)2 << 20)
 static void ntk__fr_frames_par(const ntk__frseg *g, size_t nk, ntk_real *ws, double *aq, double *at) {
   const ntk__sk *S = g->S;
-  size_t fbn = 4 * S->maxp + S->tpn + 4 * S->depth * S->maxp, k, k0 = g->self ? 1 : 0;
-  int nt = S->inner, i, nb = 1, ok;
+  size_t fbn = 4 * S->maxp + S->tpn + 4 * S->depth * S->maxp, k, k0 = g->self ? 1 : 0, P = g->H * g->W, nbat, nfr;
+  size_t nrow = g->stream ? S->A->l[g->e].out[0] * S->A->l[g->e].out[0] : 0, per = P * (g->wt ? 2 : 1) * sizeof(ntk_real);
+  int nt = S->inner, i, nb = 1, ok = 1;
   double *fs = (double *)NTK_MALLOC(2 * nk * sizeof(double));
-  ntk_real *buf[NTK__FR_MAXT], *tf;
-  long kk, nkl = (long)nk;
+  ntk_real *buf[NTK__FR_MAXT], *tf, *fr = NULL;
+  ntk__frseg gd = *g;
   if (nt > NTK__FR_MAXT) nt = NTK__FR_MAXT;
-  buf[0] = ws, ok = fs != NULL;
+  nbat = nk; /* frames per batch */
+  if (g->stream) {
+    nbat = NTK__FR_BATCH_BYTES / (per ? per : 1);
+    if (nbat < 2 * (size_t)nt) nbat = 2 * (size_t)nt;
+    if (nbat > nk) nbat = nk;
+  }
+  nfr = ntk__mul(ntk__mul(nbat, P, &ok), g->wt ? 2 : 1, &ok);
+  (void)ntk__mul(nfr + 1, sizeof(ntk_real), &ok);
+  ok = ok && fs != NULL;
+  if (ok && g->stream && !(fr = (ntk_real *)NTK_MALLOC((nfr + 1) * sizeof(ntk_real)))) ok = 0;
+  buf[0] = ws, gd.defer = g->stream;
   for (; nb < nt && ok; nb++) {
     buf[nb] = (ntk_real *)NTK_MALLOC(fbn * sizeof(ntk_real));
     if (!buf[nb]) ok = 0;
@@ -7254,7 +7287,7 @@ static void ntk__fr_frames_par(const ntk__frseg *g, size_t nk, ntk_real *ws, dou
   }
   if (!ok) { /* no memory for the threads' buffers: the serial loop */
     for (i = 1; i < nb; i++) NTK_FREE(buf[i]);
-    NTK_FREE(fs);
+    NTK_FREE(fs), NTK_FREE(fr);
     for (k = 0; k < nk; k++) {
       double pq = 0, pt = 0;
       (void)ntk__fr_frame(g, k, ws, &tf, &pq, &pt);
@@ -7263,22 +7296,48 @@ static void ntk__fr_frames_par(const ntk__frseg *g, size_t nk, ntk_real *ws, dou
     return;
   }
   for (k = 0; k < 2 * nk; k++) fs[k] = 0;
-  if (k0) (void)ntk__fr_frame(g, 0, ws, &tf, &fs[0], &fs[nk]);
+  if (k0) /* frame 0 of a self pair: its tables first (and its part of a barrier, the first) */
+    (void)ntk__fr_frame(g, 0, ws, &tf, &fs[0], &fs[nk]);
 #ifdef NTK__OMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-  for (kk = (long)k0; kk < nkl; kk++) {
-    ntk_real *t_;
+  {
+    int tid = 0, nth = 1;
+    size_t kb;
 #ifdef NTK__OMP
-    ntk_real *b = buf[omp_get_thread_num()];
-#else
-    ntk_real *b = buf[0];
+    tid = omp_get_thread_num(), nth = omp_get_num_threads();
 #endif
-    (void)ntk__fr_frame(g, (size_t)kk, b, &t_, &fs[kk], &fs[nk + (size_t)kk]);
+    for (kb = k0; kb < nk; kb += nbat) { /* a batch: frames kb .. kb + nbat − 1 */
+      size_t kend = kb + nbat < nk ? kb + nbat : nk, j;
+      long kk, kl0 = (long)kb, kl1 = (long)kend;
+#ifdef NTK__OMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+      for (kk = kl0; kk < kl1; kk++) {
+        ntk_real *t_, *q_, *b = buf[tid];
+        size_t kf = (size_t)kk;
+        q_ = ntk__fr_frame(&gd, kf, b, &t_, &fs[kf], &fs[nk + kf]);
+        if (fr) {
+          memcpy(fr + (kf - kb) * P, q_, P * sizeof(ntk_real));
+          if (g->wt) memcpy(fr + (nbat + kf - kb) * P, t_, P * sizeof(ntk_real));
+        }
+      }
+      if (fr) { /* the batch's parts of the barrier, in frame order, each thread its row blocks */
+        size_t r0 = nrow * (size_t)tid / (size_t)nth, r1 = nrow * (size_t)(tid + 1) / (size_t)nth;
+        for (j = kb; j < kend; j++) {
+          size_t ch, cw;
+          ntk__fr_offsets(g, j, &ch, &cw);
+          ntk__fr_stream(g, ch, cw, fr + (j - kb) * P, fr + ((g->wt ? nbat : 0) + j - kb) * P, r0, r1);
+        }
+#ifdef NTK__OMP
+#pragma omp barrier
+#endif
+      }
+    }
   }
   for (k = 0; k < nk; k++) *aq += fs[k], *at += fs[nk + k];
   for (i = 1; i < nb; i++) NTK_FREE(buf[i]);
-  NTK_FREE(fs);
+  NTK_FREE(fs), NTK_FREE(fr);
 }
 
 /* One pair in frame mode: as ntk__sk_pair. want = 0: a self pair run only for its tables (its
@@ -7330,10 +7389,11 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
       g.S = S, g.xa = xa, g.xb = xb, g.mq = mq, g.mt = mt, g.ta = ta, g.tb = tb, g.mtq = mtq, g.mtt = mtt;
       g.l = l, g.e = e, g.H = H, g.W = W, g.C = C, g.hs[0] = hs[0], g.hs[1] = hs[1], g.ws[0] = ws_[0], g.ws[1] = ws_[1];
       g.self = self, g.wt = wt, g.mat = mat, g.dg = dg, g.readout = readout, g.stream = stream, g.only0 = only0;
+      g.defer = 0;
       nk = nh * nw;
-      /* threads over the frames (independent once frame 0 of a self pair has filled the tables):
-         not for a streaming barrier, whose frames add into the same entries */
-      if (S->inner > 1 && !stream && !only0 && e < L && nk > 1 + (size_t)self)
+      /* threads over the frames (independent once frame 0 of a self pair has filled the tables;
+         a streaming barrier's frames, which add into the same entries, are added in order after) */
+      if (S->inner > 1 && !only0 && e < L && nk > 1 + (size_t)self)
         ntk__fr_frames_par(&g, nk, ws, &aq, &at);
       else
         for (k = 0; k < nk; k++) {

@@ -805,6 +805,13 @@ static void bench_spatial(void) {
     else
       printf("\nMyrtle-5-style, 28x28x1, f64, 2T: %zux%zu symmetric %.2f s (%.3f ms/entry); 1000x1000 symmetric at that rate: %.0f s (extrapolated, not run)\n",
              n, n, s, s * 1e3 / pairs, s / pairs * full);
+    /* one entry (a 1 x 1 kernel): the threads share its frames, also before the pools' barriers */
+    for (t = 1; t <= 2; t++) {
+      set_threads(t);
+      s = bench_spatial_f64(2, 1, 1, 0, t, 5, &k00);
+      if (s < 0) { printf("  !! myrtle one entry failed\n"); n_failed_checks++; }
+      else printf("Myrtle-5-style, one entry (1 x 1 kernel), f64, %dT: %.3f ms\n", t, s * 1e3);
+    }
   }
 }
 

@@ -116,7 +116,7 @@ static void test_frames_nets(void) {
 
 static void test_frames_tiles(void) {
   enum { N1 = 9, N2 = 17, D = 4 * 5 * 1 };
-  ntk_layer net[8];
+  ntk_layer net[10];
   ntk_real x1[N1 * D], x2[N2 * D], k[N1 * N2], t[N1 * N2], ks[N1 * N1], ts[N1 * N1], a, b;
   double xd[N2 * D];
   size_t i, j, n = 0, g;
@@ -125,14 +125,21 @@ static void test_frames_tiles(void) {
   sk_fill(xd, x1, N1 * D), sk_fill(xd, x2, N2 * D);
   /* g = 2, 3: no frame conv at all (a VALID conv is a barrier; Dense per position): the frames'
      zero row must still fit the workspace (ASan found it did not) */
-  static const char *gname[4] = {"gap", "flatten", "valid conv, gap", "dense per position, gap"};
-  for (g = 0; g < 4; g++) {
+  /* g = 4: a pool after the frames, a streaming barrier (its frames' parts added in frame order,
+     on threads in batches: 20 frames, more than one batch on 2 threads) */
+  static const char *gname[5] = {"gap", "flatten", "valid conv, gap", "dense per position, gap",
+                                 "avgpool barrier, conv, gap"};
+  for (g = 0; g < 5; g++) {
     n = 0;
     net[n++] = ntk_input(4, 5, 1);
     if (g == 2) net[n++] = ntk_conv(3, 3, 3, 1, 1, NTK_PAD_VALID, 1.3, 0.2);
     else if (g == 3) net[n++] = ntk_dense(3, 1.3, 0.2);
     else net[n++] = ntk_conv(2, 3, 3, 1, 1, NTK_PAD_SAME, 1.3, 0.2);
     net[n++] = ntk_relu();
+    if (g == 4) {
+      net[n++] = ntk_avg_pool(2, 2, 1, 1, NTK_PAD_VALID, 0);
+      net[n++] = ntk_conv(2, 3, 3, 1, 1, NTK_PAD_SAME, 1.3, 0.2), net[n++] = ntk_relu();
+    }
     net[n++] = g == 1 ? ntk_flatten() : ntk_global_avg_pool(), net[n++] = ntk_dense(1, 1, 0.1);
     T_STATUS(ntk_kernel(net, n, x1, N1, x2, N2, D, k, t), NTK_OK);
     T_STATUS(ntk_kernel(net, n, x1, N1, NULL, 0, D, ks, ts), NTK_OK);
@@ -170,6 +177,33 @@ static void test_frames_tiles(void) {
       T_CHECK(same2, "%s: one entry (and one diagonal) with its frames on 2 and 3 threads = the tiled kernel's, bit for bit", gname[g]);
     }
     T_CHECK(same_s, "%s: x2 = NULL off-diagonal entries = the pairs one call each, bit for bit", gname[g]);
+  }
+  { /* a 28 x 28 barrier: its 784 frames' parts (12.5 KB each) run on the threads in several
+       batches of NTK__FR_BATCH_BYTES, the threads splitting the output's row blocks */
+    enum { DB = 28 * 28 };
+    static ntk_real xb[3 * DB];
+    static double xbd[3 * DB];
+    ntk_real a1, b1, a2, b2;
+    ntk_kernel_desc kd;
+    int same3 = 1, e;
+    memset(&kd, 0, sizeof kd);
+    n = 0;
+    net[n++] = ntk_input(28, 28, 1);
+    net[n++] = ntk_conv(2, 3, 3, 1, 1, NTK_PAD_SAME, 1.3, 0.2), net[n++] = ntk_relu();
+    net[n++] = ntk_avg_pool(2, 2, 2, 2, NTK_PAD_VALID, 0);
+    net[n++] = ntk_conv(2, 3, 3, 1, 1, NTK_PAD_SAME, 1.3, 0.2), net[n++] = ntk_relu();
+    net[n++] = ntk_global_avg_pool(), net[n++] = ntk_dense(1, 1, 0.1);
+    sk_fill(xbd, xb, 3 * DB);
+    for (e = 0; e < 2; e++) {
+      const ntk_real *p2 = e ? NULL : xb + DB;
+      kd.threads = 1;
+      if (ntk_kernel_ex(net, n, xb + 2 * e * DB, 1, p2, 1, DB, &a1, &b1, &kd) != NTK_OK) same3 = 0;
+      for (kd.threads = 2; kd.threads <= 3; kd.threads++) {
+        if (ntk_kernel_ex(net, n, xb + 2 * e * DB, 1, p2, 1, DB, &a2, &b2, &kd) != NTK_OK) same3 = 0;
+        if (a1 != a2 || b1 != b2) same3 = 0;
+      }
+    }
+    T_CHECK(same3, "28x28 conv, avgpool barrier, conv, gap: one entry and one diagonal on 2 and 3 threads = 1 thread's, bit for bit");
   }
 }
 
