@@ -9590,11 +9590,13 @@ static ntk_status ntk__sn_entk_str(const ntk_net *net, const ntk_real *x1, size_
   tr.eng = (ntk__sn *)NTK_MALLOC(tr.T * sizeof(ntk__sn));
   tr.top = (ntk_real *)NTK_MALLOC((tr.T * g * tr.k + 1) * sizeof(ntk_real));
   if (tr.eng) memset(tr.eng, 0, tr.T * sizeof(ntk__sn));
+  if (tr.ub[0]) { /* before any failure: ntk__sn_tr_free reads these */
+    for (i = 0; i < 7 * nl; i++) tr.ub[0][i] = NULL;
+    tr.ub[1] = tr.ub[0] + nl, tr.gb[0] = tr.ub[0] + 2 * nl, tr.gb[1] = tr.ub[0] + 3 * nl;
+    tr.gp[0] = tr.ub[0] + 4 * nl, tr.gp[1] = tr.ub[0] + 5 * nl, tr.pu = tr.ub[0] + 6 * nl;
+  }
   if (!tr.ck || !tr.ub[0] || !tr.eng || !tr.top) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
   tr.col = tr.ck + nl, tr.grp = tr.ck + 2 * nl, tr.jcol = tr.ck + 3 * nl, gpj = tr.ck + 4 * nl;
-  tr.ub[1] = tr.ub[0] + nl, tr.gb[0] = tr.ub[0] + 2 * nl, tr.gb[1] = tr.ub[0] + 3 * nl;
-  tr.gp[0] = tr.ub[0] + 4 * nl, tr.gp[1] = tr.ub[0] + 5 * nl, tr.pu = tr.ub[0] + 6 * nl;
-  for (i = 0; i < 7 * nl; i++) tr.ub[0][i] = NULL;
   nn = n1 + ns[1];
   /* each layer's form, its checkpoint and its Jacobian columns */
   for (l = 0; l < nl && st == NTK_OK; l++) {
@@ -9616,12 +9618,17 @@ static ntk_status ntk__sn_entk_str(const ntk_net *net, const ntk_real *x1, size_
     tr.col[l] = NTK__NONE;
     q = ntk__mul(ntk__mul(n1, S, &ok), ntk__mul(n2, S, &ok), &ok);
     if (q > tg) tg = q;
-    for (side = 0; side < nside; side++) {
-      tr.ub[side][l] = (ntk_real *)NTK_MALLOC((ntk__mul(ntk__mul(ns[side], S, &ok), F, &ok) + 1) * sizeof(ntk_real));
-      tr.gb[side][l] = (ntk_real *)NTK_MALLOC((ntk__mul(ntk__mul(ntk__mul(ns[side], S, &ok), Co, &ok), tr.kk, &ok) + 1) * sizeof(ntk_real));
+    (void)ntk__mul(q + 1, sizeof(ntk_real), &ok);
+    for (side = 0; side < nside && ok; side++) { /* U (ns·S·F) and G (ns·S·Co·kk) */
+      size_t nu = ntk__mul(ntk__mul(ns[side], S, &ok), F, &ok), ng_ = ntk__mul(ntk__mul(ntk__mul(ns[side], S, &ok), Co, &ok), tr.kk, &ok);
+      (void)ntk__mul(nu + 1, sizeof(ntk_real), &ok), (void)ntk__mul(ng_ + 1, sizeof(ntk_real), &ok);
+      if (!ok) break;
+      tr.ub[side][l] = (ntk_real *)NTK_MALLOC((nu + 1) * sizeof(ntk_real));
+      tr.gb[side][l] = (ntk_real *)NTK_MALLOC((ng_ + 1) * sizeof(ntk_real));
       if (!tr.ub[side][l] || !tr.gb[side][l]) st = NTK_ERR_OUT_OF_MEMORY;
     }
-    if (!(tr.pu[l] = (ntk_real *)NTK_MALLOC((q + 1) * sizeof(ntk_real)))) st = NTK_ERR_OUT_OF_MEMORY;
+    if (!ok) st = NTK_ERR_OVERFLOW;
+    else if (!(tr.pu[l] = (ntk_real *)NTK_MALLOC((q + 1) * sizeof(ntk_real)))) st = NTK_ERR_OUT_OF_MEMORY;
   }
   /* groups, top down: traced, one; full, J-block layers while their columns fit the budget */
   budget = full ? jtot / NTK__SN_GROUP_PART + 1 : jtot + 1;

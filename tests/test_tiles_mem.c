@@ -6,9 +6,16 @@
 #define NTK_IMPLEMENTATION
 #include <stdlib.h>
 #include <string.h>
-static size_t tm_live, tm_peak;
+static size_t tm_live, tm_peak, tm_count, tm_fail_at; /* tm_fail_at > 0: that allocation (1-based) fails */
 static void *tm_malloc(size_t n) {
-  size_t *p = (size_t *)malloc(n + 16);
+  size_t *p;
+  int fail = 0;
+#ifdef _OPENMP
+#pragma omp critical(tm_count)
+#endif
+  fail = ++tm_count == tm_fail_at;
+  if (fail) return NULL;
+  p = (size_t *)malloc(n + 16);
   if (!p) return NULL;
   p[0] = n;
 #ifdef _OPENMP
@@ -129,6 +136,58 @@ void test_tiles_mem_suite(long *passed, long *failed) {
         }
       }
       free(xc), free(K);
+      ntk_net_free(&cn);
+    }
+  }
+  /* every allocation of the CNN eNTK failing in turn (a conv in pair form, a conv and the
+     readout as Jacobian blocks, a residual branch): NTK_OK with the same kernel or
+     NTK_ERR_OUT_OF_MEMORY, nothing leaked, never a crash (a failure before the per-layer
+     tables were cleared freed garbage) */
+  {
+    ntk_layer l[12];
+    ntk_net cn;
+    size_t nlay = 0, full, i2;
+    enum { NF = 5, DF = 6 * 5 * 2 };
+    ntk_real xf[NF * DF], K0[NF * NF * 9], K1[NF * NF * 9], G0[NF * NF * 9], G1[NF * NF * 9];
+    l[nlay++] = ntk_input(6, 5, 2), l[nlay++] = ntk_conv(4, 3, 3, 1, 1, NTK_PAD_SAME, 1.4, 0.1);
+    l[nlay++] = ntk_fanout(2), l[nlay++] = ntk_relu(), l[nlay++] = ntk_conv(4, 3, 2, 1, 1, NTK_PAD_SAME, 1.3, 0.1);
+    l[nlay++] = ntk_branch(), l[nlay++] = ntk_fanin_sum(), l[nlay++] = ntk_relu();
+    l[nlay++] = ntk_avg_pool(2, 2, 2, 2, NTK_PAD_VALID, 0), l[nlay++] = ntk_flatten(), l[nlay++] = ntk_dense(3, 1, 0.1);
+    for (i = 0; i < NF * DF; i++) xf[i] = (ntk_real)t_normal();
+    T_STATUS(ntk_net_init(&cn, l, nlay, DF, 5), NTK_OK);
+    if (cn.n_params) {
+      for (full = 0; full < 2; full++) {
+        int m, bad = 0, sy;
+        for (sy = 0; sy < 2; sy++)
+          for (m = 0; m < 3; m++) {
+            static const ntk_entk_method ms[3] = {NTK_ENTK_STRUCTURED, NTK_ENTK_JACOBIAN, NTK_ENTK_STRUCTURED};
+            ntk_entk_desc d;
+            size_t nall, nok = 0;
+            const ntk_real *x2 = sy ? NULL : xf;
+            memset(&d, 0, sizeof d);
+            d.method = ms[m];
+            tm_count = 0, tm_fail_at = 0;
+            T_STATUS(ntk_net_empirical_kernel_ex(&cn, xf, NF, x2, sy ? 0 : 2, (int)full, m == 2 ? G0 : NULL, K0, &d), NTK_OK);
+            nall = tm_count;
+            for (i2 = 1; i2 <= nall; i2++) {
+              ntk_status st;
+              tm_count = 0, tm_fail_at = i2, tm_live = 0;
+              st = ntk_net_empirical_kernel_ex(&cn, xf, NF, x2, sy ? 0 : 2, (int)full, m == 2 ? G1 : NULL, K1, &d);
+              tm_fail_at = 0;
+              if (st == NTK_OK) {
+                size_t e;
+                nok++;
+                for (e = 0; e < (full ? 9u : 1u) * NF * (sy ? NF : 2); e++)
+                  if (fabs((double)K1[e] - (double)K0[e]) > 1e-12 * (1 + fabs((double)K0[e])) ||
+                      (m == 2 && fabs((double)G1[e] - (double)G0[e]) > 1e-12 * (1 + fabs((double)G0[e])))) bad = 1;
+              } else if (st != NTK_ERR_OUT_OF_MEMORY) bad = 1;
+              if (tm_live != 0) bad = 1;
+            }
+            T_CHECK(!bad && nall > 3, "CNN eNTK %s%s, %s: each of its %zu allocations failing in turn gives NTK_OK with the "
+                    "same kernel (%zu times) or NTK_ERR_OUT_OF_MEMORY, nothing leaked", full ? "full" : "traced",
+                    sy ? ", x2 = NULL" : "", m == 0 ? "structured" : m == 1 ? "J·Jᵀ" : "structured with the NNGP", nall, nok);
+          }
+      }
       ntk_net_free(&cn);
     }
   }
