@@ -4545,74 +4545,90 @@ static NTK__INLINE ntk_real ntk__root_diff(ntk_real q11, ntk_real q22, ntk_real 
   return d > 0 ? (q11 - q22) / d : 0;
 }
 
-/* asin(u) = u·P(u²) on |u| ≤ sin(π/12): Chebyshev interpolant of asin(√z)/√z on z ∈ [0,
-   sin²(π/12)] (mpmath.chebyfit at 50 digits), 10 terms for double (interpolation error 4.2e-20),
-   4 for float (5.6e-9). The ReLU family reaches it with one square root, the √(1 − ρ²) its T
-   needs anyway: t = min(|ρ|, √(1−ρ²)) ≤ 1/√2 (acos|ρ| = asin √(1−ρ²) when |ρ| > 1/√2), and for
-   t > sin(π/12), asin t = π/6 + asin(t·cos(π/6) − √(1−t²)·sin(π/6)) with √(1−t²) = max(|ρ|,
-   √(1−ρ²)): the argument is at most sin(π/12) again. */
-static const double ntk__asin2_coef[10] = {1.0,
-                                           0.1666666666666668,
-                                           0.07499999999994235,
-                                           0.044642857153842974,
-                                           0.03038194338316773,
-                                           0.022372217845311,
-                                           0.017350790907912056,
-                                           0.014005636751936978,
-                                           0.011047944877066448,
-                                           0.013111406354254182};
-static const float ntk__asin2_coef_f[4] = {0.999999994713098f, 0.16666918831890778f, 0.07481335589572764f,
-                                           0.049007353260546824f};
-#define NTK__SIN_PI12 0.25881904510252074 /* sin(π/12) */
-#define NTK__COS_PI6 0.8660254037844386   /* cos(π/6) = √3/2 */
+/* asin(t) = t·P(t²) on 0 ≤ t ≤ 1/√2 (ntk__asin_coef above: t ≤ 1/2): the Chebyshev
+   interpolant of asin(√z)/√z on z ∈ [0, 1/2] (mpmath.chebyfit at 50 digits), 19 terms for
+   double (interpolation error 2.2e-17; 1.5e-16 relative with the rounded coefficients,
+   measured), 8 for float (2.0e-8). */
+static const double ntk__asinw_coef[19] = {1.0, 0.16666666666664987, 0.07500000000401816,
+                                          0.044642856762615, 0.030381963396751827,
+                                          0.022371584779320355, 0.017364281439103527,
+                                          0.01380344589589198, 0.013191002571753903,
+                                          -0.002601537848299688, 0.07871611357002127,
+                                          -0.2968705430689824, 1.0082016650534187,
+                                          -2.4908808126226116, 4.6420689099888435,
+                                          -6.229299875397985, 5.7579408313146985,
+                                          -3.278933156739812, 0.8892904367638688};
+static const float ntk__asinw_coef_f[8] = {0.9999999887111962f, 0.16666954671609344f,
+                                          0.07488114441822327f, 0.046480849462936874f,
+                                          0.01673138895046739f, 0.07553975382221965f,
+                                          -0.09008621671077405f, 0.10967398323879114f};
+#ifdef NTK_REAL_FLOAT
+#define NTK__ASIN_N 8
+#define NTK__ASIN_COEF ntk__asinw_coef_f
+#else
+#define NTK__ASIN_N 19
+#define NTK__ASIN_COEF ntk__asinw_coef
+#endif
 
 /* The ReLU-family dual with the per-point roots (s = √q, r = 1/√q of each point: s1[j], r1[j]
    along the run, or the one row point's S1, R1 when s1 is NULL), written so that the compiler
-   vectorises it (no errno, branch-free selects) at every SIMD level: one square root per entry.
-   ρ = 1 exactly when q12 = q11 = q22 (T = h·q, Ṫ = h), as in the scalar loop of ntk__dual. */
+   vectorises it (no errno, branch-free selects) at every SIMD level. With ρ = q12·r1·r2 and
+   x = 1 − ρ², S = √x: T = f·s1·s2·S + Ṫ·q12 and Ṫ = h − f·acos ρ, where acos ρ is π/2 ∓ asin|ρ|
+   when ρ² ≤ 1/2 and asin S (ρ > 0) or π − asin S past it — so that Ṫ = A + t·P(z) with one
+   polynomial P (coefficients times f) in z = ρ² or x, both known before the square root, t = ρ
+   or ∓S, and A = h − f·π/2, h or h − f·π. The square root and the polynomial run side by side
+   (the old form, asin of min(|ρ|, S) range-reduced to sin(π/12), put the square root, the
+   reduction and a 10-term polynomial in one chain: the vector code was bound by that chain's
+   latency, 1.0 ns per entry against 0.7 now on one Zen 5 core). ρ = 1 exactly when
+   q12 = q11 = q22 (x = 0: T = h·q, Ṫ = h), as in the scalar loop of ntk__dual. */
 #ifdef NTK_REAL_FLOAT
 #define NTK__ASIN2_POLY(z, P)                                                                  \
   {                                                                                           \
-    const float *a_ = ntk__asin2_coef_f;                                                      \
-    P = (a_[0] + a_[1] * z) + (z * z) * (a_[2] + a_[3] * z);                                  \
+    const ntk_real *a_ = fc_;                                                                 \
+    ntk_real z2 = z * z, z4 = z2 * z2;                                                        \
+    P = ((a_[0] + a_[1] * z) + z2 * (a_[2] + a_[3] * z)) + z4 * ((a_[4] + a_[5] * z) + z2 * (a_[6] + a_[7] * z)); \
   }
 #else
 #define NTK__ASIN2_POLY(z, P)                                                                  \
   {                                                                                           \
-    const double *a_ = ntk__asin2_coef;                                                       \
+    const ntk_real *a_ = fc_;                                                                 \
     ntk_real z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;                                          \
-    ntk_real p0 = (a_[0] + a_[1] * z) + z2 * (a_[2] + a_[3] * z);                             \
-    ntk_real p1 = (a_[4] + a_[5] * z) + z2 * (a_[6] + a_[7] * z);                             \
-    P = (p0 + z4 * p1) + z8 * (a_[8] + a_[9] * z);                                            \
+    ntk_real b0 = (a_[0] + a_[1] * z) + z2 * (a_[2] + a_[3] * z);                             \
+    ntk_real b1 = (a_[4] + a_[5] * z) + z2 * (a_[6] + a_[7] * z);                             \
+    ntk_real b2 = (a_[8] + a_[9] * z) + z2 * (a_[10] + a_[11] * z);                           \
+    ntk_real b3 = (a_[12] + a_[13] * z) + z2 * (a_[14] + a_[15] * z);                         \
+    ntk_real b4 = (a_[16] + a_[17] * z) + z2 * a_[18];                                        \
+    P = (b0 + z4 * b1) + z8 * ((b2 + z4 * b3) + z8 * b4);                                     \
   }
 #endif
+/* fc_: the coefficients times f; A2 = h − f·π/2, Api = h − f·π */
+#define NTK__RELU_COEFS                                                                       \
+  ntk_real fc_[NTK__ASIN_N], A2 = h - f * (ntk_real)(NTK__PI / 2), Api = h - f * (ntk_real)NTK__PI; \
+  {                                                                                           \
+    int i_;                                                                                   \
+    for (i_ = 0; i_ < NTK__ASIN_N; i_++) fc_[i_] = f * (ntk_real)NTK__ASIN_COEF[i_];          \
+  }
 #define NTK__RELU_BODY(S1J, R1J)                                                              \
+  NTK__RELU_COEFS                                                                             \
   if (th) {                                                                                   \
     NTK__RELU_LOOP(S1J, R1J, th[j] *= d;)                                                     \
   } else {                                                                                    \
     NTK__RELU_LOOP(S1J, R1J, ;)                                                               \
   }
 #define NTK__RELU_LOOP(S1J, R1J, TH)                                                          \
-  const ntk_real one = 1, pi = (ntk_real)NTK__PI, pi2 = (ntk_real)(NTK__PI / 2);               \
-  const ntk_real pi6 = (ntk_real)(NTK__PI / 6), s12 = (ntk_real)NTK__SIN_PI12, c6 = (ntk_real)NTK__COS_PI6; \
+  const ntk_real one = 1, half = (ntk_real)0.5;                                               \
   size_t j;                                                                                   \
   for (j = 0; j < cnt; j++) {                                                                 \
-    ntk_real c = q12[j], u = q11[j], v = q22[j], nrm = (S1J) * s2[j];                          \
-    ntk_real rho = (c * (R1J)) * r2[j], x, S, ar, t, T, ua, z, P, as, th_, d;                  \
-    rho = c == u && u == v ? one : rho;                                                       \
-    rho = rho > one ? one : rho < -one ? -one : rho;                                          \
-    x = (one - rho) * (one + rho);                                                            \
+    ntk_real c = q12[j], u = q11[j], v = q22[j], fn = f * ((S1J) * s2[j]);                     \
+    ntk_real rho = (c * (R1J)) * r2[j], rr = rho * rho, x = (one - rho) * (one + rho), S, z, P, d; \
+    int nb = rr <= half;                                                                      \
+    x = x < 0 ? 0 : x;                                                                        \
+    x = c == u && u == v ? 0 : x;                                                             \
     S = NTK__SQRT(x);                                                                         \
-    ar = rho < 0 ? -rho : rho;                                                                \
-    t = ar > S ? S : ar, T = ar > S ? ar : S;     /* t, √(1 − t²) */                          \
-    ua = t > s12 ? t * c6 - T * (ntk_real)0.5 : t;                                            \
-    z = ua * ua;                                                                                \
+    z = nb ? rr : x;                                                                          \
     NTK__ASIN2_POLY(z, P)                                                                     \
-    as = ua * P + (t > s12 ? pi6 : 0);            /* asin(min(|ρ|, √(1−ρ²))) */               \
-    th_ = ar > S ? as : pi2 - as;                 /* acos|ρ| */                               \
-    th_ = rho < 0 ? pi - th_ : th_;                                                           \
-    d = h - f * th_;                                                                          \
-    q12[j] = f * (nrm * S) + d * c;                                                           \
+    d = (nb ? rho : rho < 0 ? S : -S) * P + (nb ? A2 : rho < 0 ? Api : h);                    \
+    q12[j] = d * c + fn * S;                                                                  \
     TH                                                                                        \
   }
 #define NTK__RELU_FNS(SUF, TGT)                                                               \
@@ -4634,43 +4650,45 @@ NTK__RELU_FNS(_gen, )
 /* The same by hand on whole vectors (GCC will not vectorise sqrt under -fmath-errno, and its
    optimize("no-math-errno") attribute does not reach sqrt): NTK__V* name one SIMD level's
    operations, and the kernel below is expanded once per level; the tail goes to the loop above. */
+/* the polynomial of NTK__ASIN2_POLY on vectors (fc_: the coefficients times f, broadcast from
+   memory) */
 #ifdef NTK_REAL_FLOAT
 #define NTK__VPOLY(z, P)                                                                      \
   {                                                                                           \
-    const float *a_ = ntk__asin2_coef_f;                                                      \
-    P = NTK__VFMA(NTK__VMUL(z, z), NTK__VFMA(NTK__V1(a_[3]), z, NTK__V1(a_[2])), NTK__VFMA(NTK__V1(a_[1]), z, NTK__V1(a_[0]))); \
+    NTK__V z2 = NTK__VMUL(z, z), z4 = NTK__VMUL(z2, z2);                                      \
+    NTK__V b0 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(fc_[3]), z, NTK__V1(fc_[2])), NTK__VFMA(NTK__V1(fc_[1]), z, NTK__V1(fc_[0]))); \
+    NTK__V b1 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(fc_[7]), z, NTK__V1(fc_[6])), NTK__VFMA(NTK__V1(fc_[5]), z, NTK__V1(fc_[4]))); \
+    P = NTK__VFMA(z4, b1, b0);                                                                \
   }
 #else
 #define NTK__VPOLY(z, P)                                                                      \
   {                                                                                           \
-    const double *a_ = ntk__asin2_coef;                                                       \
     NTK__V z2 = NTK__VMUL(z, z), z4 = NTK__VMUL(z2, z2), z8 = NTK__VMUL(z4, z4);              \
-    NTK__V p0 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[3]), z, NTK__V1(a_[2])), NTK__VFMA(NTK__V1(a_[1]), z, NTK__V1(a_[0]))); \
-    NTK__V p1 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(a_[7]), z, NTK__V1(a_[6])), NTK__VFMA(NTK__V1(a_[5]), z, NTK__V1(a_[4]))); \
-    P = NTK__VFMA(z8, NTK__VFMA(NTK__V1(a_[9]), z, NTK__V1(a_[8])), NTK__VFMA(z4, p1, p0));   \
+    NTK__V b0 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(fc_[3]), z, NTK__V1(fc_[2])), NTK__VFMA(NTK__V1(fc_[1]), z, NTK__V1(fc_[0]))); \
+    NTK__V b1 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(fc_[7]), z, NTK__V1(fc_[6])), NTK__VFMA(NTK__V1(fc_[5]), z, NTK__V1(fc_[4]))); \
+    NTK__V b2 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(fc_[11]), z, NTK__V1(fc_[10])), NTK__VFMA(NTK__V1(fc_[9]), z, NTK__V1(fc_[8]))); \
+    NTK__V b3 = NTK__VFMA(z2, NTK__VFMA(NTK__V1(fc_[15]), z, NTK__V1(fc_[14])), NTK__VFMA(NTK__V1(fc_[13]), z, NTK__V1(fc_[12]))); \
+    NTK__V b4 = NTK__VFMA(z2, NTK__V1(fc_[18]), NTK__VFMA(NTK__V1(fc_[17]), z, NTK__V1(fc_[16]))); \
+    P = NTK__VFMA(z8, NTK__VFMA(z8, b4, NTK__VFMA(z4, b3, b2)), NTK__VFMA(z4, b1, b0));       \
   }
 #endif
 /* one vector of entries at the pointers (S1X, R1X: the row point's roots as vectors), loaded by
-   LD(p) and stored by ST(p, v) */
+   LD(p) and stored by ST(p, v): NTK__RELU_LOOP's step */
 #define NTK__RELU_VSTEP(LD, ST, pq11, pq22, pq12, pth, S1X, R1X, ps2, pr2)                     \
   {                                                                                           \
-    NTK__V c = LD(pq12), u = LD(pq11), v = LD(pq22);                        \
-    NTK__V nrm = NTK__VMUL(S1X, LD(ps2));                                               \
-    NTK__V rho = NTK__VMUL(NTK__VMUL(c, R1X), LD(pr2)), S, ar, t, T, ua, z, P, as, tv, d; \
-    NTK__VM nb, red;                                                                          \
-    rho = NTK__VSEL(NTK__VMAND(NTK__VEQ(c, u), NTK__VEQ(u, v)), one, rho);                    \
-    rho = NTK__VMIN(one, NTK__VMAX(mone, rho));                                               \
-    S = NTK__VSQRT(NTK__VFNMA(rho, rho, one)); /* 1 − ρ², one rounding */                     \
-    ar = NTK__VABS(rho), nb = NTK__VLE(ar, S); /* nb: acos|ρ| = π/2 − asin|ρ| */              \
-    t = NTK__VSEL(nb, ar, S), T = NTK__VSEL(nb, S, ar), red = NTK__VGT(t, s12);               \
-    ua = NTK__VSEL(red, NTK__VFMA(t, c6, NTK__VMUL(T, mhalf)), t), z = NTK__VMUL(ua, ua);    \
+    NTK__V c = LD(pq12), u = LD(pq11), v = LD(pq22);                                          \
+    NTK__V fn = NTK__VMUL(vf, NTK__VMUL(S1X, LD(ps2)));                                       \
+    NTK__V rho = NTK__VMUL(NTK__VMUL(c, R1X), LD(pr2)), rr = NTK__VMUL(rho, rho), x, S, z, P, A, t, d; \
+    NTK__VM nb = NTK__VLE(rr, half), neg = NTK__VLT(rho, zero);                               \
+    x = NTK__VMAX(zero, NTK__VFNMA(rho, rho, one)); /* 1 − ρ², one rounding; NaN kept */    \
+    x = NTK__VSEL(NTK__VMAND(NTK__VEQ(c, u), NTK__VEQ(u, v)), zero, x);                       \
+    S = NTK__VSQRT(x), z = NTK__VSEL(nb, rr, x);                                              \
     NTK__VPOLY(z, P)                                                                          \
-    as = NTK__VFMA(ua, P, NTK__VSEL(red, pi6, zero));                                         \
-    tv = NTK__VMSUB(as, nb, pi2, as);                                                         \
-    tv = NTK__VMSUB(tv, NTK__VLT(rho, zero), pi, tv);                                         \
-    d = NTK__VFNMA(vf, tv, vh);                                                               \
-    ST(pq12, NTK__VFMA(vf, NTK__VMUL(nrm, S), NTK__VMUL(d, c)));                        \
-    if (pth) ST(pth, NTK__VMUL(LD(pth), d));                                      \
+    A = NTK__VSEL(nb, vA2, NTK__VSEL(neg, vApi, vh));                                         \
+    t = NTK__VSEL(nb, rho, NTK__VMSUB(S, NTK__VGE(rho, zero), zero, S));                      \
+    d = NTK__VFMA(t, P, A);                                                                   \
+    ST(pq12, NTK__VFMA(d, c, NTK__VMUL(fn, S)));                                              \
+    if (pth) ST(pth, NTK__VMUL(LD(pth), d));                                                  \
   }
 /* a row's last cnt − j < NTK__VN entries through one vector step on padded copies (the pads:
    q = 1, q12 = 0, roots 1: finite, discarded) */
@@ -4704,10 +4722,9 @@ NTK__RELU_FNS(_gen, )
   TGT static void NAME(size_t nr, size_t cnt, const ntk_real *q11, size_t ld1, const ntk_real *q22, size_t ld2, \
                        ntk_real *q12, ntk_real *th, size_t ldq, ntk_real f, ntk_real h, S1P, R1P, \
                        const ntk_real *s2, const ntk_real *r2) {                              \
-    const NTK__V one = NTK__V1(1), mone = NTK__V1(-1), zero = NTK__V1(0), pi = NTK__V1((ntk_real)NTK__PI); \
-    const NTK__V pi2 = NTK__V1((ntk_real)(NTK__PI / 2)), vf = NTK__V1(f), vh = NTK__V1(h);    \
-    const NTK__V pi6 = NTK__V1((ntk_real)(NTK__PI / 6)), s12 = NTK__V1((ntk_real)NTK__SIN_PI12); \
-    const NTK__V c6 = NTK__V1((ntk_real)NTK__COS_PI6), mhalf = NTK__V1((ntk_real)-0.5);       \
+    NTK__RELU_COEFS                                                                           \
+    const NTK__V one = NTK__V1(1), zero = NTK__V1(0), half = NTK__V1((ntk_real)0.5), vf = NTK__V1(f), vh = NTK__V1(h); \
+    const NTK__V vA2 = NTK__V1(A2), vApi = NTK__V1(Api);                                      \
     size_t j, row;                                                                            \
     for (row = 0; row < nr; row++, q11 += ld1, q22 += ld2, q12 += ldq, th = th ? th + ldq : th, \
          s2 += ld2, r2 += ld2 NTK__S1STEP) {                                                  \
@@ -4743,6 +4760,7 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VGT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
 #define NTK__VLE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ)
+#define NTK__VGE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)
 #define NTK__VEQ(a, b) _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm512_mask_blend_ps(m, b, a)
 #define NTK__VABS _mm512_abs_ps
@@ -4767,6 +4785,7 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VGT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ)
 #define NTK__VLE(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ)
+#define NTK__VGE(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ)
 #define NTK__VEQ(a, b) _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm512_mask_blend_pd(m, b, a)
 #define NTK__VABS _mm512_abs_pd
@@ -4807,6 +4826,7 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #undef NTK__VGT
 #undef NTK__VLT
 #undef NTK__VLE
+#undef NTK__VGE
 #undef NTK__VEQ
 #undef NTK__VSEL
 #undef NTK__VABS
@@ -4833,6 +4853,7 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #define NTK__VGT(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
 #define NTK__VLE(a, b) _mm256_cmp_ps(a, b, _CMP_LE_OQ)
+#define NTK__VGE(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
 #define NTK__VEQ(a, b) _mm256_cmp_ps(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm256_blendv_ps(b, a, m)
 #define NTK__VABS(x) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x)
@@ -4856,6 +4877,7 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #define NTK__VGT(a, b) _mm256_cmp_pd(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm256_cmp_pd(a, b, _CMP_LT_OQ)
 #define NTK__VLE(a, b) _mm256_cmp_pd(a, b, _CMP_LE_OQ)
+#define NTK__VGE(a, b) _mm256_cmp_pd(a, b, _CMP_GE_OQ)
 #define NTK__VEQ(a, b) _mm256_cmp_pd(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm256_blendv_pd(b, a, m)
 #define NTK__VABS(x) _mm256_andnot_pd(_mm256_set1_pd(-0.0), x)
@@ -4887,6 +4909,7 @@ NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real
 #undef NTK__VGT
 #undef NTK__VLT
 #undef NTK__VLE
+#undef NTK__VGE
 #undef NTK__VEQ
 #undef NTK__VSEL
 #undef NTK__VABS
@@ -4904,6 +4927,7 @@ NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real
 #undef NTK__VPOLY
 #endif
 #undef NTK__RELU_BODY
+#undef NTK__RELU_COEFS
 #undef NTK__RELU_LOOP
 #undef NTK__ASIN2_POLY
 /* the above at SIMD level lv (tests pass each level the CPU has; the library its own): nr rows
