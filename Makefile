@@ -6,7 +6,7 @@ WARN     = -Wall -Wextra -Wpedantic -Wshadow
 OPENMP  ?= -fopenmp
 LDLIBS   = -lm
 BUILD    = build
-TESTSRC  = tests/test_main.c tests/test_float.c tests/test_tiles_mem.c
+TESTSRC  = tests/test_main.c tests/test_float.c tests/test_tiles_mem.c tests/test_faults.c
 
 # OpenBLAS/LAPACKE are used by bench/ only (a comparison column), and only if installed.
 OPENBLAS_H := $(firstword $(wildcard /usr/include/*/openblas-pthread/cblas.h /usr/include/openblas/cblas.h))
@@ -174,7 +174,7 @@ sanitize: | $(BUILD)
 	NTK_CLI="env ASAN_OPTIONS=detect_leaks=0 $(CURDIR)/$(BUILD)/ntk-asan" ./$(BUILD)/test-asan
 valgrind: | $(BUILD)
 	$(CC) -g -O1 $(TESTSRC) -o $(BUILD)/test-vg $(LDLIBS)
-	@for t in gemm_public kernel_closed_forms kernel_bad golden predict_flow net_structured net_training; do \
+	@for t in gemm_public kernel_closed_forms kernel_bad golden predict_flow net_structured net_training faults; do \
 	  valgrind -q --error-exitcode=9 --leak-check=full ./$(BUILD)/test-vg $$t > $(BUILD)/vg-$$t.log 2>&1 \
 	    || { cat $(BUILD)/vg-$$t.log; exit 1; }; echo "valgrind $$t: $$(tail -1 $(BUILD)/vg-$$t.log)"; done
 tsan: | $(BUILD)

@@ -5685,9 +5685,9 @@ static ntk_status ntk__kctx_init(ntk__kctx *c, const ntk_layer *layers, size_t n
   c->nin = (double *)NTK_MALLOC(L * sizeof(double));
   c->act = (size_t *)NTK_MALLOC(L * sizeof(size_t));
   c->quad = (ntk__quad *)NTK_MALLOC(L * sizeof(ntk__quad));
+  if (c->quad) memset(c->quad, 0, L * sizeof(ntk__quad)); /* before any failure: ntk__kctx_free reads it */
   if (!c->var || !c->nin || !c->act || !c->quad) return NTK_ERR_OUT_OF_MEMORY;
   for (l = 0, nact = 0; l < L; l++) c->act[l] = ntk__dual_npt(layers[l].kind) ? nact++ : 0;
-  memset(c->quad, 0, L * sizeof(ntk__quad));
   for (l = 0; l < L; l++) {
     const ntk_layer *ly = &layers[l];
     c->nin[l] = (double)c->A.l[l].fan_in;
@@ -7536,6 +7536,7 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
   S.ws_n = ntk__add(ntk__mul(S.maxpp, 4 + 4 * S.depth, &ok), S.maxp, &ok);
   S.tab = (size_t *)NTK_MALLOC(L * sizeof(size_t));
   S.quad = (ntk__quad *)NTK_MALLOC(L * sizeof(ntk__quad));
+  if (S.quad) memset(S.quad, 0, L * sizeof(ntk__quad)); /* before any failure: the cleanup reads it */
   S.isframe = (unsigned char *)NTK_MALLOC(L);
   if (!S.tab || !S.quad || !S.isframe) { st = NTK_ERR_OUT_OF_MEMORY; goto done; }
   /* frame mode unless a barrier sits inside a branch: which layers keep offsets apart */
@@ -7601,7 +7602,6 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
     S.diag = 0;
     S.ws_n = ntk__add(ntk__add(ntk__mul(S.maxp, 4 + 4 * S.depth, &ok), S.tpn, &ok), ntk__mul(S.mpp, 4, &ok), &ok);
   }
-  memset(S.quad, 0, L * sizeof(ntk__quad));
   for (l = 0, S.tab_n = 0; l < L; l++) {
     const ntk_layer *ly = &layers[l];
     size_t p = A->l[l].in[0] * A->l[l].in[1], slots = 0;
@@ -7871,6 +7871,10 @@ NTKDEF ntk_status ntk_predictor_init_ex(ntk_predictor *p, const ntk_real *k_trai
     if (p->chol_status == NTK_OK && !ntk__all_finite(p->alpha, nk)) p->chol_status = NTK_ERR_NON_FINITE;
   }
   NTK_FREE(L);
+  if (p->chol_status == NTK_ERR_OUT_OF_MEMORY) { /* not a property of the kernel: the call fails */
+    ntk_predictor_free(p);
+    return NTK_ERR_OUT_OF_MEMORY;
+  }
   if (ntk__stage(desc, "cholesky", 1)) {
     ntk_predictor_free(p);
     return NTK_ERR_CANCELLED;
@@ -9736,7 +9740,8 @@ static ntk_status ntk__sn_entk(const ntk_net *net, const ntk_real *x1, size_t n1
   ntk__sn sn;
   size_t k = net->outputs;
   size_t lr = net->n_layers - 1, hn, len;
-  ntk_real *fh = NULL, **hp = NULL;
+  ntk_real *fh = NULL, **hp = NULL, *T = NULL;
+  ntk__fwd F[2];
   int ok = 1;
   ntk_status st;
   if ((st = ntk__sn_layout(&sn, net, n1 > n2 ? n1 : n2, 0, &len)) != NTK_OK) return st;
@@ -9747,30 +9752,29 @@ static ntk_status ntk__sn_entk(const ntk_net *net, const ntk_real *x1, size_t n1
   (void)ntk__mul(ntk__mul(ntk__add(n1, n2, &ok), ntk__add(k, hn, &ok), &ok), sizeof(ntk_real), &ok);
   if (st == NTK_OK && !ok) st = NTK_ERR_OVERFLOW;
   ntk__sn_free(&sn);
-  if (st == NTK_OK && ntk && method == NTK_ENTK_JACOBIAN) st = ntk__entk_jacobian(net, x1, n1, x2, n2, sym, full, ntk);
-  else if (st == NTK_OK && ntk) st = ntk__sn_entk_str(net, x1, n1, x2, n2, sym, full, method, ntk);
-  /* the NNGP's engine after the NTK's memory is released */
-  if (st == NTK_OK && nngp) st = ntk__sn_init(&sn, net, n1 > n2 ? n1 : n2, 0);
+  /* the NNGP's inputs first (every example's outputs and readout inputs, through an engine
+     released before the NTK's memory is taken), so that nothing after the NTK is written can
+     run out of memory: the NNGP itself is GEMMs on them (without packing memory, the direct path) */
   if (st == NTK_OK && nngp) {
     fh = (ntk_real *)NTK_MALLOC(((n1 + n2) * (k + hn) + 1) * sizeof(ntk_real));
     hp = (ntk_real **)NTK_MALLOC(2 * (net->n_layers + 1) * sizeof(ntk_real *));
-    if (!fh || !hp) st = NTK_ERR_OUT_OF_MEMORY;
+    if (cond && full) T = (ntk_real *)NTK_MALLOC((n1 * n2 + 1) * sizeof(ntk_real));
+    if (!fh || !hp || (cond && full && !T)) st = NTK_ERR_OUT_OF_MEMORY;
   }
+  if (st == NTK_OK && nngp) st = ntk__sn_init(&sn, net, n1 > n2 ? n1 : n2, 0);
   if (st == NTK_OK && nngp) { /* the MLP code's NNGP on views of the outputs and readout inputs */
-    ntk__fwd F[2];
     ntk_real *f1 = fh, *f2 = sym ? fh : fh + n1 * k, *h1 = fh + (n1 + n2) * k, *h2 = sym ? h1 : h1 + n1 * hn;
     memset(hp, 0, 2 * (net->n_layers + 1) * sizeof(ntk_real *));
     F[0].h = hp, F[1].h = hp + net->n_layers + 1, F[0].mem = F[1].mem = NULL;
     F[0].h[net->n_layers] = f1, F[0].h[lr] = h1, F[1].h[net->n_layers] = f2, F[1].h[lr] = h2;
     st = ntk__sn_outputs(&sn, x1, n1, NULL, f1, h1);
     if (st == NTK_OK && !sym) st = ntk__sn_outputs(&sn, x2, n2, NULL, f2, h2);
-    if (st == NTK_OK) {
-      ntk_real *T = NULL;
-      if (cond && full && !(T = (ntk_real *)NTK_MALLOC((n1 * n2 + 1) * sizeof(ntk_real)))) st = NTK_ERR_OUT_OF_MEMORY;
-      if (st == NTK_OK) st = ntk__entk_nngp(net, F, n1, n2, full, cond, T, nngp);
-      NTK_FREE(T);
-    }
   }
+  ntk__sn_free(&sn);
+  if (st == NTK_OK && ntk && method == NTK_ENTK_JACOBIAN) st = ntk__entk_jacobian(net, x1, n1, x2, n2, sym, full, ntk);
+  else if (st == NTK_OK && ntk) st = ntk__sn_entk_str(net, x1, n1, x2, n2, sym, full, method, ntk);
+  if (st == NTK_OK && nngp) st = ntk__entk_nngp(net, F, n1, n2, full, cond, T, nngp);
+  NTK_FREE(T);
   NTK_FREE(fh), NTK_FREE(hp);
   ntk__sn_free(&sn);
   return st;

@@ -33,6 +33,8 @@ void test_float_suite(long *passed, long *failed);
 static void test_float(void) { test_float_suite(&t_passed, &t_failed); }
 void test_tiles_mem_suite(long *passed, long *failed);
 static void test_tiles_mem(void) { test_tiles_mem_suite(&t_passed, &t_failed); }
+void test_faults_suite(long *passed, long *failed);
+static void test_faults(void) { test_faults_suite(&t_passed, &t_failed); }
 
 typedef struct {
   const char *name;
@@ -79,6 +81,7 @@ static const t_entry t_all[] = {
     {"fnet_cli", test_fnet_cli},
     {"tiles", test_tiles_all},
     {"tiles_mem", test_tiles_mem},
+    {"faults", test_faults},
     {"solve", test_solve_all},
     {"fnet_entk_paths", test_fnet_entk_paths},
 };
