@@ -514,8 +514,9 @@ typedef struct ntk_kernel_desc {
    thread); with fewer pairs than threads, every thread works on the frames of one pair (each
    with its own frames: the same per-thread memory; a segment that ends in a barrier — a pool,
    a strided or size-changing conv, whose frames add into the same entries — runs its frames in
-   batches, each frame's final values kept (2 MiB a batch), then added in frame order with the
-   threads splitting the output's rows); any thread count gives the same bits.
+   batches, each frame's final values kept (~2 MiB a batch, at least 2 frames per thread),
+   then added in frame order with the threads splitting the output's rows); any thread count
+   gives the same bits.
    A list with a barrier inside a branch (a strided conv in a residual block, say)
    takes the slower materialised path: (4 + 4·FANOUT depth)·(h·w)² values per thread. */
 NTKDEF ntk_status ntk_kernel(const ntk_layer *layers, size_t n_layers, const ntk_real *x1,
@@ -4621,9 +4622,8 @@ static const float ntk__asinw_coef_f[8] = {0.9999999887111962f, 0.16666954671609
   for (j = 0; j < cnt; j++) {                                                                 \
     ntk_real c = q12[j], u = q11[j], v = q22[j], fn = f * ((S1J) * s2[j]);                     \
     ntk_real rho = (c * (R1J)) * r2[j], rr = rho * rho, x = (one - rho) * (one + rho), S, z, P, d; \
-    int nb = rr <= half;                                                                      \
-    x = x < 0 ? 0 : x;                                                                        \
-    x = c == u && u == v ? 0 : x;                                                             \
+    int dg = c == u && u == v, nb = rr <= half && !dg; /* dg: ρ = 1 (q = 0 too: r = 0) */    \
+    x = x < 0 || dg ? 0 : x;                                                                  \
     S = NTK__SQRT(x);                                                                         \
     z = nb ? rr : x;                                                                          \
     NTK__ASIN2_POLY(z, P)                                                                     \
@@ -4679,9 +4679,10 @@ NTK__RELU_FNS(_gen, )
     NTK__V c = LD(pq12), u = LD(pq11), v = LD(pq22);                                          \
     NTK__V fn = NTK__VMUL(vf, NTK__VMUL(S1X, LD(ps2)));                                       \
     NTK__V rho = NTK__VMUL(NTK__VMUL(c, R1X), LD(pr2)), rr = NTK__VMUL(rho, rho), x, S, z, P, A, t, d; \
-    NTK__VM nb = NTK__VLE(rr, half), neg = NTK__VLT(rho, zero);                               \
+    NTK__VM dg = NTK__VMAND(NTK__VEQ(c, u), NTK__VEQ(u, v)), nb = NTK__VMANDN(dg, NTK__VLE(rr, half)); \
+    NTK__VM neg = NTK__VLT(rho, zero);                                                        \
     x = NTK__VMAX(zero, NTK__VFNMA(rho, rho, one)); /* 1 − ρ², one rounding; NaN kept */    \
-    x = NTK__VSEL(NTK__VMAND(NTK__VEQ(c, u), NTK__VEQ(u, v)), zero, x);                       \
+    x = NTK__VSEL(dg, zero, x); /* dg: ρ = 1 (q = 0 too, where r = 0 gives ρ = 0) */          \
     S = NTK__VSQRT(x), z = NTK__VSEL(nb, rr, x);                                              \
     NTK__VPOLY(z, P)                                                                          \
     A = NTK__VSEL(nb, vA2, NTK__VSEL(neg, vApi, vh));                                         \
@@ -4793,6 +4794,7 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VSTM(p, v) _mm512_mask_storeu_pd(p, km_, v)
 #endif
 #define NTK__VMAND(a, b) ((a) & (b))
+#define NTK__VMANDN(a, b) ((NTK__VM)(~(a) & (b)))
 #define NTK__S1A NTK__VLD(s1 + j)
 #define NTK__R1A NTK__VLD(r1 + j)
 #define NTK__S1B NTK__V1(S1)
@@ -4831,6 +4833,7 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #undef NTK__VSEL
 #undef NTK__VABS
 #undef NTK__VMAND
+#undef NTK__VMANDN
 #undef NTK__VLDM
 #undef NTK__VSTM
 /* AVX2 */
@@ -4858,6 +4861,7 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #define NTK__VSEL(m, a, b) _mm256_blendv_ps(b, a, m)
 #define NTK__VABS(x) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x)
 #define NTK__VMAND _mm256_and_ps
+#define NTK__VMANDN _mm256_andnot_ps
 #else
 #define NTK__V __m256d
 #define NTK__VM __m256d
@@ -4882,6 +4886,7 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #define NTK__VSEL(m, a, b) _mm256_blendv_pd(b, a, m)
 #define NTK__VABS(x) _mm256_andnot_pd(_mm256_set1_pd(-0.0), x)
 #define NTK__VMAND _mm256_and_pd
+#define NTK__VMANDN _mm256_andnot_pd
 #endif
 #define NTK__S1STEP , s1 += ld1, r1 += ld1
 NTK__RELU_VFN(ntk__relu_rows_avx2, NTK__TARGET_AVX2, NTK__S1A, NTK__R1A, const ntk_real *s1, const ntk_real *r1,
@@ -4914,6 +4919,7 @@ NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real
 #undef NTK__VSEL
 #undef NTK__VABS
 #undef NTK__VMAND
+#undef NTK__VMANDN
 #undef NTK__S1A
 #undef NTK__R1A
 #undef NTK__S1B
@@ -4928,6 +4934,8 @@ NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real
 #endif
 #undef NTK__RELU_BODY
 #undef NTK__RELU_COEFS
+#undef NTK__ASIN_N
+#undef NTK__ASIN_COEF
 #undef NTK__RELU_LOOP
 #undef NTK__ASIN2_POLY
 /* the above at SIMD level lv (tests pass each level the CPU has; the library its own): nr rows

@@ -73,6 +73,21 @@ static void test_frames_dual(void) {
         T_CHECK(errT <= 1 && errD <= 1, "relu-family dual level %d, (a, b) = (%g, %g), %s: T %.3g, Tdot %.3g of tolerance",
                 lv, L.a, L.b, mode ? "one row point" : "row points along the run", errT, errD);
         T_CHECK(exact, "relu-family dual level %d: q12 = q11 = q22 gives T = h·q and Tdot = h exactly", lv);
+        { /* the diagonal at q = 0 (a zero input position: the roots are 0, as ntk__dual_point
+             gives them), also in a vector tail: T = 0, Tdot = h exactly */
+          ntk_real z0[11], c0z[11], t0z[11];
+          ntk__dual_aux az;
+          int ok0 = 1;
+          for (i = 0; i < 11; i++) z0[i] = 0, c0z[i] = 0, t0z[i] = 1;
+          memset(&az, 0, sizeof az);
+          az.s2 = z0, az.r2 = z0;
+          if (mode) az.s1 = 0, az.r1 = 0;
+          else az.s1v = z0, az.r1v = z0;
+          ntk__relu_dual_rows(lv, 1, 11, z0, 0, z0, 0, c0z, t0z, 0, f, h, &az);
+          for (i = 0; i < 11; i++)
+            if (c0z[i] != 0 || t0z[i] != h) ok0 = 0;
+          T_CHECK(ok0, "relu-family dual level %d: q12 = q11 = q22 = 0 gives T = 0 and Tdot = h exactly", lv);
+        }
       }
   }
 }
