@@ -4580,7 +4580,7 @@ static const float ntk__asinw_coef_f[8] = {0.9999999887111962f, 0.16666954671609
    or ∓S, and A = h − f·π/2, h or h − f·π. The square root and the polynomial run side by side
    (the old form, asin of min(|ρ|, S) range-reduced to sin(π/12), put the square root, the
    reduction and a 10-term polynomial in one chain: the vector code was bound by that chain's
-   latency, 1.0 ns per entry against 0.7 now on one Zen 5 core). ρ = 1 exactly when
+   latency, 1.03 ns per entry against 0.75 now on one Zen 5 core). ρ = 1 exactly when
    q12 = q11 = q22 (x = 0: T = h·q, Ṫ = h), as in the scalar loop of ntk__dual. */
 #ifdef NTK_REAL_FLOAT
 #define NTK__ASIN2_POLY(z, P)                                                                  \
@@ -4740,7 +4740,7 @@ NTK__RELU_FNS(_gen, )
     bs1[e] = s1[j + e];                                                                       \
     br1[e] = r1[j + e];                                                                       \
   }
-/* AVX-512 (sqrt/min/max in their zero-masked forms: the plain ones pass _mm512_undefined_pd(),
+/* AVX-512 (sqrt/max in their zero-masked forms: the plain ones pass _mm512_undefined_pd(),
    which g++ 12 -O2 reports as maybe-uninitialized) */
 #ifdef NTK_REAL_FLOAT
 #define NTK__V __m512
@@ -4749,22 +4749,17 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VLD _mm512_loadu_ps
 #define NTK__VST _mm512_storeu_ps
 #define NTK__V1 _mm512_set1_ps
-#define NTK__VADD _mm512_add_ps
-#define NTK__VSUB _mm512_sub_ps
 #define NTK__VMUL _mm512_mul_ps
 #define NTK__VFMA _mm512_fmadd_ps
 #define NTK__VFNMA _mm512_fnmadd_ps
 #define NTK__VMSUB(src, m, a, b) _mm512_mask_sub_ps(src, m, a, b)
 #define NTK__VSQRT(x) _mm512_maskz_sqrt_ps((__mmask16)0xFFFF, x)
-#define NTK__VMIN(a, b) _mm512_maskz_min_ps((__mmask16)0xFFFF, a, b)
 #define NTK__VMAX(a, b) _mm512_maskz_max_ps((__mmask16)0xFFFF, a, b)
-#define NTK__VGT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
 #define NTK__VLE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ)
 #define NTK__VGE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)
 #define NTK__VEQ(a, b) _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm512_mask_blend_ps(m, b, a)
-#define NTK__VABS _mm512_abs_ps
 #define NTK__VLDM(p) _mm512_mask_loadu_ps(one, km_, p)
 #define NTK__VSTM(p, v) _mm512_mask_storeu_ps(p, km_, v)
 #else
@@ -4774,22 +4769,17 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VLD _mm512_loadu_pd
 #define NTK__VST _mm512_storeu_pd
 #define NTK__V1 _mm512_set1_pd
-#define NTK__VADD _mm512_add_pd
-#define NTK__VSUB _mm512_sub_pd
 #define NTK__VMUL _mm512_mul_pd
 #define NTK__VFMA _mm512_fmadd_pd
 #define NTK__VFNMA _mm512_fnmadd_pd
 #define NTK__VMSUB(src, m, a, b) _mm512_mask_sub_pd(src, m, a, b)
 #define NTK__VSQRT(x) _mm512_maskz_sqrt_pd((__mmask8)0xFF, x)
-#define NTK__VMIN(a, b) _mm512_maskz_min_pd((__mmask8)0xFF, a, b)
 #define NTK__VMAX(a, b) _mm512_maskz_max_pd((__mmask8)0xFF, a, b)
-#define NTK__VGT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ)
 #define NTK__VLE(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ)
 #define NTK__VGE(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ)
 #define NTK__VEQ(a, b) _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm512_mask_blend_pd(m, b, a)
-#define NTK__VABS _mm512_abs_pd
 #define NTK__VLDM(p) _mm512_mask_loadu_pd(one, km_, p)
 #define NTK__VSTM(p, v) _mm512_mask_storeu_pd(p, km_, v)
 #endif
@@ -4816,22 +4806,17 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #undef NTK__VLD
 #undef NTK__VST
 #undef NTK__V1
-#undef NTK__VADD
-#undef NTK__VSUB
 #undef NTK__VMUL
 #undef NTK__VFMA
 #undef NTK__VFNMA
 #undef NTK__VMSUB
 #undef NTK__VSQRT
-#undef NTK__VMIN
 #undef NTK__VMAX
-#undef NTK__VGT
 #undef NTK__VLT
 #undef NTK__VLE
 #undef NTK__VGE
 #undef NTK__VEQ
 #undef NTK__VSEL
-#undef NTK__VABS
 #undef NTK__VMAND
 #undef NTK__VMANDN
 #undef NTK__VLDM
@@ -4844,22 +4829,17 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #define NTK__VLD _mm256_loadu_ps
 #define NTK__VST _mm256_storeu_ps
 #define NTK__V1 _mm256_set1_ps
-#define NTK__VADD _mm256_add_ps
-#define NTK__VSUB _mm256_sub_ps
 #define NTK__VMUL _mm256_mul_ps
 #define NTK__VFMA _mm256_fmadd_ps
 #define NTK__VFNMA _mm256_fnmadd_ps
 #define NTK__VMSUB(src, m, a, b) _mm256_blendv_ps(src, _mm256_sub_ps(a, b), m)
 #define NTK__VSQRT _mm256_sqrt_ps
-#define NTK__VMIN _mm256_min_ps
 #define NTK__VMAX _mm256_max_ps
-#define NTK__VGT(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
 #define NTK__VLE(a, b) _mm256_cmp_ps(a, b, _CMP_LE_OQ)
 #define NTK__VGE(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
 #define NTK__VEQ(a, b) _mm256_cmp_ps(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm256_blendv_ps(b, a, m)
-#define NTK__VABS(x) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x)
 #define NTK__VMAND _mm256_and_ps
 #define NTK__VMANDN _mm256_andnot_ps
 #else
@@ -4869,22 +4849,17 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
 #define NTK__VLD _mm256_loadu_pd
 #define NTK__VST _mm256_storeu_pd
 #define NTK__V1 _mm256_set1_pd
-#define NTK__VADD _mm256_add_pd
-#define NTK__VSUB _mm256_sub_pd
 #define NTK__VMUL _mm256_mul_pd
 #define NTK__VFMA _mm256_fmadd_pd
 #define NTK__VFNMA _mm256_fnmadd_pd
 #define NTK__VMSUB(src, m, a, b) _mm256_blendv_pd(src, _mm256_sub_pd(a, b), m)
 #define NTK__VSQRT _mm256_sqrt_pd
-#define NTK__VMIN _mm256_min_pd
 #define NTK__VMAX _mm256_max_pd
-#define NTK__VGT(a, b) _mm256_cmp_pd(a, b, _CMP_GT_OQ)
 #define NTK__VLT(a, b) _mm256_cmp_pd(a, b, _CMP_LT_OQ)
 #define NTK__VLE(a, b) _mm256_cmp_pd(a, b, _CMP_LE_OQ)
 #define NTK__VGE(a, b) _mm256_cmp_pd(a, b, _CMP_GE_OQ)
 #define NTK__VEQ(a, b) _mm256_cmp_pd(a, b, _CMP_EQ_OQ)
 #define NTK__VSEL(m, a, b) _mm256_blendv_pd(b, a, m)
-#define NTK__VABS(x) _mm256_andnot_pd(_mm256_set1_pd(-0.0), x)
 #define NTK__VMAND _mm256_and_pd
 #define NTK__VMANDN _mm256_andnot_pd
 #endif
@@ -4902,22 +4877,17 @@ NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real
 #undef NTK__VLD
 #undef NTK__VST
 #undef NTK__V1
-#undef NTK__VADD
-#undef NTK__VSUB
 #undef NTK__VMUL
 #undef NTK__VFMA
 #undef NTK__VFNMA
 #undef NTK__VMSUB
 #undef NTK__VSQRT
-#undef NTK__VMIN
 #undef NTK__VMAX
-#undef NTK__VGT
 #undef NTK__VLT
 #undef NTK__VLE
 #undef NTK__VGE
 #undef NTK__VEQ
 #undef NTK__VSEL
-#undef NTK__VABS
 #undef NTK__VMAND
 #undef NTK__VMANDN
 #undef NTK__S1A
@@ -9784,7 +9754,6 @@ static ntk_status ntk__sn_entk(const ntk_net *net, const ntk_real *x1, size_t n1
   if (st == NTK_OK && nngp) st = ntk__entk_nngp(net, F, n1, n2, full, cond, T, nngp);
   NTK_FREE(T);
   NTK_FREE(fh), NTK_FREE(hp);
-  ntk__sn_free(&sn);
   return st;
 }
 

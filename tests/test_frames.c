@@ -140,8 +140,8 @@ static void test_frames_tiles(void) {
   sk_fill(xd, x1, N1 * D), sk_fill(xd, x2, N2 * D);
   /* g = 2, 3: no frame conv at all (a VALID conv is a barrier; Dense per position): the frames'
      zero row must still fit the workspace (ASan found it did not) */
-  /* g = 4: a pool after the frames, a streaming barrier (its frames' parts added in frame order,
-     on threads in batches: 20 frames, more than one batch on 2 threads) */
+  /* g = 4: a pool after the frames, a streaming barrier (its frames' parts added in frame order;
+     its 20 frames are one batch on the threads, the 28 x 28 case below runs several) */
   static const char *gname[5] = {"gap", "flatten", "valid conv, gap", "dense per position, gap",
                                  "avgpool barrier, conv, gap"};
   for (g = 0; g < 5; g++) {
