@@ -4578,9 +4578,10 @@ static const float ntk__asinw_coef_f[8] = {0.9999999887111962f, 0.16666954671609
      between:               asin ρ = ±π/4 + m·g(m²), m = (ρ ∓ S)/√2 = ±sin(θ − π/4)
    (g(z) = asin(√z)/√z, ± the sign of ρ), so that Ṫ = A + t·P(t²), P = f·g, t = ρ, ∓S or m,
    A = h − f·π/2, h or h − f·π, h − f·π/4 or h − 3f·π/4, and t² = ρ², x or 1/2 − |ρ|·S: one
-   11-term polynomial, against 19 over the two-sector range [0, 1/2] of the previous form (one
-   Zen 4 core, the spatial GAP network: 13 % fewer cycles per entry; on it the dual is bound by
-   its count of 512-bit operations, one FMA a cycle). Float keeps two sectors (the middle one
+   11-term polynomial, against 19 over the two-sector range [0, 1/2] of the previous form (on
+   a Zen 4 core, where every 512-bit operation issues once a cycle and the dual is bound by
+   their count: the spatial GAP network about 7 % fewer cycles per entry with the frame conv's
+   rewrite below, medians of interleaved runs on a noisy machine). Float keeps two sectors (the middle one
    dropped, NTK__RELU_MID: its polynomial, 8 terms on [0, 1/2], is short already, and the middle
    sector's selects cost more than the 3 terms they would save, measured). ρ = 1 exactly when
    q12 = q11 = q22 (x = 0: T = h·q, Ṫ = h), as in the scalar loop of ntk__dual; ρ beyond ±1
@@ -4666,8 +4667,8 @@ NTK__RELU_FNS(_gen, )
    optimize("no-math-errno") attribute does not reach sqrt): NTK__V* name one SIMD level's
    operations, and the kernel below is expanded once per level; the tail goes to the loop above. */
 /* the polynomial of NTK__ASIN2_POLY on vectors (fc_: the coefficients times f, broadcast from
-   memory), by Estrin's scheme: 4 FMAs deep for double (Horner's 10 put 40 cycles of latency
-   in a chain the out-of-order window could not cover) */
+   memory), by Estrin's scheme: 4 FMAs deep for double (Horner's 10, fewer operations, was
+   slower in the spatial kernel: a 40-cycle chain) */
 #ifdef NTK_REAL_FLOAT
 #define NTK__VPOLY(z, P)                                                                      \
   {                                                                                           \
@@ -6762,9 +6763,9 @@ NTK__TARGET_AVX2 NTK__VEC static void ntk__fr_conv_avx2 NTK__FR_CONV_ARGS {
    shifted in by valign from the previous and next vectors (no line buffer, no unaligned reload
    of just-written data), the taps that cross the junction or the frame's edge masked off, and
    the affine step: 3 loads per tensor and vector. The lane masks are made once per frame, and
-   the row loop holds no branch (the previous form computed them per vector, among spilled row
-   pointers: about 24 cycles per 8 entries on a Zen 4 core in L1). The taps are summed in the
-   body's order (the affine step's FMAs may round the last bit differently).
+   the row loop holds no branch (the previous form computed them per vector; in L1 on a Zen 4
+   core both run at about 3 cycles per entry, bound by the loads, not the mask work). The taps
+   are summed in the body's order (the affine step's FMAs may round the last bit differently).
    (valign in its zero-masked form: the plain one passes _mm512_undefined, which g++ 12 -O2
    reports as maybe-uninitialized.) */
 #ifdef NTK_REAL_FLOAT
