@@ -4662,6 +4662,28 @@ static const float ntk__asinw_coef_f[8] = {0.9999999887111962f, 0.16666954671609
 NTK__RELU_FNS(_gen, )
 #undef NTK__RELU_FNS
 
+/* A frame's geometry: h × w, the runs along each axis split at (sh, sw) = (h − c_h, w − c_w) */
+typedef struct ntk__frame {
+  size_t h, w, ch, cw, sh, sw;
+} ntk__frame;
+
+/* the input row of output row h's tap d: h + d − lo in h's run [a0, a1) (or mod H), else −1 */
+static NTK__INLINE long ntk__fr_row(size_t h, size_t d, size_t lo, size_t H, size_t a0, size_t a1, int circ) {
+  long r = (long)(h + d) - (long)lo;
+  if (circ) return ((r % (long)H) + (long)H) % (long)H;
+  return r < (long)a0 || r >= (long)a1 ? -1 : r;
+}
+/* The tables a frame's ReLU-family layer reads (ntk__fr_relu): the row point's q, √q, 1/√q of
+   row h at va + h·rw (+ rp, + 2·rp), the column point's of row (h + c_h) mod h at
+   vb + ((h + c_h) mod h)·rw + c_w (+ rp, + 2·rp); f, h the dual's constants. */
+typedef struct ntk__fr_act {
+  const ntk_real *va, *vb;
+  size_t rw, rp;
+  ntk_real f, h;
+} ntk__fr_act;
+/* the most 512-bit vectors a row of the hand kernel below (wider frames take the generic body) */
+#define NTK__C3MAXV 64
+#define NTK__C3MAXW (NTK__C3MAXV * (64 / sizeof(ntk_real)))
 #if defined(NTK__BUILD_X86)
 /* The same by hand on whole vectors (GCC will not vectorise sqrt under -fmath-errno, and its
    optimize("no-math-errno") attribute does not reach sqrt): NTK__V* name one SIMD level's
@@ -4688,29 +4710,46 @@ NTK__RELU_FNS(_gen, )
     P = NTK__VFMA(z8, q8a, NTK__VFMA(z4, q47, q03));                                          \
   }
 #endif
-/* one vector of entries at the pointers (S1X, R1X: the row point's roots as vectors), loaded by
-   LD(p) and stored by ST(p, v): NTK__RELU_LOOP's step. Between the sectors the polynomial's
-   argument m² = 1/2 − |ρ|·S (ρ² + S² = 1) is one FMA after the square root; the other two
-   sectors' z = ρ², x are known before it; t waits beside the polynomial. */
+/* one vector of entries from values (C: q12, U: q11, V: q22, S1X, R1X, S2X, R2X: the roots):
+   OQ the new q12, OD Ṫ. Between the sectors the polynomial's argument m² = 1/2 − |ρ|·S
+   (ρ² + S² = 1) is one FMA after the square root; the other two sectors' z = ρ², x are known
+   before it; t waits beside the polynomial. */
+#define NTK__RELU_VCORE(C, U, V, S1X, R1X, S2X, R2X, OQ, OD)                                  \
+  {                                                                                           \
+    NTK__V c_ = (C), u_ = (U), v_ = (V);                                                      \
+    NTK__V fn_ = NTK__VMUL(vf, NTK__VMUL(S1X, S2X));                                          \
+    NTK__V rho_ = NTK__VMUL(NTK__VMUL(c_, R1X), R2X), rr_ = NTK__VMUL(rho_, rho_), x_, S_, Sn_, t_, z_, P_, A_, d_; \
+    NTK__VM dg_ = NTK__VMAND(NTK__VEQ(c_, u_), NTK__VEQ(u_, v_)), neg_ = NTK__VLT(rho_, zero); \
+    NTK__VM lo_ = NTK__VMANDN(dg_, NTK__VLE(rr_, vT1)), hi_ = NTK__VMOR(dg_, NTK__VGE(rr_, vT2)); \
+    x_ = NTK__VMAX(zero, NTK__VFNMA(rho_, rho_, one)); /* 1 − ρ², one rounding; NaN kept */   \
+    x_ = NTK__VSEL(dg_, zero, x_); /* dg: ρ = 1 (q = 0 too, where r = 0 gives ρ = 0) */       \
+    S_ = NTK__VSQRT(x_);                                                                      \
+    z_ = NTK__VSEL(lo_, rr_, NTK__RELU_MID(NTK__VSEL, hi_, x_, NTK__VFNMA(NTK__VABS(rho_), S_, vhalf))); \
+    NTK__VPOLY(z_, P_)                                                                        \
+    Sn_ = NTK__VMSUB(S_, NTK__VGE(rho_, zero), zero, S_); /* −S, or S where ρ < 0 */          \
+    t_ = NTK__VSEL(lo_, rho_, NTK__RELU_MID(NTK__VSEL, hi_, Sn_, NTK__VMUL(NTK__VADD(rho_, Sn_), vr2))); \
+    A_ = NTK__VSEL(lo_, vA2, NTK__RELU_MID(NTK__VSEL, hi_, NTK__VSEL(neg_, vApi, vh), NTK__VSEL(neg_, vA34, vA14))); \
+    d_ = NTK__VFMA(t_, P_, A_), (void)hi_;                                                    \
+    OD = d_;                                                                                  \
+    OQ = NTK__VFMA(d_, c_, NTK__VMUL(fn_, S_));                                               \
+  }
+/* one vector of entries at the pointers, loaded by LD(p) and stored by ST(p, v): the row loop's
+   step */
 #define NTK__RELU_VSTEP(LD, ST, pq11, pq22, pq12, pth, S1X, R1X, ps2, pr2)                     \
   {                                                                                           \
-    NTK__V c = LD(pq12), u = LD(pq11), v = LD(pq22);                                          \
-    NTK__V fn = NTK__VMUL(vf, NTK__VMUL(S1X, LD(ps2)));                                       \
-    NTK__V rho = NTK__VMUL(NTK__VMUL(c, R1X), LD(pr2)), rr = NTK__VMUL(rho, rho), x, S, Sn, t, z, P, A, d; \
-    NTK__VM dg = NTK__VMAND(NTK__VEQ(c, u), NTK__VEQ(u, v)), neg = NTK__VLT(rho, zero);       \
-    NTK__VM lo = NTK__VMANDN(dg, NTK__VLE(rr, vT1)), hi = NTK__VMOR(dg, NTK__VGE(rr, vT2));   \
-    x = NTK__VMAX(zero, NTK__VFNMA(rho, rho, one)); /* 1 − ρ², one rounding; NaN kept */    \
-    x = NTK__VSEL(dg, zero, x); /* dg: ρ = 1 (q = 0 too, where r = 0 gives ρ = 0) */          \
-    S = NTK__VSQRT(x);                                                                        \
-    z = NTK__VSEL(lo, rr, NTK__RELU_MID(NTK__VSEL, hi, x, NTK__VFNMA(NTK__VABS(rho), S, vhalf))); \
-    NTK__VPOLY(z, P)                                                                          \
-    Sn = NTK__VMSUB(S, NTK__VGE(rho, zero), zero, S); /* −S, or S where ρ < 0 */              \
-    t = NTK__VSEL(lo, rho, NTK__RELU_MID(NTK__VSEL, hi, Sn, NTK__VMUL(NTK__VADD(rho, Sn), vr2))); \
-    A = NTK__VSEL(lo, vA2, NTK__RELU_MID(NTK__VSEL, hi, NTK__VSEL(neg, vApi, vh), NTK__VSEL(neg, vA34, vA14))); \
-    d = NTK__VFMA(t, P, A), (void)hi;                                                         \
-    ST(pq12, NTK__VFMA(d, c, NTK__VMUL(fn, S)));                                              \
-    if (pth) ST(pth, NTK__VMUL(LD(pth), d));                                                  \
+    NTK__V oq_, od_;                                                                          \
+    NTK__RELU_VCORE(LD(pq12), LD(pq11), LD(pq22), S1X, R1X, LD(ps2), LD(pr2), oq_, od_)        \
+    ST(pq12, oq_);                                                                            \
+    if (pth) ST(pth, NTK__VMUL(LD(pth), od_));                                                \
   }
+/* the dual's constants as vectors (f, h in scope) */
+#define NTK__RELU_VCONST                                                                      \
+  NTK__RELU_COEFS                                                                             \
+  const NTK__V one = NTK__V1(1), zero = NTK__V1(0), vf = NTK__V1(f), vh = NTK__V1(h);         \
+  const NTK__V vA2 = NTK__V1(A2), vApi = NTK__V1(Api), vA14 = NTK__V1(A14), vA34 = NTK__V1(A34); \
+  const NTK__V vT1 = NTK__V1(NTK__RELU_T1), vT2 = NTK__V1(NTK__RELU_T2), vr2 = NTK__V1(NTK__RELU_R2); \
+  const NTK__V vhalf = NTK__V1((ntk_real)0.5);                                                \
+  (void)vhalf, (void)vr2, (void)vA14, (void)vA34; /* float: no middle sector */
 /* a row's last cnt − j < NTK__VN entries through one vector step on padded copies (the pads:
    q = 1, q12 = 0, roots 1: finite, discarded) */
 #define NTK__RELU_VTAIL_COPY(S1T, R1T, FILL1)                                                 \
@@ -4743,12 +4782,7 @@ NTK__RELU_FNS(_gen, )
   TGT static void NAME(size_t nr, size_t cnt, const ntk_real *q11, size_t ld1, const ntk_real *q22, size_t ld2, \
                        ntk_real *q12, ntk_real *th, size_t ldq, ntk_real f, ntk_real h, S1P, R1P, \
                        const ntk_real *s2, const ntk_real *r2) {                              \
-    NTK__RELU_COEFS                                                                           \
-    const NTK__V one = NTK__V1(1), zero = NTK__V1(0), vf = NTK__V1(f), vh = NTK__V1(h);       \
-    const NTK__V vA2 = NTK__V1(A2), vApi = NTK__V1(Api), vA14 = NTK__V1(A14), vA34 = NTK__V1(A34); \
-    const NTK__V vT1 = NTK__V1(NTK__RELU_T1), vT2 = NTK__V1(NTK__RELU_T2), vr2 = NTK__V1(NTK__RELU_R2);  \
-    const NTK__V vhalf = NTK__V1((ntk_real)0.5);                                              \
-    (void)vhalf, (void)vr2, (void)vA14, (void)vA34; /* float: no middle sector */             \
+    NTK__RELU_VCONST                                                                          \
     size_t j, row;                                                                            \
     for (row = 0; row < nr; row++, q11 += ld1, q22 += ld2, q12 += ldq, th = th ? th + ldq : th, \
          s2 += ld2, r2 += ld2 NTK__S1STEP) {                                                  \
@@ -4787,6 +4821,11 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VSEL(m, a, b) _mm512_mask_blend_ps(m, b, a)
 #define NTK__VLDM(p) _mm512_mask_loadu_ps(one, km_, p)
 #define NTK__VSTM(p, v) _mm512_mask_storeu_ps(p, km_, v)
+#define NTK__VLDZ _mm512_maskz_loadu_ps
+#define NTK__VSTK(p, k, v) _mm512_mask_storeu_ps(p, k, v)
+#define NTK__VMADD _mm512_mask_add_ps
+#define NTK__VSHL(c, p) _mm512_castsi512_ps(_mm512_maskz_alignr_epi32((__mmask16)0xFFFF, _mm512_castps_si512(c), _mm512_castps_si512(p), 15))
+#define NTK__VSHR(n, c) _mm512_castsi512_ps(_mm512_maskz_alignr_epi32((__mmask16)0xFFFF, _mm512_castps_si512(n), _mm512_castps_si512(c), 1))
 #else
 #define NTK__V __m512d
 #define NTK__VM __mmask8
@@ -4809,6 +4848,11 @@ NTK__RELU_FNS(_gen, )
 #define NTK__VSEL(m, a, b) _mm512_mask_blend_pd(m, b, a)
 #define NTK__VLDM(p) _mm512_mask_loadu_pd(one, km_, p)
 #define NTK__VSTM(p, v) _mm512_mask_storeu_pd(p, km_, v)
+#define NTK__VLDZ _mm512_maskz_loadu_pd
+#define NTK__VSTK(p, k, v) _mm512_mask_storeu_pd(p, k, v)
+#define NTK__VMADD _mm512_mask_add_pd
+#define NTK__VSHL(c, p) _mm512_castsi512_pd(_mm512_maskz_alignr_epi64((__mmask8)0xFF, _mm512_castpd_si512(c), _mm512_castpd_si512(p), 7))
+#define NTK__VSHR(n, c) _mm512_castsi512_pd(_mm512_maskz_alignr_epi64((__mmask8)0xFF, _mm512_castpd_si512(n), _mm512_castpd_si512(c), 1))
 #endif
 #define NTK__VMAND(a, b) ((a) & (b))
 #define NTK__VMANDN(a, b) ((NTK__VM)(~(a) & (b)))
@@ -4825,6 +4869,100 @@ NTK__RELU_VFN(ntk__relu_rows_avx512, NTK__TARGET_AVX512, NTK__S1A, NTK__R1A, con
 #define NTK__S1STEP
 NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_real S1, ntk_real R1, NTK__V1(S1),
               NTK__V1(R1), (void)0;)
+/* The frame conv's common case by hand (AVX-512; ntk__fr_conv below has the definition): a 3×3
+   filter, stride 1, one column each side (lw = 1), not circular. Per vector of entries the
+   column sums of the 3 rows (zr for rows outside the run), their neighbours shifted in by
+   valign from the previous and next vectors (no line buffer, no unaligned reload of
+   just-written data), the taps that cross the junction or the frame's edge masked off, and the
+   affine step: 3 loads per tensor and vector. The lane masks are made once per frame; the row
+   loop holds no branch. The taps are summed in the body's order (the affine step's FMAs may
+   round the last bit differently). act non-NULL: the ReLU-family dual of the next layer
+   follows on the same registers (ntk__fr_relu's tables, 6 loads per vector), so the conv's
+   output is never stored and reloaded; its values are the unfused pair's, bit for bit. (valign
+   in its zero-masked form: the plain one passes _mm512_undefined, which g++ 12 -O2 reports as
+   maybe-uninitialized.) */
+#define NTK__C3LANES(n) ((NTK__VM)((n) >= NTK__VN ? (unsigned)((1ull << NTK__VN) - 1) : (unsigned)((1u << (n)) - 1)))
+#define NTK__C3COL(x, w, k) NTK__VADD(NTK__VADD(NTK__VLDZ(k, x[0] + (w)), NTK__VLDZ(k, x[1] + (w))), NTK__VLDZ(k, x[2] + (w)))
+/* one output vector iv at column w of the row: the taps (Θ's when WT), the affine step, the
+   dual when ACT, the masked stores */
+#define NTK__C3STEP(WT, ACT)                                                                  \
+  {                                                                                           \
+    size_t w = iv * NTK__VN;                                                                  \
+    NTK__V oq, ot = zero, od;                                                                 \
+    nq = NTK__C3COL(xq, w + NTK__VN, kc[iv + 1]);                                             \
+    sq = NTK__VMADD(cq, kl[iv], NTK__VSHL(cq, pq), cq);                                       \
+    sq = NTK__VMADD(sq, kr[iv], sq, NTK__VSHR(nq, cq));                                       \
+    oq = NTK__VFMA(ca, sq, cb);                                                               \
+    if (WT) {                                                                                 \
+      nt = NTK__C3COL(xt, w + NTK__VN, kc[iv + 1]);                                           \
+      st = NTK__VMADD(ct, kl[iv], NTK__VSHL(ct, pt), ct);                                     \
+      st = NTK__VMADD(st, kr[iv], st, NTK__VSHR(nt, ct));                                     \
+      ot = NTK__VFMA(cbe, st, NTK__VFMA(cal, sq, cga));                                       \
+    }                                                                                         \
+    if (ACT) {                                                                                \
+      NTK__RELU_VCORE(oq, NTK__VLDZ(kc[iv], p11 + w), NTK__VLDZ(kc[iv], p22 + w), NTK__VLDZ(kc[iv], p11 + rp + w), \
+                      NTK__VLDZ(kc[iv], p11 + 2 * rp + w), NTK__VLDZ(kc[iv], p22 + rp + w),   \
+                      NTK__VLDZ(kc[iv], p22 + 2 * rp + w), oq, od)                            \
+      ot = NTK__VMUL(ot, od);                                                                 \
+    }                                                                                         \
+    NTK__VSTK(oqr + w, kc[iv], oq);                                                           \
+    if (WT) NTK__VSTK(otr + w, kc[iv], ot);                                                   \
+    pq = cq, cq = nq, pt = ct, ct = nt;                                                       \
+    (void)od;                                                                                 \
+  }
+#define NTK__C3LOOP(WT, ACT)                                                                  \
+  for (iv = 0; iv < nv; iv++) NTK__C3STEP(WT, ACT)
+NTK__TARGET_AVX512 static void ntk__fr_conv3_avx512(const ntk__frame *F, size_t lo, const ntk_real *q, const ntk_real *t,
+                                                    ntk_real *qo, ntk_real *to, const ntk_real *zr, ntk_real a,
+                                                    ntk_real b, ntk_real al, ntk_real be, ntk_real ga,
+                                                    const ntk__fr_act *act) {
+  size_t H = F->h, W = F->w, sw = F->sw, row, iv, d, nv = (W + NTK__VN - 1) / NTK__VN;
+  size_t rw = act ? act->rw : 0, rp = act ? act->rp : 0;
+  ntk_real f = act ? act->f : 0, h = act ? act->h : 0;
+  NTK__RELU_VCONST
+  const NTK__V ca = NTK__V1(a), cb = NTK__V1(b), cal = NTK__V1(al), cbe = NTK__V1(be), cga = NTK__V1(ga);
+  NTK__VM kc[NTK__C3MAXV + 1], kl[NTK__C3MAXV], kr[NTK__C3MAXV];
+  /* the masks, once per frame: kc the vector's lanes in the row (kc[nv] = 0: the look-ahead past
+     the row loads nothing); kl (kr) drops tap −1 (+1) of entries 0 and sw (sw − 1 and W − 1),
+     whose neighbour lies outside their run */
+  for (iv = 0; iv < nv; iv++) {
+    size_t w0 = iv * NTK__VN;
+    kc[iv] = kl[iv] = kr[iv] = NTK__C3LANES(W - w0);
+    if (w0 == 0) kl[iv] = (NTK__VM)(kl[iv] & ~1u);
+    if (sw >= w0 && sw < w0 + NTK__VN) kl[iv] = (NTK__VM)(kl[iv] & ~(1u << (sw - w0)));
+    if (W - 1 < w0 + NTK__VN) kr[iv] = (NTK__VM)(kr[iv] & ~(1u << (W - 1 - w0)));
+    if (sw - 1 >= w0 && sw - 1 < w0 + NTK__VN) kr[iv] = (NTK__VM)(kr[iv] & ~(1u << (sw - 1 - w0)));
+  }
+  kc[nv] = 0;
+  for (row = 0; row < H; row++) {
+    size_t a0 = row < F->sh ? 0 : F->sh, a1 = row < F->sh ? F->sh : H;
+    size_t hb = row + F->ch < H ? row + F->ch : row + F->ch - H;
+    const ntk_real *xq[3], *xt[3], *p11 = act ? act->va + row * rw : zr, *p22 = act ? act->vb + hb * rw + F->cw : zr;
+    ntk_real *oqr = qo + row * W, *otr = t ? to + row * W : qo;
+    NTK__V pq = zero, cq, nq, sq, pt = zero, ct = zero, nt = zero, st;
+    for (d = 0; d < 3; d++) {
+      long r = ntk__fr_row(row, d, lo, H, a0, a1, 0);
+      xq[d] = r < 0 ? zr : q + (size_t)r * W;
+      xt[d] = r < 0 || !t ? zr : t + (size_t)r * W;
+    }
+    cq = NTK__C3COL(xq, 0, kc[0]);
+    if (t) ct = NTK__C3COL(xt, 0, kc[0]);
+    if (t && act) NTK__C3LOOP(1, 1)
+    else if (t) NTK__C3LOOP(1, 0)
+    else if (act) NTK__C3LOOP(0, 1)
+    else NTK__C3LOOP(0, 0)
+    (void)st, (void)p11, (void)p22;
+  }
+}
+#undef NTK__C3LANES
+#undef NTK__C3COL
+#undef NTK__C3STEP
+#undef NTK__C3LOOP
+#undef NTK__VLDZ
+#undef NTK__VSTK
+#undef NTK__VMADD
+#undef NTK__VSHL
+#undef NTK__VSHR
 #undef NTK__RELU_VTAIL
 #define NTK__RELU_VTAIL(S1T, R1T, FILL1) NTK__RELU_VTAIL_COPY(S1T, R1T, FILL1)
 #undef NTK__S1STEP
@@ -6627,11 +6765,6 @@ NTK__VEC static void ntk__fr_affine(const ntk_layer *L, const ntk__arch_layer *R
 }
 #undef NTK__FR_AFFINE_BODY
 
-/* A frame's geometry: h × w, the runs along each axis split at (sh, sw) = (h − c_h, w − c_w) */
-typedef struct ntk__frame {
-  size_t h, w, ch, cw, sh, sw;
-} ntk__frame;
-
 /* A stride-1, size-preserving conv on the frame, both tensors, with its affine step: Q (q) →
    qo, Θ (t, NULL: not wanted) → to. 1. the h taps of each row summed into a line (rows outside
    the row's run read zr, a row of zeros) with lw pads before and hw after (zeros, or the wrapped
@@ -6641,12 +6774,6 @@ typedef struct ntk__frame {
    loop; then qo = a·ΣQ + b, to = al·ΣQ + be·ΣΘ + ga (Dense's rule with the 1/|F| folded in).
    tp: a ring of 4 lines of w + fw − 1 entries (two per tensor), then fw·w masks. One body, compiled per SIMD level (the
    loops vectorise: NTK__VEC). */
-/* the input row of output row h's tap d: h + d − lo in h's run [a0, a1) (or mod H), else −1 */
-static NTK__INLINE long ntk__fr_row(size_t h, size_t d, size_t lo, size_t H, size_t a0, size_t a1, int circ) {
-  long r = (long)(h + d) - (long)lo;
-  if (circ) return ((r % (long)H) + (long)H) % (long)H;
-  return r < (long)a0 || r >= (long)a1 ? -1 : r;
-}
 #define NTK__FR_ROW(base, d) (rix[d] < 0 ? zr : (base) + (size_t)rix[d] * W)
 #define NTK__FR_HSUM(base, ln)                                                                \
   if (fh == 3) {                                                                              \
@@ -6754,137 +6881,46 @@ NTK__TARGET_AVX2 NTK__VEC static void ntk__fr_conv_avx2 NTK__FR_CONV_ARGS {
   NTK__FR_CONV_BODY
 }
 #endif
-#if defined(NTK__BUILD_X86)
-/* the most 512-bit vectors a row of the hand kernel below (wider frames take the generic body) */
-#define NTK__C3MAXV 64
-#define NTK__C3MAXW (NTK__C3MAXV * (64 / sizeof(ntk_real)))
-/* The common case by hand (AVX-512): a 3-wide SAME filter (lw = 1, not circular). Per vector
-   of entries the column sums of the 3 rows (zr for rows outside the run), their neighbours
-   shifted in by valign from the previous and next vectors (no line buffer, no unaligned reload
-   of just-written data), the taps that cross the junction or the frame's edge masked off, and
-   the affine step: 3 loads per tensor and vector. The lane masks are made once per frame, and
-   the row loop holds no branch (the previous form computed them per vector; in L1 on a Zen 4
-   core both run at about 3 cycles per entry, bound by the loads, not the mask work). The taps
-   are summed in the body's order (the affine step's FMAs may round the last bit differently).
-   (valign in its zero-masked form: the plain one passes _mm512_undefined, which g++ 12 -O2
-   reports as maybe-uninitialized.) */
-#ifdef NTK_REAL_FLOAT
-#define NTK__C3V __m512
-#define NTK__C3M __mmask16
-#define NTK__C3N 16
-#define NTK__C3LDZ _mm512_maskz_loadu_ps
-#define NTK__C3ST _mm512_mask_storeu_ps
-#define NTK__C3ADD _mm512_add_ps
-#define NTK__C3MADD _mm512_mask_add_ps
-#define NTK__C3FMA _mm512_fmadd_ps
-#define NTK__C3SET1 _mm512_set1_ps
-#define NTK__C3ZERO _mm512_setzero_ps()
-#define NTK__C3SHL(c, p) _mm512_castsi512_ps(_mm512_maskz_alignr_epi32((__mmask16)0xFFFF, _mm512_castps_si512(c), _mm512_castps_si512(p), 15))
-#define NTK__C3SHR(n, c) _mm512_castsi512_ps(_mm512_maskz_alignr_epi32((__mmask16)0xFFFF, _mm512_castps_si512(n), _mm512_castps_si512(c), 1))
-#else
-#define NTK__C3V __m512d
-#define NTK__C3M __mmask8
-#define NTK__C3N 8
-#define NTK__C3LDZ _mm512_maskz_loadu_pd
-#define NTK__C3ST _mm512_mask_storeu_pd
-#define NTK__C3ADD _mm512_add_pd
-#define NTK__C3MADD _mm512_mask_add_pd
-#define NTK__C3FMA _mm512_fmadd_pd
-#define NTK__C3SET1 _mm512_set1_pd
-#define NTK__C3ZERO _mm512_setzero_pd()
-#define NTK__C3SHL(c, p) _mm512_castsi512_pd(_mm512_maskz_alignr_epi64((__mmask8)0xFF, _mm512_castpd_si512(c), _mm512_castpd_si512(p), 7))
-#define NTK__C3SHR(n, c) _mm512_castsi512_pd(_mm512_maskz_alignr_epi64((__mmask8)0xFF, _mm512_castpd_si512(n), _mm512_castpd_si512(c), 1))
-#endif
-#define NTK__C3LANES(n) ((NTK__C3M)((n) >= NTK__C3N ? (unsigned)((1ull << NTK__C3N) - 1) : (unsigned)((1u << (n)) - 1)))
-#define NTK__C3COL(x, w, k) NTK__C3ADD(NTK__C3ADD(NTK__C3LDZ(k, x[0] + (w)), NTK__C3LDZ(k, x[1] + (w))), NTK__C3LDZ(k, x[2] + (w)))
-NTK__TARGET_AVX512 static void ntk__fr_conv3_avx512(const ntk__frame *F, size_t lo, const ntk_real *q, const ntk_real *t,
-                                                    ntk_real *qo, ntk_real *to, const ntk_real *zr, ntk_real a,
-                                                    ntk_real b, ntk_real al, ntk_real be, ntk_real ga) {
-  size_t H = F->h, W = F->w, sw = F->sw, h, v, d, nv = (W + NTK__C3N - 1) / NTK__C3N;
-  const NTK__C3V va = NTK__C3SET1(a), vb = NTK__C3SET1(b), val = NTK__C3SET1(al), vbe = NTK__C3SET1(be);
-  const NTK__C3V vga = NTK__C3SET1(ga);
-  NTK__C3M kc[NTK__C3MAXV + 1], kl[NTK__C3MAXV], kr[NTK__C3MAXV];
-  /* the masks, once per frame: kc the vector's lanes in the row (kc[nv] = 0: the look-ahead past
-     the row loads nothing); kl (kr) drops tap −1 (+1) of entries 0 and sw (sw − 1 and W − 1),
-     whose neighbour lies outside their run */
-  for (v = 0; v < nv; v++) {
-    size_t w0 = v * NTK__C3N;
-    kc[v] = kl[v] = kr[v] = NTK__C3LANES(W - w0);
-    if (w0 == 0) kl[v] = (NTK__C3M)(kl[v] & ~1u);
-    if (sw >= w0 && sw < w0 + NTK__C3N) kl[v] = (NTK__C3M)(kl[v] & ~(1u << (sw - w0)));
-    if (W - 1 < w0 + NTK__C3N) kr[v] = (NTK__C3M)(kr[v] & ~(1u << (W - 1 - w0)));
-    if (sw - 1 >= w0 && sw - 1 < w0 + NTK__C3N) kr[v] = (NTK__C3M)(kr[v] & ~(1u << (sw - 1 - w0)));
-  }
-  kc[nv] = 0;
-  for (h = 0; h < H; h++) {
-    size_t a0 = h < F->sh ? 0 : F->sh, a1 = h < F->sh ? F->sh : H;
-    const ntk_real *xq[3], *xt[3];
-    ntk_real *oq = qo + h * W;
-    NTK__C3V pq = NTK__C3ZERO, cq, nq, sq;
-    for (d = 0; d < 3; d++) {
-      long r = ntk__fr_row(h, d, lo, H, a0, a1, 0);
-      xq[d] = r < 0 ? zr : q + (size_t)r * W;
-      xt[d] = r < 0 || !t ? zr : t + (size_t)r * W;
-    }
-    cq = NTK__C3COL(xq, 0, kc[0]);
-    if (t) {
-      ntk_real *ot = to + h * W;
-      NTK__C3V pt = NTK__C3ZERO, ct = NTK__C3COL(xt, 0, kc[0]), nt, st;
-      for (v = 0; v < nv; v++) {
-        size_t w = v * NTK__C3N;
-        nq = NTK__C3COL(xq, w + NTK__C3N, kc[v + 1]), nt = NTK__C3COL(xt, w + NTK__C3N, kc[v + 1]);
-        sq = NTK__C3MADD(cq, kl[v], NTK__C3SHL(cq, pq), cq);
-        sq = NTK__C3MADD(sq, kr[v], sq, NTK__C3SHR(nq, cq));
-        st = NTK__C3MADD(ct, kl[v], NTK__C3SHL(ct, pt), ct);
-        st = NTK__C3MADD(st, kr[v], st, NTK__C3SHR(nt, ct));
-        NTK__C3ST(oq + w, kc[v], NTK__C3FMA(va, sq, vb));
-        NTK__C3ST(ot + w, kc[v], NTK__C3FMA(vbe, st, NTK__C3FMA(val, sq, vga)));
-        pq = cq, cq = nq, pt = ct, ct = nt;
-      }
-    } else {
-      for (v = 0; v < nv; v++) {
-        size_t w = v * NTK__C3N;
-        nq = NTK__C3COL(xq, w + NTK__C3N, kc[v + 1]);
-        sq = NTK__C3MADD(cq, kl[v], NTK__C3SHL(cq, pq), cq);
-        sq = NTK__C3MADD(sq, kr[v], sq, NTK__C3SHR(nq, cq));
-        NTK__C3ST(oq + w, kc[v], NTK__C3FMA(va, sq, vb));
-        pq = cq, cq = nq;
-      }
-    }
-  }
-}
-#undef NTK__C3V
-#undef NTK__C3M
-#undef NTK__C3N
-#undef NTK__C3LDZ
-#undef NTK__C3ST
-#undef NTK__C3ADD
-#undef NTK__C3MADD
-#undef NTK__C3FMA
-#undef NTK__C3SET1
-#undef NTK__C3ZERO
-#undef NTK__C3SHL
-#undef NTK__C3SHR
-#undef NTK__C3LANES
-#undef NTK__C3COL
-#endif
 NTK__VEC static void ntk__fr_conv_gen NTK__FR_CONV_ARGS {
   NTK__FR_CONV_BODY
 }
-/* the frame conv at SIMD level lv (tests pass each level the CPU has) */
+/* The ReLU-family layer on a frame (Q at q, Θ at t or NULL) with act's tables, at SIMD level lv:
+   the rows in two runs of constant stride, one call each (rows 0 … h − c_h − 1 read the column
+   point's rows c_h …, the others its rows from 0) */
+static void ntk__fr_relu(int lv, const ntk__frame *F, const ntk__fr_act *act, ntk_real *q, ntk_real *t) {
+  size_t H = F->h, W = F->w, rw = act->rw, rp = act->rp, part;
+  const ntk_real *va = act->va, *vb = act->vb;
+  ntk__dual_aux aux;
+  memset(&aux, 0, sizeof aux);
+  for (part = 0; part < 2; part++) {
+    size_t h0 = part ? H - F->ch : 0, nr = part ? F->ch : H - F->ch, hb0 = part ? 0 : F->ch;
+    size_t oa = h0 * rw, ob = hb0 * rw + F->cw;
+    if (!nr) continue;
+    aux.s1v = va + rp + oa, aux.r1v = va + 2 * rp + oa, aux.s2 = vb + rp + ob, aux.r2 = vb + 2 * rp + ob;
+    if (rw == W) /* rows held once (the diagonal alone): one contiguous run, one vector tail */
+      ntk__relu_dual_rows(lv, 1, nr * W, va + oa, 0, vb + ob, 0, q + h0 * W, t ? t + h0 * W : NULL, 0, act->f, act->h,
+                          &aux);
+    else
+      ntk__relu_dual_rows(lv, nr, W, va + oa, rw, vb + ob, rw, q + h0 * W, t ? t + h0 * W : NULL, W, act->f, act->h,
+                          &aux);
+  }
+}
+/* The frame conv at SIMD level lv (tests pass each level the CPU has); act non-NULL: the next
+   layer, ReLU-family, too, on qo and to (fused in the AVX-512 3×3 kernel, else its own pass) */
 static void ntk__fr_conv(int lv, const ntk__frame *F, const ntk__arch_layer *R, int circ, const ntk_real *q,
                          const ntk_real *t, ntk_real *qo, ntk_real *to, ntk_real *tp, const ntk_real *zr, ntk_real a,
-                         ntk_real b, ntk_real al, ntk_real be, ntk_real ga) {
+                         ntk_real b, ntk_real al, ntk_real be, ntk_real ga, const ntk__fr_act *act) {
 #if defined(NTK__BUILD_X86)
   if (lv >= NTK_SIMD_AVX512 && !circ && R->f[0] == 3 && R->f[1] == 3 && R->lo[1] == 1 && F->w <= NTK__C3MAXW) {
-    ntk__fr_conv3_avx512(F, R->lo[0], q, t, qo, to, zr, a, b, al, be, ga);
+    ntk__fr_conv3_avx512(F, R->lo[0], q, t, qo, to, zr, a, b, al, be, ga, act);
     return;
   }
-  if (lv >= NTK_SIMD_AVX512) { ntk__fr_conv_avx512(F, R, circ, q, t, qo, to, tp, zr, a, b, al, be, ga); return; }
-  if (lv >= NTK_SIMD_AVX2) { ntk__fr_conv_avx2(F, R, circ, q, t, qo, to, tp, zr, a, b, al, be, ga); return; }
+  if (lv >= NTK_SIMD_AVX512) ntk__fr_conv_avx512(F, R, circ, q, t, qo, to, tp, zr, a, b, al, be, ga);
+  else if (lv >= NTK_SIMD_AVX2) ntk__fr_conv_avx2(F, R, circ, q, t, qo, to, tp, zr, a, b, al, be, ga);
+  else
 #endif
-  (void)lv;
-  ntk__fr_conv_gen(F, R, circ, q, t, qo, to, tp, zr, a, b, al, be, ga);
+    ntk__fr_conv_gen(F, R, circ, q, t, qo, to, tp, zr, a, b, al, be, ga);
+  if (act) ntk__fr_relu(lv, F, act, qo, to);
 }
 #undef NTK__FR_CONV_BODY
 #undef NTK__C3MAXV
@@ -6897,6 +6933,15 @@ static void ntk__fr_conv(int lv, const ntk__frame *F, const ntk__arch_layer *R, 
 
 /* layers [l0, l1) on one frame (Q at *pq, Θ at *pt: swapped with the spare buffers q2, t2 by a
    conv); self0: the self pair's frame 0, which fills the point's tables as it goes */
+/* the tables and constants of ReLU-family layer l on frame F (ta, tb: the pair's tables) */
+static void ntk__fr_act_of(const ntk__sk *S, size_t l, const ntk__frame *F, const ntk_real *ta, const ntk_real *tb,
+                           ntk__fr_act *act) {
+  const ntk_layer *L = &S->layers[l];
+  const ntk_real a = (ntk_real)L->a, b = (ntk_real)L->b, pi = (ntk_real)NTK__PI;
+  act->va = ta + S->tab[l], act->vb = tb + S->tab[l];
+  act->rw = S->rep * F->w, act->rp = S->rep * F->h * F->w;
+  act->f = (a - b) * (a - b) / (2 * pi), act->h = (a * a + b * b) / 2;
+}
 static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__frame *F, ntk_real *ta,
                            const ntk_real *tb, int self0, ntk_real **pq, ntk_real **pt, ntk_real **pq2,
                            ntk_real **pt2, ntk_real *tp, ntk_real *stk, int wt) {
@@ -6912,16 +6957,21 @@ static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__fr
       int circ = L->padding == NTK_PAD_CIRCULAR;
       double sc = 1.0 / ((double)R->f[0] * (double)R->f[1]), w2 = L->w_std * L->w_std, bb = ntk__bstd(L);
       ntk_real a = (ntk_real)(w2 * sc), b = (ntk_real)(bb * bb), *x;
+      ntk__fr_act act, *pa = NULL;
       if (R->f[0] * R->f[1] == 1) {
         ntk__fr_affine(L, R, P, q, wt ? t : NULL, 1.0);
         break;
       }
+      /* a ReLU-family layer next (and its tables made already: not frame 0 of a self pair) runs
+         with the conv */
+      if (l + 1 < l1 && S->layers[l + 1].kind == NTK_LAYER_ABRELU && !self0)
+        ntk__fr_act_of(S, l + 1, F, ta, tb, &act), pa = &act;
       if (L->param == NTK_PARAM_STANDARD)
         ntk__fr_conv(ntk__simd_level(), F, R, circ, q, wt ? t : NULL, *pq2, *pt2, tp + S->maxp, tp, a, b,
-                     (ntk_real)((double)R->fan_in * sc), a,
-                     R->has_bias ? 1 : 0);
+                     (ntk_real)((double)R->fan_in * sc), a, R->has_bias ? 1 : 0, pa);
       else
-        ntk__fr_conv(ntk__simd_level(), F, R, circ, q, wt ? t : NULL, *pq2, *pt2, tp + S->maxp, tp, a, b, a, a, b);
+        ntk__fr_conv(ntk__simd_level(), F, R, circ, q, wt ? t : NULL, *pq2, *pt2, tp + S->maxp, tp, a, b, a, a, b, pa);
+      if (pa) l++;
       x = q, q = *pq2, *pq2 = x;
       if (wt) x = t, t = *pt2, *pt2 = x;
       break;
@@ -6999,25 +7049,13 @@ static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__fr
               }
             }
         }
-        memset(&aux, 0, sizeof aux);
-        if (L->kind == NTK_LAYER_ABRELU) { /* the rows in two runs of constant stride: one call each */
-          const ntk_real a = (ntk_real)L->a, b = (ntk_real)L->b, pi = (ntk_real)NTK__PI;
-          const ntk_real f = (a - b) * (a - b) / (2 * pi), hh = (a * a + b * b) / 2;
-          size_t part, lv = (size_t)ntk__simd_level();
-          for (part = 0; part < 2; part++) {
-            size_t h0 = part ? H - F->ch : 0, nr = part ? F->ch : H - F->ch, hb0 = part ? 0 : F->ch;
-            size_t oa = h0 * rw, ob = hb0 * rw + F->cw;
-            if (!nr) continue;
-            aux.s1v = va + rp + oa, aux.r1v = va + 2 * rp + oa, aux.s2 = vb + rp + ob, aux.r2 = vb + 2 * rp + ob;
-            if (rw == W) /* rows held once (the diagonal alone): one contiguous run, one vector tail */
-              ntk__relu_dual_rows((int)lv, 1, nr * W, va + oa, 0, vb + ob, 0, q + h0 * W, wt ? t + h0 * W : NULL, 0, f,
-                                  hh, &aux);
-            else
-              ntk__relu_dual_rows((int)lv, nr, W, va + oa, rw, vb + ob, rw, q + h0 * W, wt ? t + h0 * W : NULL, W, f,
-                                  hh, &aux);
-          }
+        if (L->kind == NTK_LAYER_ABRELU) {
+          ntk__fr_act act;
+          ntk__fr_act_of(S, l, F, ta, tb, &act);
+          ntk__fr_relu(ntk__simd_level(), F, &act, q, wt ? t : NULL);
           break;
         }
+        memset(&aux, 0, sizeof aux);
         for (h = 0; h < H; h++) {
           size_t oa = h * rw, ob = ((h + F->ch) % H) * rw + F->cw;
           if (np) {

@@ -266,7 +266,7 @@ static void test_frames_conv(void) {
                 const ntk_real a = (ntk_real)0.7, b = (ntk_real)0.2, al = (ntk_real)1.3, be = (ntk_real)0.6, ga = (ntk_real)0.5;
                 memset(tp, 0, sizeof tp);
                 for (i = 0; i < HM * WM; i++) qo[i] = to[i] = (ntk_real)-99;
-                ntk__fr_conv(lv, &F, &R, circ, q, wt ? t : NULL, qo, wt ? to : NULL, tp + HM * WM, tp, a, b, al, be, ga);
+                ntk__fr_conv(lv, &F, &R, circ, q, wt ? t : NULL, qo, wt ? to : NULL, tp + HM * WM, tp, a, b, al, be, ga, NULL);
                 cases++;
                 for (hh = 0; hh < H; hh++)
                   for (ww = 0; ww < W; ww++) {
@@ -299,9 +299,112 @@ static void test_frames_conv(void) {
               "every junction, circular), nothing written past the frame", cases);
 }
 
+/* The frame conv followed by a ReLU-family layer (ntk__fr_conv with act: fused into one pass in
+   the AVX-512 3×3 kernel) at every SIMD level the CPU has, against the definition: the taps
+   as in test_frames_conv, in double, then the arc-cosine formulas in long double (tfr_ref) on
+   q11 = the row point's variance at (h, w), q22 = the column point's at (h + c_h, w + c_w) mod
+   the size, read from tables laid out as the driver's (rows twice, so that the window is one
+   run); and bit for bit against the conv and then the dual as two passes (ntk__fr_relu). Odd
+   widths (vector tails), every junction, circular (two passes), nothing written past the frame. */
+static void test_frames_conv_act(void) {
+  enum { HM = 7, WM = 19, RW = 2 * WM, RP = HM * RW };
+  static const size_t ws[4] = {1, 8, 13, 19};
+  static ntk_real q[HM * WM], t[HM * WM], qo[HM * WM + 8], to[HM * WM + 8], q2[HM * WM], t2[HM * WM];
+  static ntk_real tp[HM * WM + 4 * (WM + 8) + 8 * WM], tab[2][3 * RP];
+  ntk_layer L = ntk_abrelu(-0.3, 1.7);
+  const double f = (L.a - L.b) * (L.a - L.b) / (2 * 3.14159265358979323846), hh = (L.a * L.a + L.b * L.b) / 2;
+  int lv, top = ntk__simd_level(), ok = 1, same = 1, cases = 0;
+  double errT = 0, errD = 0;
+  size_t wi, i;
+  unsigned long long z = 11;
+  t_section("frames_conv_act");
+  for (i = 0; i < HM * WM; i++) {
+    z = z * 6364136223846793005ull + 1442695040888963407ull;
+    q[i] = (ntk_real)((double)(z >> 11) / 9007199254740992.0 - 0.5);
+    z = z * 6364136223846793005ull + 1442695040888963407ull;
+    t[i] = (ntk_real)((double)(z >> 11) / 9007199254740992.0 + 0.1);
+  }
+  for (lv = 0; lv <= top; lv++) {
+#if defined(NTK__BUILD_X86)
+    if (lv == NTK_SIMD_NEON) continue;
+#endif
+    for (wi = 0; wi < 4; wi++) {
+      size_t H = HM, W = ws[wi], ch, cw, hq, wq, p, k, dh, dw;
+      int circ;
+      for (p = 0; p < 2; p++) /* the two points' tables: q, √q, 1/√q, each row twice */
+        for (hq = 0; hq < H; hq++)
+          for (wq = 0; wq < W; wq++) {
+            double v;
+            z = z * 6364136223846793005ull + 1442695040888963407ull;
+            v = 0.5 + (double)(z >> 11) / 9007199254740992.0;
+            for (k = 0; k < 2; k++) {
+              ntk_real *e = tab[p] + hq * 2 * W + k * W + wq;
+              e[0] = (ntk_real)v, e[2 * H * W] = (ntk_real)sqrt((double)(ntk_real)v);
+              e[4 * H * W] = 1 / e[2 * H * W];
+            }
+          }
+      for (circ = 0; circ < 2; circ++)
+        for (ch = 0; ch < H; ch += 2)
+          for (cw = 0; cw < W; cw++) {
+            ntk__frame F;
+            ntk__arch_layer R;
+            ntk__fr_act act;
+            int wt;
+            memset(&R, 0, sizeof R);
+            R.f[0] = R.f[1] = 3, R.lo[0] = R.lo[1] = R.hi[0] = R.hi[1] = 1;
+            F.h = H, F.w = W, F.ch = ch, F.cw = cw, F.sh = H - ch, F.sw = W - cw;
+            act.va = tab[0], act.vb = tab[1], act.rw = 2 * W, act.rp = 2 * H * W, act.f = (ntk_real)f, act.h = (ntk_real)hh;
+            for (wt = 0; wt < 2; wt++) {
+              const ntk_real a = (ntk_real)0.1, b = (ntk_real)0.02, al = (ntk_real)1.3, be = (ntk_real)0.6, ga = (ntk_real)0.5;
+              memset(tp, 0, sizeof tp);
+              for (i = 0; i < HM * WM + 8; i++) qo[i] = to[i] = (ntk_real)-99;
+              ntk__fr_conv(lv, &F, &R, circ, q, wt ? t : NULL, qo, wt ? to : NULL, tp + HM * WM, tp, a, b, al, be, ga, &act);
+              ntk__fr_conv(lv, &F, &R, circ, q, wt ? t : NULL, q2, wt ? t2 : NULL, tp + HM * WM, tp, a, b, al, be, ga, NULL);
+              ntk__fr_relu(lv, &F, &act, q2, wt ? t2 : NULL);
+              cases++;
+              for (i = 0; i < H * W; i++)
+                if (qo[i] != q2[i] || (wt && to[i] != t2[i])) same = 0;
+              for (i = H * W; i < HM * WM + 8; i++)
+                if (qo[i] != (ntk_real)-99 || to[i] != (ntk_real)-99) ok = 0;
+              for (hq = 0; hq < H; hq++)
+                for (wq = 0; wq < W; wq++) {
+                  double sq = 0, st = 0, u = (double)tab[0][hq * 2 * W + wq], v, c, M, rho, sn, eT, eD;
+                  long double T, Td;
+                  long h0 = hq < F.sh ? 0 : (long)F.sh, h1 = hq < F.sh ? (long)F.sh : (long)H;
+                  long w0 = wq < F.sw ? 0 : (long)F.sw, w1 = wq < F.sw ? (long)F.sw : (long)W;
+                  v = (double)tab[1][((hq + ch) % H) * 2 * W + (wq + cw) % W];
+                  for (dh = 0; dh < 3; dh++)
+                    for (dw = 0; dw < 3; dw++) {
+                      long r = (long)(hq + dh) - 1, cc = (long)(wq + dw) - 1;
+                      if (circ) r = ((r % (long)H) + (long)H) % (long)H, cc = ((cc % (long)W) + (long)W) % (long)W;
+                      else if (r < h0 || r >= h1 || cc < w0 || cc >= w1) continue;
+                      sq += (double)q[(size_t)r * W + (size_t)cc], st += (double)t[(size_t)r * W + (size_t)cc];
+                    }
+                  c = (double)a * sq + (double)b;
+                  tfr_ref(L.a, L.b, u, v, c, &T, &Td);
+                  M = sqrt(u * v) * hh, rho = c / sqrt(u * v), sn = sqrt(fabs((1 - rho) * (1 + rho))) + 1e-300;
+                  /* as test_frames_dual's bound, plus the conv's roundings carried through Ṫ */
+                  eT = fabs((double)qo[hq * W + wq] - (double)T) / (SK_RTOL * 0.1 * M + 1e-300);
+                  eD = wt ? fabs((double)to[hq * W + wq] - (double)Td * ((double)al * sq + (double)be * st + (double)ga)) /
+                                ((SK_RTOL * 0.1 * hh + f * 8 * NTK__EPS / sn) * (1 + fabs(sq) + fabs(st)) + 1e-300)
+                          : 0;
+                  if (eT > errT) errT = eT;
+                  if (eD > errD) errD = eD;
+                }
+            }
+          }
+    }
+  }
+  T_CHECK(ok && errT <= 1 && errD <= 1, "frame conv + ReLU-family layer at every SIMD level = the taps then the arc-cosine formulas "
+          "(%d frames, widths 1 8 13 19, every junction, circular): T %.3g, Theta %.3g of tolerance, nothing written past the frame",
+          cases, errT, errD);
+  T_CHECK(same, "frame conv + ReLU-family layer in one pass (AVX-512 3x3) = the two passes, bit for bit");
+}
+
 static void test_frames_all(void) {
   test_frames_dual();
   test_frames_conv();
+  test_frames_conv_act();
   test_frames_nets();
   test_frames_tiles();
 }
