@@ -6440,6 +6440,7 @@ typedef struct ntk__sk {
   size_t *tstart;
   size_t last_tab;   /* the last layer reading a table, NTK__NONE if none */
   size_t tpn, mpp;   /* frame mode: the conv's padded rows; one materialised tensor */
+  size_t pln;        /* frame mode: the pair's inputs channel by channel (ntk__fr_planar), 0: one channel */
   size_t rep;        /* frame mode: each table row held rep times (2: frames wrap x′'s rows) */
   int inner;         /* frame mode: threads over the frames of one pair (fewer pairs than threads) */
 } ntk__sk;
@@ -7233,13 +7234,28 @@ static void ntk__fr_barrier(const ntk__arch_layer *R, const ntk_layer *L, ntk_re
 
 /* Σ v[i] in double, over 8 interleaved partial sums (a fixed order: the same bits wherever it
    runs; one running sum would be a chain of n dependent additions) */
+#define NTK__FR_SUM_BODY                                                                      \
+  {                                                                                           \
+    double p[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                   \
+    size_t i, r;                                                                              \
+    for (i = 0; i + 8 <= n; i += 8)                                                           \
+      for (r = 0; r < 8; r++) p[r] += (double)v[i + r];                                       \
+    for (r = 0; i < n; i++, r++) p[r] += (double)v[i];                                        \
+    return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));                 \
+  }
+#if defined(NTK__BUILD_X86)
+NTK__TARGET_AVX512 NTK__VEC static double ntk__fr_sum_avx512(const ntk_real *v, size_t n) NTK__FR_SUM_BODY
+NTK__TARGET_AVX2 NTK__VEC static double ntk__fr_sum_avx2(const ntk_real *v, size_t n) NTK__FR_SUM_BODY
+#endif
+NTK__VEC static double ntk__fr_sum_gen(const ntk_real *v, size_t n) NTK__FR_SUM_BODY
+#undef NTK__FR_SUM_BODY
 static double ntk__fr_sum(const ntk_real *v, size_t n) {
-  double p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t i, r;
-  for (i = 0; i + 8 <= n; i += 8)
-    for (r = 0; r < 8; r++) p[r] += (double)v[i + r];
-  for (r = 0; i < n; i++, r++) p[r] += (double)v[i];
-  return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+#if defined(NTK__BUILD_X86)
+  int lv = ntk__simd_level();
+  if (lv >= NTK_SIMD_AVX512) return ntk__fr_sum_avx512(v, n);
+  if (lv >= NTK_SIMD_AVX2) return ntk__fr_sum_avx2(v, n);
+#endif
+  return ntk__fr_sum_gen(v, n);
 }
 
 /* A frame segment of one pair (ntk__fr_pair): layers [l, e) on the frames of offsets c ∈
@@ -7247,6 +7263,7 @@ static double ntk__fr_sum(const ntk_real *v, size_t n) {
 typedef struct ntk__frseg {
   const ntk__sk *S;
   const ntk_real *xa, *xb, *mq, *mt, *tb;
+  const ntk_real *pa, *pb; /* the inputs channel by channel (ntk__fr_planar), or NULL */
   ntk_real *ta, *mtq, *mtt;
   size_t l, e, H, W, C, hs[2], ws[2];
   int self, wt, mat, dg, readout, stream, only0, defer; /* defer: a streaming frame's part left to ntk__fr_stream */
@@ -7289,6 +7306,53 @@ static void ntk__fr_offsets(const ntk__frseg *g, size_t k, size_t *ch, size_t *c
   *cw = fw < g->ws[0] ? fw : g->W - g->ws[1] + (fw - g->ws[0]);
 }
 
+/* The inputs of a pair channel by channel, for the frames' input entries (all of them, frame 0
+   of the self passes that make the tables too: the same arithmetic everywhere, so that a
+   duplicate point's entries equal its tables bit for bit): x's channel c at pl + c·h·w (h × w),
+   x′'s at pl + h·w·c + c·h·2w with each row twice, so that the window of a frame's row,
+   (w + c_w) mod w, is one run. 3·h·w·c reals (S->pln) at the end of the pair's workspace. */
+static void ntk__fr_planar(const ntk_real *xa, const ntk_real *xb, size_t H, size_t W, size_t C, ntk_real *pl) {
+  size_t HW = H * W, c, i;
+  for (i = 0; i < HW; i++)
+    for (c = 0; c < C; c++) {
+      size_t h = i / W, w = i % W;
+      pl[c * HW + i] = xa[i * C + c];
+      pl[C * HW + c * 2 * HW + h * 2 * W + w] = pl[C * HW + c * 2 * HW + h * 2 * W + W + w] = xb[i * C + c];
+    }
+}
+/* one row of a frame's input entries from the planar inputs: q[i] = Σ_c a_c[i]·b_c[i] / C, the
+   products summed in double in channel order (as the entry-by-entry loop), in runs of 64 */
+#define NTK__FR_INPUT_ARGS \
+  (const ntk_real *a, size_t sa, const ntk_real *b, size_t sb, size_t W, size_t C, ntk_real *q)
+#define NTK__FR_INPUT_BODY                                                                    \
+  {                                                                                           \
+    size_t i0, i, c;                                                                          \
+    double acc[64];                                                                           \
+    for (i0 = 0; i0 < W; i0 += 64) {                                                          \
+      size_t n = W - i0 < 64 ? W - i0 : 64;                                                   \
+      const ntk_real *ar = a + i0, *br = b + i0;                                              \
+      for (i = 0; i < n; i++) acc[i] = (double)ar[i] * (double)br[i];                         \
+      for (c = 1; c < C; c++)                                                                 \
+        for (i = 0; i < n; i++) acc[i] += (double)ar[c * sa + i] * (double)br[c * sb + i];    \
+      for (i = 0; i < n; i++) q[i0 + i] = (ntk_real)(acc[i] / (double)C);                     \
+    }                                                                                         \
+  }
+#if defined(NTK__BUILD_X86)
+NTK__TARGET_AVX512 NTK__VEC static void ntk__fr_input_row_avx512 NTK__FR_INPUT_ARGS NTK__FR_INPUT_BODY
+NTK__TARGET_AVX2 NTK__VEC static void ntk__fr_input_row_avx2 NTK__FR_INPUT_ARGS NTK__FR_INPUT_BODY
+#endif
+NTK__VEC static void ntk__fr_input_row_gen NTK__FR_INPUT_ARGS NTK__FR_INPUT_BODY
+static void ntk__fr_input_row NTK__FR_INPUT_ARGS {
+#if defined(NTK__BUILD_X86)
+  int lv = ntk__simd_level();
+  if (lv >= NTK_SIMD_AVX512) { ntk__fr_input_row_avx512(a, sa, b, sb, W, C, q); return; }
+  if (lv >= NTK_SIMD_AVX2) { ntk__fr_input_row_avx2(a, sa, b, sb, W, C, q); return; }
+#endif
+  ntk__fr_input_row_gen(a, sa, b, sb, W, C, q);
+}
+#undef NTK__FR_INPUT_ARGS
+#undef NTK__FR_INPUT_BODY
+
 /* Frame k of the segment on the buffers fb (Q, Θ, their spares, the conv's rows: the first
    4·maxp + tpn + 4·depth·maxp reals of a workspace): its input entries, the layers, then its
    output — the readout's partial sums (*fq, *ft), its slice of the materialised state, or its
@@ -7310,19 +7374,14 @@ static ntk_real *ntk__fr_frame(const ntk__frseg *g, size_t k, ntk_real *fb, ntk_
     for (ih = 0; ih < H; ih++) {
       size_t jh = ih + F.ch < H ? ih + F.ch : ih + F.ch - H;
       const ntk_real *ar = g->xa + ih * W * C, *br = g->xb + jh * W * C;
-      if (C == 1) { /* one channel: the product (acc / 1), in two contiguous runs */
-        ntk_real *qr = q + ih * W;
-        for (iw = 0; iw < F.sw; iw++) qr[iw] = (ntk_real)((double)ar[iw] * (double)br[iw + F.cw]);
-        for (; iw < W; iw++) qr[iw] = (ntk_real)((double)ar[iw] * (double)br[iw - F.sw]);
+      ntk_real *qr = q + ih * W;
+      if (C > 1) { /* channel by channel along the row (g->pa: the planar inputs) */
+        ntk__fr_input_row(g->pa + ih * W, H * W, g->pb + jh * 2 * W + F.cw, 2 * H * W, W, C, qr);
         continue;
       }
-      for (iw = 0; iw < W; iw++) {
-        const ntk_real *a = ar + iw * C, *b = br + (iw < F.sw ? iw + F.cw : iw - F.sw) * C;
-        double acc = 0;
-        size_t c;
-        for (c = 0; c < C; c++) acc += (double)a[c] * (double)b[c];
-        q[ih * W + iw] = (ntk_real)(acc / (double)C);
-      }
+      /* one channel: the product (acc / 1), in two contiguous runs */
+      for (iw = 0; iw < F.sw; iw++) qr[iw] = (ntk_real)((double)ar[iw] * (double)br[iw + F.cw]);
+      for (; iw < W; iw++) qr[iw] = (ntk_real)((double)ar[iw] * (double)br[iw - F.sw]);
     }
     if (wt) memset(t, 0, P * sizeof(ntk_real));
   } else if (g->dg) {
@@ -7454,7 +7513,7 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
   ntk_real *stk = tp + S->tpn, *mq = stk + 4 * S->depth * FP, *mt = mq + S->mpp;
   ntk_real *mtq = mt + S->mpp, *mtt = mtq + S->mpp;
   int wt = kt != NULL, mat = 0, dg = S->rep == 1; /* dg: the diagonal alone, barriers too */
-  ntk_real *x_;
+  ntk_real *x_, *pl = mtt + S->mpp; /* the planar inputs (S->pln reals) */
   ntk__sk Sd = *S;
   Sd.diag = dg;
   memset(tp, 0, S->maxp * sizeof(ntk_real)); /* the zero row of ntk__fr_conv */
@@ -7490,11 +7549,12 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
         memset(mtq, 0, (dg ? P : P * P) * sizeof(ntk_real));
         if (wt) memset(mtt, 0, (dg ? P : P * P) * sizeof(ntk_real));
       }
-      g.S = S, g.xa = xa, g.xb = xb, g.mq = mq, g.mt = mt, g.ta = ta, g.tb = tb, g.mtq = mtq, g.mtt = mtt;
+      g.pa = g.pb = NULL, g.S = S, g.xa = xa, g.xb = xb, g.mq = mq, g.mt = mt, g.ta = ta, g.tb = tb, g.mtq = mtq, g.mtt = mtt;
       g.l = l, g.e = e, g.H = H, g.W = W, g.C = C, g.hs[0] = hs[0], g.hs[1] = hs[1], g.ws[0] = ws_[0], g.ws[1] = ws_[1];
       g.self = self, g.wt = wt, g.mat = mat, g.dg = dg, g.readout = readout, g.stream = stream, g.only0 = only0;
       g.defer = 0;
       nk = nh * nw;
+      if (!mat && S->pln) ntk__fr_planar(xa, xb, H, W, C, pl), g.pa = pl, g.pb = pl + H * W * C;
       /* threads over the frames (independent once frame 0 of a self pair has filled the tables;
          a streaming barrier's frames, which add into the same entries, are added in order after) */
       if (S->inner > 1 && !only0 && e < L && nk > 1 + (size_t)self)
@@ -7503,15 +7563,15 @@ static void ntk__fr_pair(const ntk__sk *S, const ntk_real *xa, const ntk_real *x
         for (k = 0; k < nk; k++) {
           double pq = 0, pt = 0;
           ntk_real *tf, *qf = ntk__fr_frame(&g, k, ws, &tf, &pq, &pt);
-          if (only0 && e != L) return;
+          if (only0 && e != L) break;
           if (e == L) { /* the end of the list: a 1 × 1 frame */
             *kq = qf[0];
             if (wt) *kt = tf[0];
-            return;
+            break;
           }
           aq += pq, at += pt; /* per frame, then in frame order: the same sums on any thread count */
         }
-      if (only0) return;
+      if (only0 || e == L) return;
       if (barrier) x_ = mq, mq = mtq, mtq = x_, x_ = mt, mt = mtt, mtt = x_; /* the frames are the state */
       if (stream) { /* the barrier is done: its affine step (a conv), then the next layer */
         const ntk__arch_layer *Rb = &A->l[e];
@@ -7680,7 +7740,9 @@ static ntk_status ntk__skernel(const ntk__arch *A, const ntk_layer *layers, size
     S.rep = S.diag ? 1 : 2; /* frame 0 alone everywhere: x′'s windows never wrap */
     if (S.diag) S.mpp = S.maxp; /* and the barriers work on the diagonal */
     S.diag = 0;
+    S.pln = A->in[2] > 1 ? ntk__mul(ntk__mul(3 * A->in[0], A->in[1], &ok), A->in[2], &ok) : 0;
     S.ws_n = ntk__add(ntk__add(ntk__mul(S.maxp, 4 + 4 * S.depth, &ok), S.tpn, &ok), ntk__mul(S.mpp, 4, &ok), &ok);
+    S.ws_n = ntk__add(S.ws_n, S.pln, &ok);
   }
   for (l = 0, S.tab_n = 0; l < L; l++) {
     const ntk_layer *ly = &layers[l];
