@@ -6934,6 +6934,35 @@ static void ntk__fr_conv(int lv, const ntk__frame *F, const ntk__arch_layer *R, 
 
 /* layers [l0, l1) on one frame (Q at *pq, Θ at *pt: swapped with the spare buffers q2, t2 by a
    conv); self0: the self pair's frame 0, which fills the point's tables as it goes */
+/* A row of a self pass's tables for the kinds with two per-point slots (ntk__dual_point's
+   √q and 1/√q, the same bits): v[i] = q[i], v[i + rp] = √q[i], v[i + 2·rp] = 1/√q[i] (0 where
+   q = 0), each also at i + dup (the row held twice) */
+#define NTK__FR_ROOTS_ARGS (const ntk_real *q, size_t n, ntk_real *v, size_t dup, size_t rp)
+#define NTK__FR_ROOTS_BODY                                                                    \
+  {                                                                                           \
+    size_t i;                                                                                 \
+    const ntk_real one = 1;                                                                   \
+    ntk_real *s = v + rp, *r = v + 2 * rp;                                                    \
+    for (i = 0; i < n; i++) {                                                                 \
+      ntk_real x = q[i], sq = NTK__SQRT(x), ri = sq > 0 ? one / sq : 0;                       \
+      v[i] = v[i + dup] = x, s[i] = s[i + dup] = sq, r[i] = r[i + dup] = ri;                  \
+    }                                                                                         \
+  }
+#if defined(NTK__BUILD_X86)
+NTK__TARGET_AVX512 NTK__NO_ERRNO static void ntk__fr_roots_avx512 NTK__FR_ROOTS_ARGS NTK__FR_ROOTS_BODY
+NTK__TARGET_AVX2 NTK__NO_ERRNO static void ntk__fr_roots_avx2 NTK__FR_ROOTS_ARGS NTK__FR_ROOTS_BODY
+#endif
+NTK__NO_ERRNO static void ntk__fr_roots_gen NTK__FR_ROOTS_ARGS NTK__FR_ROOTS_BODY
+static void ntk__fr_roots NTK__FR_ROOTS_ARGS {
+#if defined(NTK__BUILD_X86)
+  int lv = ntk__simd_level();
+  if (lv >= NTK_SIMD_AVX512) { ntk__fr_roots_avx512(q, n, v, dup, rp); return; }
+  if (lv >= NTK_SIMD_AVX2) { ntk__fr_roots_avx2(q, n, v, dup, rp); return; }
+#endif
+  ntk__fr_roots_gen(q, n, v, dup, rp);
+}
+#undef NTK__FR_ROOTS_ARGS
+#undef NTK__FR_ROOTS_BODY
 /* the tables and constants of ReLU-family layer l on frame F (ta, tb: the pair's tables) */
 static void ntk__fr_act_of(const ntk__sk *S, size_t l, const ntk__frame *F, const ntk_real *ta, const ntk_real *tb,
                            ntk__fr_act *act) {
@@ -7038,7 +7067,9 @@ static void ntk__fr_layers(const ntk__sk *S, size_t l0, size_t l1, const ntk__fr
         ntk_real *va = ta + S->tab[l];
         const ntk_real *vb = tb + S->tab[l];
         ntk__dual_aux aux;
-        if (self0) {
+        if (self0 && np == 2) { /* q, √q, 1/√q along each row, by vectors */
+          for (h = 0; h < H; h++) ntk__fr_roots(q + h * W, W, va + h * rw, rw - W, rp);
+        } else if (self0) {
           for (h = 0; h < H; h++)
             for (i = 0; i < W; i++) {
               ntk_real o[NTK__NPT], v = q[h * W + i];
@@ -7312,13 +7343,15 @@ static void ntk__fr_offsets(const ntk__frseg *g, size_t k, size_t *ch, size_t *c
    x′'s at pl + h·w·c + c·h·2w with each row twice, so that the window of a frame's row,
    (w + c_w) mod w, is one run. 3·h·w·c reals (S->pln) at the end of the pair's workspace. */
 static void ntk__fr_planar(const ntk_real *xa, const ntk_real *xb, size_t H, size_t W, size_t C, ntk_real *pl) {
-  size_t HW = H * W, c, i;
-  for (i = 0; i < HW; i++)
-    for (c = 0; c < C; c++) {
-      size_t h = i / W, w = i % W;
-      pl[c * HW + i] = xa[i * C + c];
-      pl[C * HW + c * 2 * HW + h * 2 * W + w] = pl[C * HW + c * 2 * HW + h * 2 * W + W + w] = xb[i * C + c];
+  size_t HW = H * W, c, h, w;
+  for (c = 0; c < C; c++) {
+    ntk_real *pa = pl + c * HW, *pb = pl + C * HW + c * 2 * HW;
+    for (h = 0; h < H; h++, pa += W, pb += 2 * W) {
+      const ntk_real *a = xa + h * W * C + c, *b = xb + h * W * C + c;
+      for (w = 0; w < W; w++) pa[w] = a[w * C];
+      for (w = 0; w < W; w++) pb[w] = pb[W + w] = b[w * C];
     }
+  }
 }
 /* one row of a frame's input entries from the planar inputs: q[i] = Σ_c a_c[i]·b_c[i] / C, the
    products summed in double in channel order (as the entry-by-entry loop), in runs of 64 */
