@@ -86,12 +86,22 @@ static const t_entry t_all[] = {
     {"fnet_entk_paths", test_fnet_entk_paths},
 };
 
+/* Usage: test [filter...]: the sections whose names contain one of the filters (all when there
+   is none), except those matching a filter written -name (the qemu runs leave out the
+   platform-neutral, slowest ones) */
 int main(int argc, char **argv) {
   size_t i;
-  const char *filter = argc > 1 ? argv[1] : NULL;
+  int a, any = 0;
   printf("ntk.h %s tests, kernel set %s\n", ntk_version(), ntk_simd_name());
-  for (i = 0; i < sizeof t_all / sizeof t_all[0]; i++)
-    if (!filter || strstr(t_all[i].name, filter)) t_all[i].fn();
+  for (a = 1; a < argc; a++) any |= argv[a][0] != '-';
+  for (i = 0; i < sizeof t_all / sizeof t_all[0]; i++) {
+    int run = !any;
+    for (a = 1; a < argc; a++)
+      if (argv[a][0] != '-' && strstr(t_all[i].name, argv[a])) run = 1;
+    for (a = 1; a < argc; a++)
+      if (argv[a][0] == '-' && !strcmp(t_all[i].name, argv[a] + 1)) run = 0;
+    if (run) t_all[i].fn();
+  }
   printf("%ld passed, %ld failed\n", t_passed, t_failed);
   return t_failed ? 1 : 0;
 }
