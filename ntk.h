@@ -4721,12 +4721,13 @@ typedef struct ntk__fr_act {
     NTK__V rho_ = NTK__VMUL(NTK__VMUL(c_, R1X), R2X), rr_ = NTK__VMUL(rho_, rho_), x_, S_, Sn_, t_, z_, P_, A_, d_; \
     NTK__VM dg_ = NTK__VMAND(NTK__VEQ(c_, u_), NTK__VEQ(u_, v_)), neg_ = NTK__VLT(rho_, zero); \
     NTK__VM lo_ = NTK__VMANDN(dg_, NTK__VLE(rr_, vT1)), hi_ = NTK__VMOR(dg_, NTK__VGE(rr_, vT2)); \
-    x_ = NTK__VMAX(zero, NTK__VFNMA(rho_, rho_, one)); /* 1 − ρ², one rounding; NaN kept */   \
-    x_ = NTK__VSEL(dg_, zero, x_); /* dg: ρ = 1 (q = 0 too, where r = 0 gives ρ = 0) */       \
+    /* 1 − ρ², one rounding, at least 0 (NaN kept); 0 where dg: ρ = 1 (q = 0 too, where r = 0 \
+       gives ρ = 0) */                                                                        \
+    x_ = NTK__VMAX0(dg_, NTK__VFNMA(rho_, rho_, one));                                        \
     S_ = NTK__VSQRT(x_);                                                                      \
     z_ = NTK__VSEL(lo_, rr_, NTK__RELU_MID(NTK__VSEL, hi_, x_, NTK__VFNMA(NTK__VABS(rho_), S_, vhalf))); \
     NTK__VPOLY(z_, P_)                                                                        \
-    Sn_ = NTK__VMSUB(S_, NTK__VGE(rho_, zero), zero, S_); /* −S, or S where ρ < 0 */          \
+    Sn_ = NTK__VSNEG(S_, rho_); /* −S, or S where ρ < 0 (ρ = −0: S there, unused) */          \
     t_ = NTK__VSEL(lo_, rho_, NTK__RELU_MID(NTK__VSEL, hi_, Sn_, NTK__VMUL(NTK__VADD(rho_, Sn_), vr2))); \
     A_ = NTK__VSEL(lo_, vA2, NTK__RELU_MID(NTK__VSEL, hi_, NTK__VSEL(neg_, vApi, vh), NTK__VSEL(neg_, vA34, vA14))); \
     d_ = NTK__VFMA(t_, P_, A_), (void)hi_;                                                    \
@@ -4797,7 +4798,7 @@ typedef struct ntk__fr_act {
     bs1[e] = s1[j + e];                                                                       \
     br1[e] = r1[j + e];                                                                       \
   }
-/* AVX-512 (sqrt/max in their zero-masked forms: the plain ones pass _mm512_undefined_pd(),
+/* AVX-512 (sqrt in its zero-masked form, max masked: the plain ones pass _mm512_undefined_pd(),
    which g++ 12 -O2 reports as maybe-uninitialized) */
 #ifdef NTK_REAL_FLOAT
 #define NTK__V __m512
@@ -4811,9 +4812,9 @@ typedef struct ntk__fr_act {
 #define NTK__VABS _mm512_abs_ps
 #define NTK__VFMA _mm512_fmadd_ps
 #define NTK__VFNMA _mm512_fnmadd_ps
-#define NTK__VMSUB(src, m, a, b) _mm512_mask_sub_ps(src, m, a, b)
+#define NTK__VMAX0(m, x) _mm512_maskz_max_ps((__mmask16)~(m), _mm512_setzero_ps(), x)
+#define NTK__VSNEG(S, r) _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(S), _mm512_castps_si512(r), _mm512_set1_epi32((int)0x80000000), 0xD2))
 #define NTK__VSQRT(x) _mm512_maskz_sqrt_ps((__mmask16)0xFFFF, x)
-#define NTK__VMAX(a, b) _mm512_maskz_max_ps((__mmask16)0xFFFF, a, b)
 #define NTK__VLT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
 #define NTK__VLE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ)
 #define NTK__VGE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)
@@ -4838,9 +4839,9 @@ typedef struct ntk__fr_act {
 #define NTK__VABS _mm512_abs_pd
 #define NTK__VFMA _mm512_fmadd_pd
 #define NTK__VFNMA _mm512_fnmadd_pd
-#define NTK__VMSUB(src, m, a, b) _mm512_mask_sub_pd(src, m, a, b)
+#define NTK__VMAX0(m, x) _mm512_maskz_max_pd((__mmask8)~(m), _mm512_setzero_pd(), x)
+#define NTK__VSNEG(S, r) _mm512_castsi512_pd(_mm512_ternarylogic_epi64(_mm512_castpd_si512(S), _mm512_castpd_si512(r), _mm512_set1_epi64((long long)0x8000000000000000ull), 0xD2))
 #define NTK__VSQRT(x) _mm512_maskz_sqrt_pd((__mmask8)0xFF, x)
-#define NTK__VMAX(a, b) _mm512_maskz_max_pd((__mmask8)0xFF, a, b)
 #define NTK__VLT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ)
 #define NTK__VLE(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ)
 #define NTK__VGE(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ)
@@ -4882,41 +4883,50 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
    in its zero-masked form: the plain one passes _mm512_undefined, which g++ 12 -O2 reports as
    maybe-uninitialized.) */
 #define NTK__C3LANES(n) ((NTK__VM)((n) >= NTK__VN ? (unsigned)((1ull << NTK__VN) - 1) : (unsigned)((1u << (n)) - 1)))
-#define NTK__C3COL(x, w, k) NTK__VADD(NTK__VADD(NTK__VLDZ(k, x[0] + (w)), NTK__VLDZ(k, x[1] + (w))), NTK__VLDZ(k, x[2] + (w)))
+/* a load of vector lanes k at p, unmasked in the loop over whole vectors (FULL) */
+#define NTK__C3LD(FULL, k, p) ((FULL) ? NTK__VLD(p) : NTK__VLDZ(k, p))
+#define NTK__C3COL(F, x, w, k) NTK__VADD(NTK__VADD(NTK__C3LD(F, k, x[0] + (w)), NTK__C3LD(F, k, x[1] + (w))), NTK__C3LD(F, k, x[2] + (w)))
 /* one output vector iv at column w of the row: the taps (Θ's when WT), the affine step, the
-   dual when ACT, the masked stores */
-#define NTK__C3STEP(WT, ACT)                                                                  \
+   dual when ACT, the stores; FULL: the vector and the next are whole (no lane masks) */
+#define NTK__C3STEP(WT, ACT, FULL)                                                            \
   {                                                                                           \
     size_t w = iv * NTK__VN;                                                                  \
+    const NTK__VM k_ = kc[iv], kn_ = kc[iv + 1];                                              \
     NTK__V oq, ot = zero, od;                                                                 \
-    nq = NTK__C3COL(xq, w + NTK__VN, kc[iv + 1]);                                             \
+    nq = NTK__C3COL(FULL, xq, w + NTK__VN, kn_);                                              \
     sq = NTK__VMADD(cq, kl[iv], NTK__VSHL(cq, pq), cq);                                       \
     sq = NTK__VMADD(sq, kr[iv], sq, NTK__VSHR(nq, cq));                                       \
     oq = NTK__VFMA(ca, sq, cb);                                                               \
     if (WT) {                                                                                 \
-      nt = NTK__C3COL(xt, w + NTK__VN, kc[iv + 1]);                                           \
+      nt = NTK__C3COL(FULL, xt, w + NTK__VN, kn_);                                            \
       st = NTK__VMADD(ct, kl[iv], NTK__VSHL(ct, pt), ct);                                     \
       st = NTK__VMADD(st, kr[iv], st, NTK__VSHR(nt, ct));                                     \
       ot = NTK__VFMA(cbe, st, NTK__VFMA(cal, sq, cga));                                       \
     }                                                                                         \
     if (ACT) {                                                                                \
-      NTK__RELU_VCORE(oq, NTK__VLDZ(kc[iv], p11 + w), NTK__VLDZ(kc[iv], p22 + w), NTK__VLDZ(kc[iv], p11 + rp + w), \
-                      NTK__VLDZ(kc[iv], p11 + 2 * rp + w), NTK__VLDZ(kc[iv], p22 + rp + w),   \
-                      NTK__VLDZ(kc[iv], p22 + 2 * rp + w), oq, od)                            \
+      NTK__RELU_VCORE(oq, NTK__C3LD(FULL, k_, p11 + w), NTK__C3LD(FULL, k_, p22 + w),         \
+                      NTK__C3LD(FULL, k_, p11 + rp + w), NTK__C3LD(FULL, k_, p11 + 2 * rp + w), \
+                      NTK__C3LD(FULL, k_, p22 + rp + w), NTK__C3LD(FULL, k_, p22 + 2 * rp + w), oq, od) \
       ot = NTK__VMUL(ot, od);                                                                 \
     }                                                                                         \
-    NTK__VSTK(oqr + w, kc[iv], oq);                                                           \
-    if (WT) NTK__VSTK(otr + w, kc[iv], ot);                                                   \
+    if (FULL) NTK__VST(oqr + w, oq);                                                          \
+    else NTK__VSTK(oqr + w, k_, oq);                                                          \
+    if (WT && FULL) NTK__VST(otr + w, ot);                                                    \
+    else if (WT) NTK__VSTK(otr + w, k_, ot);                                                  \
     pq = cq, cq = nq, pt = ct, ct = nt;                                                       \
-    (void)od;                                                                                 \
+    (void)od, (void)k_, (void)kn_;                                                            \
   }
+/* the row: whole vectors while the next is whole too, then the rest with lane masks */
 #define NTK__C3LOOP(WT, ACT)                                                                  \
-  for (iv = 0; iv < nv; iv++) NTK__C3STEP(WT, ACT)
+  {                                                                                           \
+    for (iv = 0; iv + 1 < nfull; iv++) NTK__C3STEP(WT, ACT, 1)                                \
+    for (; iv < nv; iv++) NTK__C3STEP(WT, ACT, 0)                                             \
+  }
 NTK__TARGET_AVX512 static void ntk__fr_conv3_avx512(const ntk__frame *F, size_t lo, const ntk_real *q, const ntk_real *t,
                                                     ntk_real *qo, ntk_real *to, const ntk_real *zr, ntk_real a,
                                                     ntk_real b, ntk_real al, ntk_real be, ntk_real ga,
                                                     const ntk__fr_act *act) {
-  size_t H = F->h, W = F->w, sw = F->sw, row, iv, d, nv = (W + NTK__VN - 1) / NTK__VN;
+  size_t H = F->h, W = F->w, sw = F->sw, row, iv, d, nv = (W + NTK__VN - 1) / NTK__VN, nfull = W / NTK__VN;
   size_t rw = act ? act->rw : 0, rp = act ? act->rp : 0;
   ntk_real f = act ? act->f : 0, h = act ? act->h : 0;
   NTK__RELU_VCONST
@@ -4945,8 +4955,8 @@ NTK__TARGET_AVX512 static void ntk__fr_conv3_avx512(const ntk__frame *F, size_t 
       xq[d] = r < 0 ? zr : q + (size_t)r * W;
       xt[d] = r < 0 || !t ? zr : t + (size_t)r * W;
     }
-    cq = NTK__C3COL(xq, 0, kc[0]);
-    if (t) ct = NTK__C3COL(xt, 0, kc[0]);
+    cq = NTK__C3COL(0, xq, 0, kc[0]);
+    if (t) ct = NTK__C3COL(0, xt, 0, kc[0]);
     if (t && act) NTK__C3LOOP(1, 1)
     else if (t) NTK__C3LOOP(1, 0)
     else if (act) NTK__C3LOOP(0, 1)
@@ -4955,6 +4965,7 @@ NTK__TARGET_AVX512 static void ntk__fr_conv3_avx512(const ntk__frame *F, size_t 
   }
 }
 #undef NTK__C3LANES
+#undef NTK__C3LD
 #undef NTK__C3COL
 #undef NTK__C3STEP
 #undef NTK__C3LOOP
@@ -4975,9 +4986,9 @@ NTK__TARGET_AVX512 static void ntk__fr_conv3_avx512(const ntk__frame *F, size_t 
 #undef NTK__VMUL
 #undef NTK__VFMA
 #undef NTK__VFNMA
-#undef NTK__VMSUB
+#undef NTK__VMAX0
+#undef NTK__VSNEG
 #undef NTK__VSQRT
-#undef NTK__VMAX
 #undef NTK__VLT
 #undef NTK__VLE
 #undef NTK__VGE
@@ -5002,9 +5013,9 @@ NTK__TARGET_AVX512 static void ntk__fr_conv3_avx512(const ntk__frame *F, size_t 
 #define NTK__VADD _mm256_add_ps
 #define NTK__VFMA _mm256_fmadd_ps
 #define NTK__VFNMA _mm256_fnmadd_ps
-#define NTK__VMSUB(src, m, a, b) _mm256_blendv_ps(src, _mm256_sub_ps(a, b), m)
+#define NTK__VMAX0(m, x) _mm256_blendv_ps(_mm256_max_ps(_mm256_setzero_ps(), x), _mm256_setzero_ps(), m)
+#define NTK__VSNEG(S, r) _mm256_xor_ps(S, _mm256_andnot_ps(r, _mm256_set1_ps(-0.0f)))
 #define NTK__VSQRT _mm256_sqrt_ps
-#define NTK__VMAX _mm256_max_ps
 #define NTK__VLT(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
 #define NTK__VLE(a, b) _mm256_cmp_ps(a, b, _CMP_LE_OQ)
 #define NTK__VGE(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
@@ -5025,9 +5036,9 @@ NTK__TARGET_AVX512 static void ntk__fr_conv3_avx512(const ntk__frame *F, size_t 
 #define NTK__VADD _mm256_add_pd
 #define NTK__VFMA _mm256_fmadd_pd
 #define NTK__VFNMA _mm256_fnmadd_pd
-#define NTK__VMSUB(src, m, a, b) _mm256_blendv_pd(src, _mm256_sub_pd(a, b), m)
+#define NTK__VMAX0(m, x) _mm256_blendv_pd(_mm256_max_pd(_mm256_setzero_pd(), x), _mm256_setzero_pd(), m)
+#define NTK__VSNEG(S, r) _mm256_xor_pd(S, _mm256_andnot_pd(r, _mm256_set1_pd(-0.0)))
 #define NTK__VSQRT _mm256_sqrt_pd
-#define NTK__VMAX _mm256_max_pd
 #define NTK__VLT(a, b) _mm256_cmp_pd(a, b, _CMP_LT_OQ)
 #define NTK__VLE(a, b) _mm256_cmp_pd(a, b, _CMP_LE_OQ)
 #define NTK__VGE(a, b) _mm256_cmp_pd(a, b, _CMP_GE_OQ)
@@ -5055,9 +5066,9 @@ NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real
 #undef NTK__VMUL
 #undef NTK__VFMA
 #undef NTK__VFNMA
-#undef NTK__VMSUB
+#undef NTK__VMAX0
+#undef NTK__VSNEG
 #undef NTK__VSQRT
-#undef NTK__VMAX
 #undef NTK__VLT
 #undef NTK__VLE
 #undef NTK__VGE
