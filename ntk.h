@@ -4568,10 +4568,12 @@ static const float ntk__asinw_coef_f[8] = {0.9999999887111962f, 0.16666954671609
 #define NTK__ASIN_COEF ntk__asinw_coef
 #endif
 
-/* The ReLU-family dual with the per-point roots (s = √q, r = 1/√q of each point: s1[j], r1[j]
-   along the run, or the one row point's S1, R1 when s1 is NULL), written so that the compiler
-   vectorises it (no errno, branch-free selects) at every SIMD level. With ρ = q12·r1·r2,
-   x = 1 − ρ², S = √x: T = f·s1·s2·S + Ṫ·q12 and Ṫ = h − f·acos ρ = h − f·π/2 + f·asin ρ, with
+/* The ReLU-family dual with the per-point r = 1/√q (r1[j] along the run, or the one row point's
+   R1), written so that the compiler vectorises it (no errno, branch-free selects) at every SIMD
+   level. With ρ = q12·r1·r2, x = 1 − ρ², S = √x: T = f·√q11·√q22·S + Ṫ·q12, the roots taken as
+   q·r (two multiplications instead of two more streams of per-point values: in the spatial
+   kernel the tables of 21 layers then fit in a 2 MiB L2, GAP network f64 −8 %; |q·r| = √|q|
+   stays in range), and Ṫ = h − f·acos ρ = h − f·π/2 + f·asin ρ, with
    θ = asin |ρ| in one of three sectors, each an asin of at most sin(π/8):
      |ρ| ≤ sin(π/8):        asin ρ = ρ·g(ρ²)
      |ρ| ≥ cos(π/8):        asin ρ = ±(π/2 − S·g(S²))
@@ -4621,18 +4623,18 @@ static const float ntk__asinw_coef_f[8] = {0.9999999887111962f, 0.16666954671609
     int i_;                                                                                   \
     for (i_ = 0; i_ < NTK__ASIN_N; i_++) fc_[i_] = f * (ntk_real)NTK__ASIN_COEF[i_];          \
   }
-#define NTK__RELU_BODY(S1J, R1J)                                                              \
+#define NTK__RELU_BODY(R1J)                                                              \
   NTK__RELU_COEFS                                                                             \
   if (th) {                                                                                   \
-    NTK__RELU_LOOP(S1J, R1J, th[j] *= d;)                                                     \
+    NTK__RELU_LOOP(R1J, th[j] *= d;)                                                     \
   } else {                                                                                    \
-    NTK__RELU_LOOP(S1J, R1J, ;)                                                               \
+    NTK__RELU_LOOP(R1J, ;)                                                               \
   }
-#define NTK__RELU_LOOP(S1J, R1J, TH)                                                          \
+#define NTK__RELU_LOOP(R1J, TH)                                                          \
   const ntk_real one = 1;                                                                     \
   size_t j;                                                                                   \
   for (j = 0; j < cnt; j++) {                                                                 \
-    ntk_real c = q12[j], u = q11[j], v = q22[j], fn = f * ((S1J) * s2[j]);                     \
+    ntk_real c = q12[j], u = q11[j], v = q22[j], fn = f * ((u * (R1J)) * (v * r2[j]));                     \
     ntk_real rho = (c * (R1J)) * r2[j], rr = rho * rho, x = (one - rho) * (one + rho), S, Sn, t, z, P, d; \
     int dg = c == u && u == v, neg = rho < 0; /* dg: ρ = 1 (q = 0 too: r = 0) */              \
     int lo = rr <= NTK__RELU_T1 && !dg, hi = rr >= NTK__RELU_T2 || dg;                        \
@@ -4650,14 +4652,13 @@ static const float ntk__asinw_coef_f[8] = {0.9999999887111962f, 0.16666954671609
 #define NTK__RELU_FNS(SUF, TGT)                                                               \
   TGT NTK__NO_ERRNO static void ntk__relu_rows##SUF(size_t cnt, const ntk_real *NTK_RESTRICT q11,  \
       const ntk_real *NTK_RESTRICT q22, ntk_real *NTK_RESTRICT q12, ntk_real *NTK_RESTRICT th, ntk_real f, \
-      ntk_real h, const ntk_real *NTK_RESTRICT s1, const ntk_real *NTK_RESTRICT r1, const ntk_real *NTK_RESTRICT s2, \
-      const ntk_real *NTK_RESTRICT r2) {                                                      \
-    NTK__RELU_BODY(s1[j], r1[j])                                                              \
+      ntk_real h, const ntk_real *NTK_RESTRICT r1, const ntk_real *NTK_RESTRICT r2) {         \
+    NTK__RELU_BODY(r1[j])                                                                     \
   }                                                                                           \
   TGT NTK__NO_ERRNO static void ntk__relu_row##SUF(size_t cnt, const ntk_real *NTK_RESTRICT q11,   \
       const ntk_real *NTK_RESTRICT q22, ntk_real *NTK_RESTRICT q12, ntk_real *NTK_RESTRICT th, ntk_real f, \
-      ntk_real h, ntk_real S1, ntk_real R1, const ntk_real *NTK_RESTRICT s2, const ntk_real *NTK_RESTRICT r2) { \
-    NTK__RELU_BODY(S1, R1)                                                                    \
+      ntk_real h, ntk_real R1, const ntk_real *NTK_RESTRICT r2) {                             \
+    NTK__RELU_BODY(R1)                                                                        \
   }
 NTK__RELU_FNS(_gen, )
 #undef NTK__RELU_FNS
@@ -4710,15 +4711,15 @@ typedef struct ntk__fr_act {
     P = NTK__VFMA(z8, q8a, NTK__VFMA(z4, q47, q03));                                          \
   }
 #endif
-/* one vector of entries from values (C: q12, U: q11, V: q22, S1X, R1X, S2X, R2X: the roots):
+/* one vector of entries from values (C: q12, U: q11, V: q22, R1X, R2X: 1/√q11, 1/√q22):
    OQ the new q12, OD Ṫ. Between the sectors the polynomial's argument m² = 1/2 − |ρ|·S
    (ρ² + S² = 1) is one FMA after the square root; the other two sectors' z = ρ², x are known
    before it; t waits beside the polynomial. */
-#define NTK__RELU_VCORE(C, U, V, S1X, R1X, S2X, R2X, OQ, OD)                                  \
+#define NTK__RELU_VCORE(C, U, V, R1X, R2X, OQ, OD)                                            \
   {                                                                                           \
     NTK__V c_ = (C), u_ = (U), v_ = (V);                                                      \
-    NTK__V fn_ = NTK__VMUL(vf, NTK__VMUL(S1X, S2X));                                          \
-    NTK__V rho_ = NTK__VMUL(NTK__VMUL(c_, R1X), R2X), rr_ = NTK__VMUL(rho_, rho_), x_, S_, Sn_, t_, z_, P_, A_, d_; \
+    NTK__V r1_ = (R1X), r2_ = (R2X), fn_ = NTK__VMUL(vf, NTK__VMUL(NTK__VMUL(u_, r1_), NTK__VMUL(v_, r2_))); \
+    NTK__V rho_ = NTK__VMUL(NTK__VMUL(c_, r1_), r2_), rr_ = NTK__VMUL(rho_, rho_), x_, S_, Sn_, t_, z_, P_, A_, d_; \
     NTK__VM dg_ = NTK__VMAND(NTK__VEQ(c_, u_), NTK__VEQ(u_, v_)), neg_ = NTK__VLT(rho_, zero); \
     NTK__VM lo_ = NTK__VMANDN(dg_, NTK__VLE(rr_, vT1)), hi_ = NTK__VMOR(dg_, NTK__VGE(rr_, vT2)); \
     /* 1 − ρ², one rounding, at least 0 (NaN kept); 0 where dg: ρ = 1 (q = 0 too, where r = 0 \
@@ -4736,10 +4737,10 @@ typedef struct ntk__fr_act {
   }
 /* one vector of entries at the pointers, loaded by LD(p) and stored by ST(p, v): the row loop's
    step */
-#define NTK__RELU_VSTEP(LD, ST, pq11, pq22, pq12, pth, S1X, R1X, ps2, pr2)                     \
+#define NTK__RELU_VSTEP(LD, ST, pq11, pq22, pq12, pth, R1X, pr2)                               \
   {                                                                                           \
     NTK__V oq_, od_;                                                                          \
-    NTK__RELU_VCORE(LD(pq12), LD(pq11), LD(pq22), S1X, R1X, LD(ps2), LD(pr2), oq_, od_)        \
+    NTK__RELU_VCORE(LD(pq12), LD(pq11), LD(pq22), R1X, LD(pr2), oq_, od_)                      \
     ST(pq12, oq_);                                                                            \
     if (pth) ST(pth, NTK__VMUL(LD(pth), od_));                                                \
   }
@@ -4753,51 +4754,47 @@ typedef struct ntk__fr_act {
   (void)vhalf, (void)vr2, (void)vA14, (void)vA34; /* float: no middle sector */
 /* a row's last cnt − j < NTK__VN entries through one vector step on padded copies (the pads:
    q = 1, q12 = 0, roots 1: finite, discarded) */
-#define NTK__RELU_VTAIL_COPY(S1T, R1T, FILL1)                                                 \
+#define NTK__RELU_VTAIL_COPY(R1T, FILL1)                                                      \
   if (j < cnt) {                                                                              \
-    ntk_real b11[NTK__VN], b22[NTK__VN], b12[NTK__VN], bt[NTK__VN], bs1[NTK__VN], br1[NTK__VN], bs2[NTK__VN], br2[NTK__VN]; \
+    ntk_real b11[NTK__VN], b22[NTK__VN], b12[NTK__VN], bt[NTK__VN], br1[NTK__VN], br2[NTK__VN];    \
     size_t e, m = cnt - j;                                                                    \
     for (e = 0; e < (size_t)NTK__VN; e++) {                                                   \
       int in = e < m;                                                                         \
       b11[e] = in ? q11[j + e] : 1, b22[e] = in ? q22[j + e] : 1, b12[e] = in ? q12[j + e] : 0; \
-      bt[e] = in && th ? th[j + e] : 1, bs2[e] = in ? s2[j + e] : 1, br2[e] = in ? r2[j + e] : 1; \
-      bs1[e] = br1[e] = 1;                                                                    \
+      bt[e] = in && th ? th[j + e] : 1, br2[e] = in ? r2[j + e] : 1;                          \
+      br1[e] = 1;                                                                             \
       FILL1                                                                                   \
     }                                                                                         \
     ntk_real *btp = th ? bt : NULL;                                                           \
-    NTK__RELU_VSTEP(NTK__VLD, NTK__VST, b11, b22, b12, btp, S1T, R1T, bs2, br2)               \
-    (void)bs1, (void)br1;                                                                     \
+    NTK__RELU_VSTEP(NTK__VLD, NTK__VST, b11, b22, b12, btp, R1T, br2)                         \
+    (void)br1;                                                                                \
     for (e = 0; e < m; e++) {                                                                 \
       q12[j + e] = b12[e];                                                                    \
       if (th) th[j + e] = bt[e];                                                              \
     }                                                                                         \
   }
 /* the same through masked loads and stores (AVX-512: masked-off lanes read the pad 1, never
-   fault, are not stored); S1T, R1T: the row point's roots of the tail, FILL1 unused */
-#define NTK__RELU_VTAIL_MASK(S1T, R1T, FILL1)                                                 \
+   fault, are not stored); R1T: the row point's 1/√q of the tail, FILL1 unused */
+#define NTK__RELU_VTAIL_MASK(R1T, FILL1)                                                      \
   if (j < cnt) {                                                                              \
     const NTK__VM km_ = (NTK__VM)((1u << (cnt - j)) - 1u);                                    \
-    NTK__RELU_VSTEP(NTK__VLDM, NTK__VSTM, q11 + j, q22 + j, q12 + j, th ? th + j : NULL, S1T, R1T, s2 + j, r2 + j) \
+    NTK__RELU_VSTEP(NTK__VLDM, NTK__VSTM, q11 + j, q22 + j, q12 + j, th ? th + j : NULL, R1T, r2 + j) \
   }
-#define NTK__RELU_VFN(NAME, TGT, S1V, R1V, S1P, R1P, S1T, R1T, FILL1)                         \
+#define NTK__RELU_VFN(NAME, TGT, R1V, R1P, R1T, FILL1)                                         \
   TGT static void NAME(size_t nr, size_t cnt, const ntk_real *q11, size_t ld1, const ntk_real *q22, size_t ld2, \
-                       ntk_real *q12, ntk_real *th, size_t ldq, ntk_real f, ntk_real h, S1P, R1P, \
-                       const ntk_real *s2, const ntk_real *r2) {                              \
+                       ntk_real *q12, ntk_real *th, size_t ldq, ntk_real f, ntk_real h, R1P,  \
+                       const ntk_real *r2) {                                                  \
     NTK__RELU_VCONST                                                                          \
     size_t j, row;                                                                            \
     for (row = 0; row < nr; row++, q11 += ld1, q22 += ld2, q12 += ldq, th = th ? th + ldq : th, \
-         s2 += ld2, r2 += ld2 NTK__S1STEP) {                                                  \
+         r2 += ld2 NTK__S1STEP) {                                                             \
       for (j = 0; j + NTK__VN <= cnt; j += NTK__VN)                                           \
-        NTK__RELU_VSTEP(NTK__VLD, NTK__VST, q11 + j, q22 + j, q12 + j, th ? th + j : NULL, S1V, R1V, s2 + j, \
-                        r2 + j)                                                               \
-      NTK__RELU_VTAIL(S1T, R1T, FILL1)                                                        \
+        NTK__RELU_VSTEP(NTK__VLD, NTK__VST, q11 + j, q22 + j, q12 + j, th ? th + j : NULL, R1V, r2 + j) \
+      NTK__RELU_VTAIL(R1T, FILL1)                                                             \
     }                                                                                         \
   }
 #define NTK__FILL_ROWS                                                                        \
-  if (in) {                                                                                   \
-    bs1[e] = s1[j + e];                                                                       \
-    br1[e] = r1[j + e];                                                                       \
-  }
+  if (in) br1[e] = r1[j + e];
 /* AVX-512 (sqrt in its zero-masked form, max masked: the plain ones pass _mm512_undefined_pd(),
    which g++ 12 -O2 reports as maybe-uninitialized) */
 #ifdef NTK_REAL_FLOAT
@@ -4858,18 +4855,14 @@ typedef struct ntk__fr_act {
 #define NTK__VMAND(a, b) ((a) & (b))
 #define NTK__VMANDN(a, b) ((NTK__VM)(~(a) & (b)))
 #define NTK__VMOR(a, b) ((NTK__VM)((a) | (b)))
-#define NTK__S1A NTK__VLD(s1 + j)
 #define NTK__R1A NTK__VLD(r1 + j)
-#define NTK__S1B NTK__V1(S1)
 #define NTK__R1B NTK__V1(R1)
-#define NTK__S1STEP , s1 += ld1, r1 += ld1
-#define NTK__RELU_VTAIL(S1T, R1T, FILL1) NTK__RELU_VTAIL_MASK(S1T, R1T, FILL1)
-NTK__RELU_VFN(ntk__relu_rows_avx512, NTK__TARGET_AVX512, NTK__S1A, NTK__R1A, const ntk_real *s1, const ntk_real *r1,
-              NTK__VLDM(s1 + j), NTK__VLDM(r1 + j), (void)0;)
+#define NTK__S1STEP , r1 += ld1
+#define NTK__RELU_VTAIL(R1T, FILL1) NTK__RELU_VTAIL_MASK(R1T, FILL1)
+NTK__RELU_VFN(ntk__relu_rows_avx512, NTK__TARGET_AVX512, NTK__R1A, const ntk_real *r1, NTK__VLDM(r1 + j), (void)0;)
 #undef NTK__S1STEP
 #define NTK__S1STEP
-NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_real S1, ntk_real R1, NTK__V1(S1),
-              NTK__V1(R1), (void)0;)
+NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__R1B, ntk_real R1, NTK__V1(R1), (void)0;)
 /* The frame conv's common case by hand (AVX-512; ntk__fr_conv below has the definition): a 3×3
    filter, stride 1, one column each side (lw = 1), not circular. Per vector of entries the
    column sums of the 3 rows (zr for rows outside the run), their neighbours shifted in by
@@ -4878,7 +4871,7 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
    affine step: 3 loads per tensor and vector. The lane masks are made once per frame; the row
    loop holds no branch. The taps are summed in the body's order (the affine step's FMAs may
    round the last bit differently). act non-NULL: the ReLU-family dual of the next layer
-   follows on the same registers (ntk__fr_relu's tables, 6 loads per vector), so the conv's
+   follows on the same registers (ntk__fr_relu's tables: q and 1/√q of both points, 4 loads per vector), so the conv's
    output is never stored and reloaded; its values are the unfused pair's, bit for bit. (valign
    in its zero-masked form: the plain one passes _mm512_undefined, which g++ 12 -O2 reports as
    maybe-uninitialized.) */
@@ -4905,8 +4898,7 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__S1B, NTK__R1B, ntk_
     }                                                                                         \
     if (ACT) {                                                                                \
       NTK__RELU_VCORE(oq, NTK__C3LD(FULL, k_, p11 + w), NTK__C3LD(FULL, k_, p22 + w),         \
-                      NTK__C3LD(FULL, k_, p11 + rp + w), NTK__C3LD(FULL, k_, p11 + 2 * rp + w), \
-                      NTK__C3LD(FULL, k_, p22 + rp + w), NTK__C3LD(FULL, k_, p22 + 2 * rp + w), oq, od) \
+                      NTK__C3LD(FULL, k_, p11 + 2 * rp + w), NTK__C3LD(FULL, k_, p22 + 2 * rp + w), oq, od) \
       ot = NTK__VMUL(ot, od);                                                                 \
     }                                                                                         \
     if (FULL) NTK__VST(oqr + w, oq);                                                          \
@@ -4975,7 +4967,7 @@ NTK__TARGET_AVX512 static void ntk__fr_conv3_avx512(const ntk__frame *F, size_t 
 #undef NTK__VSHL
 #undef NTK__VSHR
 #undef NTK__RELU_VTAIL
-#define NTK__RELU_VTAIL(S1T, R1T, FILL1) NTK__RELU_VTAIL_COPY(S1T, R1T, FILL1)
+#define NTK__RELU_VTAIL(R1T, FILL1) NTK__RELU_VTAIL_COPY(R1T, FILL1)
 #undef NTK__S1STEP
 #undef NTK__V
 #undef NTK__VM
@@ -5049,13 +5041,11 @@ NTK__TARGET_AVX512 static void ntk__fr_conv3_avx512(const ntk__frame *F, size_t 
 #define NTK__VMOR _mm256_or_pd
 #define NTK__VABS(a) _mm256_andnot_pd(_mm256_set1_pd(-0.0), a)
 #endif
-#define NTK__S1STEP , s1 += ld1, r1 += ld1
-NTK__RELU_VFN(ntk__relu_rows_avx2, NTK__TARGET_AVX2, NTK__S1A, NTK__R1A, const ntk_real *s1, const ntk_real *r1,
-              NTK__VLD(bs1), NTK__VLD(br1), NTK__FILL_ROWS)
+#define NTK__S1STEP , r1 += ld1
+NTK__RELU_VFN(ntk__relu_rows_avx2, NTK__TARGET_AVX2, NTK__R1A, const ntk_real *r1, NTK__VLD(br1), NTK__FILL_ROWS)
 #undef NTK__S1STEP
 #define NTK__S1STEP
-NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real S1, ntk_real R1, NTK__V1(S1),
-              NTK__V1(R1), (void)0;)
+NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__R1B, ntk_real R1, NTK__V1(R1), (void)0;)
 #undef NTK__S1STEP
 #undef NTK__V
 #undef NTK__VM
@@ -5079,9 +5069,7 @@ NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__S1B, NTK__R1B, ntk_real
 #undef NTK__VMOR
 #undef NTK__VABS
 #undef NTK__VADD
-#undef NTK__S1A
 #undef NTK__R1A
-#undef NTK__S1B
 #undef NTK__R1B
 #undef NTK__RELU_VFN
 #undef NTK__RELU_VSTEP
@@ -5111,25 +5099,23 @@ static void ntk__relu_dual_rows(int lv, size_t nr, size_t cnt, const ntk_real *q
   size_t r;
 #if defined(NTK__BUILD_X86)
   if (lv >= NTK_SIMD_AVX512) {
-    if (ax->s1v) ntk__relu_rows_avx512(nr, cnt, q11, ld1, q22, ld2, q12, th, ldq, f, h, ax->s1v, ax->r1v, ax->s2, ax->r2);
-    else ntk__relu_row_avx512(nr, cnt, q11, ld1, q22, ld2, q12, th, ldq, f, h, ax->s1, ax->r1, ax->s2, ax->r2);
+    if (ax->r1v) ntk__relu_rows_avx512(nr, cnt, q11, ld1, q22, ld2, q12, th, ldq, f, h, ax->r1v, ax->r2);
+    else ntk__relu_row_avx512(nr, cnt, q11, ld1, q22, ld2, q12, th, ldq, f, h, ax->r1, ax->r2);
     return;
   }
   if (lv >= NTK_SIMD_AVX2) {
-    if (ax->s1v) ntk__relu_rows_avx2(nr, cnt, q11, ld1, q22, ld2, q12, th, ldq, f, h, ax->s1v, ax->r1v, ax->s2, ax->r2);
-    else ntk__relu_row_avx2(nr, cnt, q11, ld1, q22, ld2, q12, th, ldq, f, h, ax->s1, ax->r1, ax->s2, ax->r2);
+    if (ax->r1v) ntk__relu_rows_avx2(nr, cnt, q11, ld1, q22, ld2, q12, th, ldq, f, h, ax->r1v, ax->r2);
+    else ntk__relu_row_avx2(nr, cnt, q11, ld1, q22, ld2, q12, th, ldq, f, h, ax->r1, ax->r2);
     return;
   }
 #endif
   (void)lv;
   for (r = 0; r < nr; r++) {
     ntk_real *t = th ? th + r * ldq : NULL;
-    if (ax->s1v)
-      ntk__relu_rows_gen(cnt, q11 + r * ld1, q22 + r * ld2, q12 + r * ldq, t, f, h, ax->s1v + r * ld1, ax->r1v + r * ld1,
-                         ax->s2 + r * ld2, ax->r2 + r * ld2);
+    if (ax->r1v)
+      ntk__relu_rows_gen(cnt, q11 + r * ld1, q22 + r * ld2, q12 + r * ldq, t, f, h, ax->r1v + r * ld1, ax->r2 + r * ld2);
     else
-      ntk__relu_row_gen(cnt, q11 + r * ld1, q22 + r * ld2, q12 + r * ldq, t, f, h, ax->s1, ax->r1, ax->s2 + r * ld2,
-                        ax->r2 + r * ld2);
+      ntk__relu_row_gen(cnt, q11 + r * ld1, q22 + r * ld2, q12 + r * ldq, t, f, h, ax->r1, ax->r2 + r * ld2);
   }
 }
 static void ntk__relu_dual(int lv, size_t cnt, const ntk_real *q11, const ntk_real *q22, ntk_real *q12, ntk_real *th,
