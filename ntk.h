@@ -4880,18 +4880,19 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__R1B, ntk_real R1, N
 #define NTK__C3LD(FULL, k, p) ((FULL) ? NTK__VLD(p) : NTK__VLDZ(k, p))
 #define NTK__C3COL(F, x, w, k) NTK__VADD(NTK__VADD(NTK__C3LD(F, k, x[0] + (w)), NTK__C3LD(F, k, x[1] + (w))), NTK__C3LD(F, k, x[2] + (w)))
 /* one output vector iv at column w of the row: the taps (Θ's when WT), the affine step, the
-   dual when ACT, the stores; FULL: the vector and the next are whole (no lane masks) */
-#define NTK__C3STEP(WT, ACT, FULL)                                                            \
+   dual when ACT, the stores; FULL: the vector is whole (no lane masks), else masked; NXT: the
+   next vector is whole (1), partial (0: masked), or past the row (2: zeros, not loaded) */
+#define NTK__C3STEP(WT, ACT, FULL, NXT)                                                       \
   {                                                                                           \
     size_t w = iv * NTK__VN;                                                                  \
     const NTK__VM k_ = kc[iv], kn_ = kc[iv + 1];                                              \
     NTK__V oq, ot = zero, od;                                                                 \
-    nq = NTK__C3COL(FULL, xq, w + NTK__VN, kn_);                                              \
+    nq = (NXT) == 2 ? zero : NTK__C3COL((NXT) == 1, xq, w + NTK__VN, kn_);                    \
     sq = NTK__VMADD(cq, kl[iv], NTK__VSHL(cq, pq), cq);                                       \
     sq = NTK__VMADD(sq, kr[iv], sq, NTK__VSHR(nq, cq));                                       \
     oq = NTK__VFMA(ca, sq, cb);                                                               \
     if (WT) {                                                                                 \
-      nt = NTK__C3COL(FULL, xt, w + NTK__VN, kn_);                                            \
+      nt = (NXT) == 2 ? zero : NTK__C3COL((NXT) == 1, xt, w + NTK__VN, kn_);                  \
       st = NTK__VMADD(ct, kl[iv], NTK__VSHL(ct, pt), ct);                                     \
       st = NTK__VMADD(st, kr[iv], st, NTK__VSHR(nt, ct));                                     \
       ot = NTK__VFMA(cbe, st, NTK__VFMA(cal, sq, cga));                                       \
@@ -4908,56 +4909,79 @@ NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__R1B, ntk_real R1, N
     pq = cq, cq = nq, pt = ct, ct = nt;                                                       \
     (void)od, (void)k_, (void)kn_;                                                            \
   }
-/* the row: whole vectors while the next is whole too, then the rest with lane masks */
+/* the row: whole vectors while the next is whole too; then the last one if whole, or the last
+   whole one (its next partial) and the partial one, masked */
 #define NTK__C3LOOP(WT, ACT)                                                                  \
   {                                                                                           \
-    for (iv = 0; iv + 1 < nfull; iv++) NTK__C3STEP(WT, ACT, 1)                                \
-    for (; iv < nv; iv++) NTK__C3STEP(WT, ACT, 0)                                             \
+    for (iv = 0; iv + 1 < nfull; iv++) NTK__C3STEP(WT, ACT, 1, 1)                             \
+    if (nfull == nv) {                                                                        \
+      NTK__C3STEP(WT, ACT, 1, 2)                                                              \
+    } else {                                                                                  \
+      if (nfull) {                                                                            \
+        NTK__C3STEP(WT, ACT, 1, 0)                                                            \
+        iv++;                                                                                 \
+      }                                                                                       \
+      NTK__C3STEP(WT, ACT, 0, 2)                                                              \
+    }                                                                                         \
   }
-NTK__TARGET_AVX512 static void ntk__fr_conv3_avx512(const ntk__frame *F, size_t lo, const ntk_real *q, const ntk_real *t,
-                                                    ntk_real *qo, ntk_real *to, const ntk_real *zr, ntk_real a,
-                                                    ntk_real b, ntk_real al, ntk_real be, ntk_real ga,
-                                                    const ntk__fr_act *act) {
-  size_t H = F->h, W = F->w, sw = F->sw, row, iv, d, nv = (W + NTK__VN - 1) / NTK__VN, nfull = W / NTK__VN;
-  size_t rw = act ? act->rw : 0, rp = act ? act->rp : 0;
-  ntk_real f = act ? act->f : 0, h = act ? act->h : 0;
-  NTK__RELU_VCONST
-  const NTK__V ca = NTK__V1(a), cb = NTK__V1(b), cal = NTK__V1(al), cbe = NTK__V1(be), cga = NTK__V1(ga);
-  NTK__VM kc[NTK__C3MAXV + 1], kl[NTK__C3MAXV], kr[NTK__C3MAXV];
-  /* the masks, once per frame: kc the vector's lanes in the row (kc[nv] = 0: the look-ahead past
-     the row loads nothing); kl (kr) drops tap −1 (+1) of entries 0 and sw (sw − 1 and W − 1),
-     whose neighbour lies outside their run */
-  for (iv = 0; iv < nv; iv++) {
-    size_t w0 = iv * NTK__VN;
-    kc[iv] = kl[iv] = kr[iv] = NTK__C3LANES(W - w0);
-    if (w0 == 0) kl[iv] = (NTK__VM)(kl[iv] & ~1u);
-    if (sw >= w0 && sw < w0 + NTK__VN) kl[iv] = (NTK__VM)(kl[iv] & ~(1u << (sw - w0)));
-    if (W - 1 < w0 + NTK__VN) kr[iv] = (NTK__VM)(kr[iv] & ~(1u << (W - 1 - w0)));
-    if (sw - 1 >= w0 && sw - 1 < w0 + NTK__VN) kr[iv] = (NTK__VM)(kr[iv] & ~(1u << (sw - 1 - w0)));
+/* one function per (Θ wanted, dual after), so that the compiler allocates the registers of
+   each loop nest alone (one function with the four nests spilled more in the hot one) */
+#define NTK__C3ARGS                                                                           \
+  (const ntk__frame *F, size_t lo, const ntk_real *q, const ntk_real *t, ntk_real *qo, ntk_real *to, \
+   const ntk_real *zr, ntk_real a, ntk_real b, ntk_real al, ntk_real be, ntk_real ga, const ntk__fr_act *act)
+#define NTK__C3FN(NAME, WT, ACT)                                                              \
+  NTK__TARGET_AVX512 static void NAME NTK__C3ARGS {                                           \
+    size_t H = F->h, W = F->w, sw = F->sw, row, iv, d, nv = (W + NTK__VN - 1) / NTK__VN, nfull = W / NTK__VN; \
+    size_t rw = act ? act->rw : 0, rp = act ? act->rp : 0;                                    \
+    ntk_real f = act ? act->f : 0, h = act ? act->h : 0;                                      \
+    NTK__RELU_VCONST                                                                          \
+    const NTK__V ca = NTK__V1(a), cb = NTK__V1(b), cal = NTK__V1(al), cbe = NTK__V1(be), cga = NTK__V1(ga); \
+    NTK__VM kc[NTK__C3MAXV + 1], kl[NTK__C3MAXV], kr[NTK__C3MAXV];                            \
+    /* the masks, once per frame: kc the vector's lanes in the row (kc[nv] = 0: the look-ahead \
+       past the row loads nothing); kl (kr) drops tap −1 (+1) of entries 0 and sw (sw − 1 and \
+       W − 1), whose neighbour lies outside their run */                                      \
+    for (iv = 0; iv < nv; iv++) {                                                             \
+      size_t w0 = iv * NTK__VN;                                                               \
+      kc[iv] = kl[iv] = kr[iv] = NTK__C3LANES(W - w0);                                        \
+      if (w0 == 0) kl[iv] = (NTK__VM)(kl[iv] & ~1u);                                          \
+      if (sw >= w0 && sw < w0 + NTK__VN) kl[iv] = (NTK__VM)(kl[iv] & ~(1u << (sw - w0)));     \
+      if (W - 1 < w0 + NTK__VN) kr[iv] = (NTK__VM)(kr[iv] & ~(1u << (W - 1 - w0)));          \
+      if (sw - 1 >= w0 && sw - 1 < w0 + NTK__VN) kr[iv] = (NTK__VM)(kr[iv] & ~(1u << (sw - 1 - w0))); \
+    }                                                                                         \
+    kc[nv] = 0;                                                                               \
+    for (row = 0; row < H; row++) {                                                           \
+      size_t a0 = row < F->sh ? 0 : F->sh, a1 = row < F->sh ? F->sh : H;                      \
+      size_t hb = row + F->ch < H ? row + F->ch : row + F->ch - H;                            \
+      const ntk_real *xq[3], *xt[3], *p11 = (ACT) ? act->va + row * rw : zr;                  \
+      const ntk_real *p22 = (ACT) ? act->vb + hb * rw + F->cw : zr;                           \
+      ntk_real *oqr = qo + row * W, *otr = (WT) ? to + row * W : qo;                          \
+      NTK__V pq = zero, cq, nq, sq, pt = zero, ct = zero, nt = zero, st;                      \
+      for (d = 0; d < 3; d++) {                                                               \
+        long r = ntk__fr_row(row, d, lo, H, a0, a1, 0);                                       \
+        xq[d] = r < 0 ? zr : q + (size_t)r * W;                                               \
+        xt[d] = r < 0 || !(WT) ? zr : t + (size_t)r * W;                                      \
+      }                                                                                       \
+      cq = NTK__C3COL(0, xq, 0, kc[0]);                                                       \
+      if (WT) ct = NTK__C3COL(0, xt, 0, kc[0]);                                               \
+      NTK__C3LOOP(WT, ACT)                                                                    \
+      (void)st, (void)p11, (void)p22, (void)otr, (void)xt;                                    \
+    }                                                                                         \
+    (void)rp, (void)t, (void)to;                                                              \
   }
-  kc[nv] = 0;
-  for (row = 0; row < H; row++) {
-    size_t a0 = row < F->sh ? 0 : F->sh, a1 = row < F->sh ? F->sh : H;
-    size_t hb = row + F->ch < H ? row + F->ch : row + F->ch - H;
-    const ntk_real *xq[3], *xt[3], *p11 = act ? act->va + row * rw : zr, *p22 = act ? act->vb + hb * rw + F->cw : zr;
-    ntk_real *oqr = qo + row * W, *otr = t ? to + row * W : qo;
-    NTK__V pq = zero, cq, nq, sq, pt = zero, ct = zero, nt = zero, st;
-    for (d = 0; d < 3; d++) {
-      long r = ntk__fr_row(row, d, lo, H, a0, a1, 0);
-      xq[d] = r < 0 ? zr : q + (size_t)r * W;
-      xt[d] = r < 0 || !t ? zr : t + (size_t)r * W;
-    }
-    cq = NTK__C3COL(0, xq, 0, kc[0]);
-    if (t) ct = NTK__C3COL(0, xt, 0, kc[0]);
-    if (t && act) NTK__C3LOOP(1, 1)
-    else if (t) NTK__C3LOOP(1, 0)
-    else if (act) NTK__C3LOOP(0, 1)
-    else NTK__C3LOOP(0, 0)
-    (void)st, (void)p11, (void)p22;
-  }
+NTK__C3FN(ntk__fr_conv3_qt_act, 1, 1)
+NTK__C3FN(ntk__fr_conv3_qt, 1, 0)
+NTK__C3FN(ntk__fr_conv3_q_act, 0, 1)
+NTK__C3FN(ntk__fr_conv3_q, 0, 0)
+static void ntk__fr_conv3_avx512 NTK__C3ARGS {
+  if (t && act) ntk__fr_conv3_qt_act(F, lo, q, t, qo, to, zr, a, b, al, be, ga, act);
+  else if (t) ntk__fr_conv3_qt(F, lo, q, t, qo, to, zr, a, b, al, be, ga, act);
+  else if (act) ntk__fr_conv3_q_act(F, lo, q, t, qo, to, zr, a, b, al, be, ga, act);
+  else ntk__fr_conv3_q(F, lo, q, t, qo, to, zr, a, b, al, be, ga, act);
 }
 #undef NTK__C3LANES
 #undef NTK__C3LD
+#undef NTK__C3ARGS
+#undef NTK__C3FN
 #undef NTK__C3COL
 #undef NTK__C3STEP
 #undef NTK__C3LOOP

@@ -231,7 +231,8 @@ static void test_frames_tiles(void) {
 static void test_frames_conv(void) {
   enum { HM = 9, WM = 37 };
   static const size_t fs[4][2] = {{3, 3}, {1, 3}, {2, 4}, {5, 3}};
-  static const size_t ws[5] = {1, 8, 13, 19, 37}; /* 37: whole vectors then a tail at both precisions */
+  /* 32, 37: whole vectors, then none or a tail, at both precisions */
+  static const size_t ws[6] = {1, 8, 13, 19, 32, 37};
   static ntk_real q[HM * WM], t[HM * WM], qo[HM * WM], to[HM * WM], tp[HM * WM + 4 * (WM + 8) + 8 * WM];
   int lv, top = ntk__simd_level(), ok = 1, cases = 0;
   size_t fi, wi, i;
@@ -248,7 +249,7 @@ static void test_frames_conv(void) {
     if (lv == NTK_SIMD_NEON) continue;
 #endif
     for (fi = 0; fi < 4; fi++)
-      for (wi = 0; wi < 5; wi++) {
+      for (wi = 0; wi < 6; wi++) {
         size_t H = 7, W = ws[wi], ch, cw, hh, ww, dh, dw;
         int circ;
         for (circ = 0; circ < 2; circ++)
@@ -295,7 +296,7 @@ static void test_frames_conv(void) {
             }
       }
   }
-  T_CHECK(ok, "frame conv at every SIMD level = the tap definition (%d frames: filters 3x3 1x3 2x4 5x3, widths 1 8 13 19 37, "
+  T_CHECK(ok, "frame conv at every SIMD level = the tap definition (%d frames: filters 3x3 1x3 2x4 5x3, widths 1 8 13 19 32 37, "
               "every junction, circular), nothing written past the frame", cases);
 }
 
@@ -308,7 +309,7 @@ static void test_frames_conv(void) {
    widths (vector tails), every junction, circular (two passes), nothing written past the frame. */
 static void test_frames_conv_act(void) {
   enum { HM = 7, WM = 37, RW = 2 * WM, RP = HM * RW };
-  static const size_t ws[5] = {1, 8, 13, 19, 37};
+  static const size_t ws[6] = {1, 8, 13, 19, 32, 37};
   static ntk_real q[HM * WM], t[HM * WM], qo[HM * WM + 8], to[HM * WM + 8], q2[HM * WM], t2[HM * WM];
   static ntk_real tp[HM * WM + 4 * (WM + 8) + 8 * WM], tab[2][3 * RP];
   ntk_layer L = ntk_abrelu(-0.3, 1.7);
@@ -328,7 +329,7 @@ static void test_frames_conv_act(void) {
 #if defined(NTK__BUILD_X86)
     if (lv == NTK_SIMD_NEON) continue;
 #endif
-    for (wi = 0; wi < 5; wi++) {
+    for (wi = 0; wi < 6; wi++) {
       size_t H = HM, W = ws[wi], ch, cw, hq, wq, p, k, dh, dw;
       int circ;
       for (p = 0; p < 2; p++) /* the two points' tables: q, √q, 1/√q, each row twice */
@@ -396,7 +397,7 @@ static void test_frames_conv_act(void) {
     }
   }
   T_CHECK(ok && errT <= 1 && errD <= 1, "frame conv + ReLU-family layer at every SIMD level = the taps then the arc-cosine formulas "
-          "(%d frames, widths 1 8 13 19 37, every junction, circular): T %.3g, Theta %.3g of tolerance, nothing written past the frame",
+          "(%d frames, widths 1 8 13 19 32 37, every junction, circular): T %.3g, Theta %.3g of tolerance, nothing written past the frame",
           cases, errT, errD);
   T_CHECK(same, "frame conv + ReLU-family layer in one pass (AVX-512 3x3) = the two passes, bit for bit");
 }
