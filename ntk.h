@@ -4623,18 +4623,18 @@ static const float ntk__asinw_coef_f[8] = {0.9999999887111962f, 0.16666954671609
     int i_;                                                                                   \
     for (i_ = 0; i_ < NTK__ASIN_N; i_++) fc_[i_] = f * (ntk_real)NTK__ASIN_COEF[i_];          \
   }
-#define NTK__RELU_BODY(R1J)                                                              \
+#define NTK__RELU_BODY(R1J)                                                                   \
   NTK__RELU_COEFS                                                                             \
   if (th) {                                                                                   \
-    NTK__RELU_LOOP(R1J, th[j] *= d;)                                                     \
+    NTK__RELU_LOOP(R1J, th[j] *= d;)                                                          \
   } else {                                                                                    \
-    NTK__RELU_LOOP(R1J, ;)                                                               \
+    NTK__RELU_LOOP(R1J, ;)                                                                    \
   }
-#define NTK__RELU_LOOP(R1J, TH)                                                          \
+#define NTK__RELU_LOOP(R1J, TH)                                                               \
   const ntk_real one = 1;                                                                     \
   size_t j;                                                                                   \
   for (j = 0; j < cnt; j++) {                                                                 \
-    ntk_real c = q12[j], u = q11[j], v = q22[j], fn = f * ((u * (R1J)) * (v * r2[j]));                     \
+    ntk_real c = q12[j], u = q11[j], v = q22[j], fn = f * ((u * (R1J)) * (v * r2[j]));        \
     ntk_real rho = (c * (R1J)) * r2[j], rr = rho * rho, x = (one - rho) * (one + rho), S, Sn, t, z, P, d; \
     int dg = c == u && u == v, neg = rho < 0; /* dg: ρ = 1 (q = 0 too: r = 0) */              \
     int lo = rr <= NTK__RELU_T1 && !dg, hi = rr >= NTK__RELU_T2 || dg;                        \
@@ -4674,9 +4674,10 @@ static NTK__INLINE long ntk__fr_row(size_t h, size_t d, size_t lo, size_t H, siz
   if (circ) return ((r % (long)H) + (long)H) % (long)H;
   return r < (long)a0 || r >= (long)a1 ? -1 : r;
 }
-/* The tables a frame's ReLU-family layer reads (ntk__fr_relu): the row point's q, √q, 1/√q of
-   row h at va + h·rw (+ rp, + 2·rp), the column point's of row (h + c_h) mod h at
-   vb + ((h + c_h) mod h)·rw + c_w (+ rp, + 2·rp); f, h the dual's constants. */
+/* The tables of a frame's ReLU-family layer (ntk__fr_relu): the row point's q, √q, 1/√q of row
+   h at va + h·rw (+ rp, + 2·rp), the column point's of row (h + c_h) mod h at
+   vb + ((h + c_h) mod h)·rw + c_w (+ rp, + 2·rp); the dual reads q and 1/√q. f, h: its
+   constants. */
 typedef struct ntk__fr_act {
   const ntk_real *va, *vb;
   size_t rw, rp;
@@ -4787,7 +4788,7 @@ typedef struct ntk__fr_act {
     NTK__RELU_VCONST                                                                          \
     size_t j, row;                                                                            \
     for (row = 0; row < nr; row++, q11 += ld1, q22 += ld2, q12 += ldq, th = th ? th + ldq : th, \
-         r2 += ld2 NTK__S1STEP) {                                                             \
+         r2 += ld2 NTK__R1STEP) {                                                             \
       for (j = 0; j + NTK__VN <= cnt; j += NTK__VN)                                           \
         NTK__RELU_VSTEP(NTK__VLD, NTK__VST, q11 + j, q22 + j, q12 + j, th ? th + j : NULL, R1V, r2 + j) \
       NTK__RELU_VTAIL(R1T, FILL1)                                                             \
@@ -4857,11 +4858,11 @@ typedef struct ntk__fr_act {
 #define NTK__VMOR(a, b) ((NTK__VM)((a) | (b)))
 #define NTK__R1A NTK__VLD(r1 + j)
 #define NTK__R1B NTK__V1(R1)
-#define NTK__S1STEP , r1 += ld1
+#define NTK__R1STEP , r1 += ld1
 #define NTK__RELU_VTAIL(R1T, FILL1) NTK__RELU_VTAIL_MASK(R1T, FILL1)
 NTK__RELU_VFN(ntk__relu_rows_avx512, NTK__TARGET_AVX512, NTK__R1A, const ntk_real *r1, NTK__VLDM(r1 + j), (void)0;)
-#undef NTK__S1STEP
-#define NTK__S1STEP
+#undef NTK__R1STEP
+#define NTK__R1STEP
 NTK__RELU_VFN(ntk__relu_row_avx512, NTK__TARGET_AVX512, NTK__R1B, ntk_real R1, NTK__V1(R1), (void)0;)
 /* The frame conv's common case by hand (AVX-512; ntk__fr_conv below has the definition): a 3×3
    filter, stride 1, one column each side (lw = 1), not circular. Per vector of entries the
@@ -4995,7 +4996,7 @@ static void ntk__fr_conv3_avx512 NTK__C3ARGS {
 #undef NTK__VSHR
 #undef NTK__RELU_VTAIL
 #define NTK__RELU_VTAIL(R1T, FILL1) NTK__RELU_VTAIL_COPY(R1T, FILL1)
-#undef NTK__S1STEP
+#undef NTK__R1STEP
 #undef NTK__V
 #undef NTK__VM
 #undef NTK__VN
@@ -5068,12 +5069,12 @@ static void ntk__fr_conv3_avx512 NTK__C3ARGS {
 #define NTK__VMOR _mm256_or_pd
 #define NTK__VABS(a) _mm256_andnot_pd(_mm256_set1_pd(-0.0), a)
 #endif
-#define NTK__S1STEP , r1 += ld1
+#define NTK__R1STEP , r1 += ld1
 NTK__RELU_VFN(ntk__relu_rows_avx2, NTK__TARGET_AVX2, NTK__R1A, const ntk_real *r1, NTK__VLD(br1), NTK__FILL_ROWS)
-#undef NTK__S1STEP
-#define NTK__S1STEP
+#undef NTK__R1STEP
+#define NTK__R1STEP
 NTK__RELU_VFN(ntk__relu_row_avx2, NTK__TARGET_AVX2, NTK__R1B, ntk_real R1, NTK__V1(R1), (void)0;)
-#undef NTK__S1STEP
+#undef NTK__R1STEP
 #undef NTK__V
 #undef NTK__VM
 #undef NTK__VN
@@ -6921,7 +6922,7 @@ static void ntk__fr_relu(int lv, const ntk__frame *F, const ntk__fr_act *act, nt
     size_t h0 = part ? H - F->ch : 0, nr = part ? F->ch : H - F->ch, hb0 = part ? 0 : F->ch;
     size_t oa = h0 * rw, ob = hb0 * rw + F->cw;
     if (!nr) continue;
-    aux.s1v = va + rp + oa, aux.r1v = va + 2 * rp + oa, aux.s2 = vb + rp + ob, aux.r2 = vb + 2 * rp + ob;
+    aux.r1v = va + 2 * rp + oa, aux.r2 = vb + 2 * rp + ob; /* the dual reads 1/√q, and q itself */
     if (rw == W) /* rows held once (the diagonal alone): one contiguous run, one vector tail */
       ntk__relu_dual_rows(lv, 1, nr * W, va + oa, 0, vb + ob, 0, q + h0 * W, t ? t + h0 * W : NULL, 0, act->f, act->h,
                           &aux);

@@ -223,6 +223,33 @@ static void test_frames_tiles(void) {
 }
 
 
+/* q[i] uniform in [−qoff, 1 − qoff), t[i] in [0.1, 1.1), from the LCG seeded z */
+static void tfr_fill(ntk_real *q, ntk_real *t, size_t n, unsigned long long z, double qoff) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    z = z * 6364136223846793005ull + 1442695040888963407ull;
+    q[i] = (ntk_real)((double)(z >> 11) / 9007199254740992.0 - qoff);
+    z = z * 6364136223846793005ull + 1442695040888963407ull;
+    t[i] = (ntk_real)((double)(z >> 11) / 9007199254740992.0 + 0.1);
+  }
+}
+/* the definition of frame entry (hh, ww)'s taps, in double: the sums of Q and Θ over the filter
+   R of the entries in (hh, ww)'s runs of frame F (all of them mod the size when circular) */
+static void tfr_taps(const ntk_real *q, const ntk_real *t, const ntk__frame *F, const ntk__arch_layer *R, int circ,
+                     size_t hh, size_t ww, double *sq, double *st) {
+  size_t H = F->h, W = F->w, dh, dw;
+  long h0 = hh < F->sh ? 0 : (long)F->sh, h1 = hh < F->sh ? (long)F->sh : (long)H;
+  long w0 = ww < F->sw ? 0 : (long)F->sw, w1 = ww < F->sw ? (long)F->sw : (long)W;
+  *sq = *st = 0;
+  for (dh = 0; dh < R->f[0]; dh++)
+    for (dw = 0; dw < R->f[1]; dw++) {
+      long r = (long)(hh + dh) - (long)R->lo[0], c = (long)(ww + dw) - (long)R->lo[1];
+      if (circ) r = ((r % (long)H) + (long)H) % (long)H, c = ((c % (long)W) + (long)W) % (long)W;
+      else if (r < h0 || r >= h1 || c < w0 || c >= w1) continue;
+      *sq += (double)q[(size_t)r * W + (size_t)c], *st += (double)t[(size_t)r * W + (size_t)c];
+    }
+}
+
 /* The frame conv (ntk__fr_conv) at every SIMD level the CPU has against the definition: entry
    (h, w) of frame (c_h, c_w) is the pair (x at (h, w), x′ at (h + c_h, w + c_w) mod the size);
    tap (dh, dw) reads entry (h + dh − lo_h, w + dw − lo_w) when it lies in the same run along
@@ -236,21 +263,15 @@ static void test_frames_conv(void) {
   static ntk_real q[HM * WM], t[HM * WM], qo[HM * WM], to[HM * WM], tp[HM * WM + 4 * (WM + 8) + 8 * WM];
   int lv, top = ntk__simd_level(), ok = 1, cases = 0;
   size_t fi, wi, i;
-  unsigned long long z = 7;
   t_section("frames_conv");
-  for (i = 0; i < HM * WM; i++) {
-    z = z * 6364136223846793005ull + 1442695040888963407ull;
-    q[i] = (ntk_real)((double)(z >> 11) / 9007199254740992.0 - 0.3);
-    z = z * 6364136223846793005ull + 1442695040888963407ull;
-    t[i] = (ntk_real)((double)(z >> 11) / 9007199254740992.0 + 0.1);
-  }
+  tfr_fill(q, t, HM * WM, 7, 0.3);
   for (lv = 0; lv <= top; lv++) {
 #if defined(NTK__BUILD_X86)
     if (lv == NTK_SIMD_NEON) continue;
 #endif
     for (fi = 0; fi < 4; fi++)
       for (wi = 0; wi < 6; wi++) {
-        size_t H = 7, W = ws[wi], ch, cw, hh, ww, dh, dw;
+        size_t H = 7, W = ws[wi], ch, cw, hh, ww;
         int circ;
         for (circ = 0; circ < 2; circ++)
           for (ch = 0; ch < H; ch += 3)
@@ -271,16 +292,8 @@ static void test_frames_conv(void) {
                 cases++;
                 for (hh = 0; hh < H; hh++)
                   for (ww = 0; ww < W; ww++) {
-                    double sq = 0, st = 0, eq, et;
-                    long h0 = hh < F.sh ? 0 : (long)F.sh, h1 = hh < F.sh ? (long)F.sh : (long)H;
-                    long w0 = ww < F.sw ? 0 : (long)F.sw, w1 = ww < F.sw ? (long)F.sw : (long)W;
-                    for (dh = 0; dh < R.f[0]; dh++)
-                      for (dw = 0; dw < R.f[1]; dw++) {
-                        long r = (long)(hh + dh) - (long)R.lo[0], c = (long)(ww + dw) - (long)R.lo[1];
-                        if (circ) r = ((r % (long)H) + (long)H) % (long)H, c = ((c % (long)W) + (long)W) % (long)W;
-                        else if (r < h0 || r >= h1 || c < w0 || c >= w1) continue;
-                        sq += (double)q[(size_t)r * W + (size_t)c], st += (double)t[(size_t)r * W + (size_t)c];
-                      }
+                    double sq, st, eq, et;
+                    tfr_taps(q, t, &F, &R, circ, hh, ww, &sq, &st);
                     eq = fabs((double)qo[hh * W + ww] - ((double)a * sq + (double)b));
                     et = wt ? fabs((double)to[hh * W + ww] - ((double)al * sq + (double)be * st + (double)ga)) : 0;
                     if (eq > 64 * NTK__EPS * (1 + fabs(sq)) || et > 64 * NTK__EPS * (1 + fabs(sq) + fabs(st))) {
@@ -317,20 +330,15 @@ static void test_frames_conv_act(void) {
   int lv, top = ntk__simd_level(), ok = 1, same = 1, cases = 0;
   double errT = 0, errD = 0;
   size_t wi, i;
-  unsigned long long z = 11;
+  unsigned long long z = 13; /* the tables' stream */
   t_section("frames_conv_act");
-  for (i = 0; i < HM * WM; i++) {
-    z = z * 6364136223846793005ull + 1442695040888963407ull;
-    q[i] = (ntk_real)((double)(z >> 11) / 9007199254740992.0 - 0.5);
-    z = z * 6364136223846793005ull + 1442695040888963407ull;
-    t[i] = (ntk_real)((double)(z >> 11) / 9007199254740992.0 + 0.1);
-  }
+  tfr_fill(q, t, HM * WM, 11, 0.5);
   for (lv = 0; lv <= top; lv++) {
 #if defined(NTK__BUILD_X86)
     if (lv == NTK_SIMD_NEON) continue;
 #endif
     for (wi = 0; wi < 6; wi++) {
-      size_t H = HM, W = ws[wi], ch, cw, hq, wq, p, k, dh, dw;
+      size_t H = HM, W = ws[wi], ch, cw, hq, wq, p, k;
       int circ;
       for (p = 0; p < 2; p++) /* the two points' tables: q, √q, 1/√q, each row twice */
         for (hq = 0; hq < H; hq++)
@@ -369,18 +377,10 @@ static void test_frames_conv_act(void) {
                 if (qo[i] != (ntk_real)-99 || to[i] != (ntk_real)-99) ok = 0;
               for (hq = 0; hq < H; hq++)
                 for (wq = 0; wq < W; wq++) {
-                  double sq = 0, st = 0, u = (double)tab[0][hq * 2 * W + wq], v, c, M, rho, sn, eT, eD;
+                  double sq, st, u = (double)tab[0][hq * 2 * W + wq], v, c, M, rho, sn, eT, eD;
                   long double T, Td;
-                  long h0 = hq < F.sh ? 0 : (long)F.sh, h1 = hq < F.sh ? (long)F.sh : (long)H;
-                  long w0 = wq < F.sw ? 0 : (long)F.sw, w1 = wq < F.sw ? (long)F.sw : (long)W;
                   v = (double)tab[1][((hq + ch) % H) * 2 * W + (wq + cw) % W];
-                  for (dh = 0; dh < 3; dh++)
-                    for (dw = 0; dw < 3; dw++) {
-                      long r = (long)(hq + dh) - 1, cc = (long)(wq + dw) - 1;
-                      if (circ) r = ((r % (long)H) + (long)H) % (long)H, cc = ((cc % (long)W) + (long)W) % (long)W;
-                      else if (r < h0 || r >= h1 || cc < w0 || cc >= w1) continue;
-                      sq += (double)q[(size_t)r * W + (size_t)cc], st += (double)t[(size_t)r * W + (size_t)cc];
-                    }
+                  tfr_taps(q, t, &F, &R, circ, hq, wq, &sq, &st);
                   c = (double)a * sq + (double)b;
                   tfr_ref(L.a, L.b, u, v, c, &T, &Td);
                   M = sqrt(u * v) * hh, rho = c / sqrt(u * v), sn = sqrt(fabs((1 - rho) * (1 + rho))) + 1e-300;
