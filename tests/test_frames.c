@@ -402,7 +402,42 @@ static void test_frames_conv_act(void) {
   T_CHECK(same, "frame conv + ReLU-family layer in one pass (AVX-512 3x3) = the two passes, bit for bit");
 }
 
+/* A self pass's tables (ntk__fr_roots) at every SIMD level the CPU has: v = q, √q and 1/√q (0
+   where √q is not > 0: q = 0, −0, negative, NaN) each written twice (at i and i + dup), against
+   libm's correctly rounded sqrt and one division, bit for bit; every length 1..37 (vector
+   tails), nothing written outside the row and its copy. */
+static void test_frames_roots(void) {
+  enum { NM = 37, DUP = 41, RP = 2 * DUP + 8 };
+  static const double sp[8] = {0.0, -0.0, -1.5, 1e-310, 4.0, 1e300, 0.25, 2.0};
+  ntk_real q[NM], v[3 * RP];
+  int lv, top = ntk__simd_level(), ok = 1, cases = 0;
+  size_t n, i, c;
+  t_section("frames_roots");
+  for (lv = 0; lv <= top; lv++) {
+    if (lv == NTK_SIMD_NEON) continue;
+    for (n = 1; n <= NM; n++) {
+      for (i = 0; i < n; i++) q[i] = (ntk_real)(i % 3 == 0 ? sp[(i / 3) % 8] : 0.1 + 0.37 * (double)i);
+      if (n > 5) q[5] = (ntk_real)NAN;
+      for (i = 0; i < 3 * RP; i++) v[i] = (ntk_real)-7;
+      ntk__fr_roots(lv, q, n, v, DUP, RP);
+      for (c = 0; c < 3; c++)
+        for (i = 0; i < RP; i++) {
+          size_t j = i < DUP ? i : i - DUP;
+          int in = (i < n) || (i >= DUP && i < DUP + n);
+          ntk_real x = q[j], s = (ntk_real)sqrt((double)x), want, got = v[c * RP + i]; /* float: exact */
+          want = c == 0 ? x : c == 1 ? s : (s > 0 ? (ntk_real)1 / s : 0);
+          if (!in) want = (ntk_real)-7;
+          if (!(got == want || (want != want && got != got)) || (got == 0 && signbit(got) != signbit(want))) ok = 0;
+        }
+      cases++;
+    }
+  }
+  T_CHECK(ok, "self-pass tables (ntk__fr_roots) at every SIMD level: q, sqrt q, 1/sqrt q (0 where not > 0) twice "
+              "each, bit for bit against libm, %d lengths 1..37 with 0, -0, negative, NaN, subnormal, huge", cases);
+}
+
 static void test_frames_all(void) {
+  test_frames_roots();
   test_frames_dual();
   test_frames_conv();
   test_frames_conv_act();
